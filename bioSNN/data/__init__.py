@@ -1,0 +1,1 @@
+"""Dataset readers (MNIST IDX, MSTAR Phoenix, image folders, the seed project's layout). Not implemented yet: see issue 3."""

@@ -1,0 +1,88 @@
+"""Brian2 quantities <-> plain JSON values, and SI conversion helpers.
+
+This is the one place that decides how a unit-carrying value is written to disk:
+``{"si": <float or nested list>, "dim": [m, kg, s, A, K, mol, cd], "text": "<human readable>"}``.
+The ``text`` field is informative only; ``si`` and ``dim`` are authoritative.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from brian2.units.fundamentalunits import (
+    DIMENSIONLESS,
+    Dimension,
+    Quantity,
+    get_dimensions,
+    get_or_create_dimension,
+)
+
+__all__ = ["quantity_to_json", "quantity_from_json", "dimension_of", "si_value", "as_time"]
+
+
+def dimension_of(value: Any) -> Dimension:
+    """The Brian2 dimension of ``value`` (dimensionless for plain numbers and booleans)."""
+    return get_dimensions(value) if isinstance(value, Quantity) else DIMENSIONLESS
+
+
+def si_value(value: Any) -> Any:
+    """The numerical value of ``value`` in SI base units (a float, bool or numpy array)."""
+    if isinstance(value, Quantity):
+        arr = np.asarray(value)
+        return float(arr) if arr.ndim == 0 else arr
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    return value
+
+
+def quantity_to_json(value: Any) -> dict[str, Any]:
+    """Encode a quantity, number or boolean as a JSON-safe dict (see module docstring)."""
+    if isinstance(value, (bool, np.bool_)):
+        return {"bool": bool(value)}
+    dim = dimension_of(value)
+    raw = np.asarray(si_value(value), dtype=np.float64)
+    si: Any = float(raw) if raw.ndim == 0 else raw.tolist()
+    return {"si": si, "dim": [float(d) for d in dim._dims], "text": str(value)}
+
+
+def quantity_from_json(data: dict[str, Any]) -> Any:
+    """Inverse of :func:`quantity_to_json`."""
+    if "bool" in data:
+        return bool(data["bool"])
+    try:
+        dim = get_or_create_dimension(tuple(data["dim"]))
+        si = data["si"]
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ValueError(f"not a serialised quantity: {data!r}") from exc
+    value = np.asarray(si, dtype=np.float64)
+    if dim is DIMENSIONLESS:
+        return float(value) if value.ndim == 0 else value
+    return Quantity(value if value.ndim else float(value), dim=dim)
+
+
+def as_time(dt: Any, what: str = "dt") -> float:
+    """``dt`` in seconds, checked to be a positive, finite time.
+
+    Accepts a Brian2 time quantity or a plain number (taken as seconds).
+    """
+    from .errors import InputError
+
+    if isinstance(dt, Quantity):
+        if get_dimensions(dt) is not get_dimensions(1.0 * _second()):
+            raise InputError(f"{what} must be a time, got {dt!r}")
+        value = float(np.asarray(dt))
+    else:
+        try:
+            value = float(dt)
+        except (TypeError, ValueError) as exc:
+            raise InputError(f"{what} must be a time, got {dt!r}") from exc
+    if not np.isfinite(value) or value <= 0:
+        raise InputError(f"{what} must be positive and finite, got {dt!r}")
+    return value
+
+
+def _second():
+    from brian2 import second
+
+    return second

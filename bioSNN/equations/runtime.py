@@ -1,0 +1,164 @@
+"""Functions that generated torch steps call: Brian2's built-in functions on tensors or scalars.
+
+Each mirrors the numpy implementation Brian2 uses in its runtime target, so that a statement
+evaluates to the same float64 value in both worlds. Scalars stay Python numbers (like Brian2's
+loop-invariant constants); tensors go through torch.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import torch
+
+__all__ = ["FUNCTIONS"]
+
+
+def _unary(torch_fn: Any, math_fn: Any) -> Any:
+    def fn(x: Any) -> Any:
+        return torch_fn(x) if torch.is_tensor(x) else math_fn(x)
+
+    fn.__name__ = torch_fn.__name__
+    return fn
+
+
+def _sign(x: Any) -> Any:
+    return torch.sign(x) if torch.is_tensor(x) else float((x > 0) - (x < 0))
+
+
+def _clip(x: Any, low: Any, high: Any) -> Any:
+    if not torch.is_tensor(x):
+        if torch.is_tensor(low) or torch.is_tensor(high):
+            x = torch.as_tensor(x)
+        else:
+            return min(max(x, low), high)
+    return torch.minimum(torch.maximum(x, torch.as_tensor(low, dtype=x.dtype, device=x.device)),
+                         torch.as_tensor(high, dtype=x.dtype, device=x.device))
+
+
+def _exprel(x: Any) -> Any:
+    if not torch.is_tensor(x):
+        if abs(x) < 1e-16:
+            return 1.0
+        return math.expm1(x) / x if x <= 717 else math.inf
+    small = torch.abs(x) < 1e-16
+    safe = torch.where(small, torch.ones_like(x), x)
+    return torch.where(small, torch.ones_like(x), torch.expm1(safe) / safe)
+
+
+def _timestep(t: Any, dt: Any) -> Any:
+    """Brian2's ``timestep``: ``int64((t + 1e-3*dt) / dt)`` (truncation toward zero)."""
+    q = (t + 1e-3 * dt) / dt
+    return torch.trunc(q).to(torch.int64) if torch.is_tensor(q) else int(q)
+
+
+def _not(x: Any) -> Any:
+    return torch.logical_not(x) if torch.is_tensor(x) else not x
+
+
+def _logical(op: Any, python_op: Any) -> Any:
+    def fn(*xs: Any) -> Any:
+        out = xs[0]
+        for x in xs[1:]:
+            if torch.is_tensor(out) or torch.is_tensor(x):
+                out = op(torch.as_tensor(out), torch.as_tensor(x))
+            else:
+                out = python_op(out, x)
+        return out
+
+    return fn
+
+
+_and = _logical(torch.logical_and, lambda a, b: bool(a and b))
+_or = _logical(torch.logical_or, lambda a, b: bool(a or b))
+
+
+def _soft_or(*xs: Any) -> Any:
+    out = xs[0]
+    for x in xs[1:]:
+        out = out + x - out * x
+    return out
+
+
+def _num(x: Any, dtype: torch.dtype) -> Any:
+    """Brian2's ``int(...)`` as a number of the layer's float dtype (truncates floats)."""
+    if torch.is_tensor(x):
+        if x.dtype == torch.bool:
+            return x.to(dtype)
+        return torch.trunc(x) if x.is_floating_point() else x.to(dtype)
+    return int(x)
+
+
+def _as_float(x: Any, dtype: torch.dtype) -> Any:
+    return x.to(dtype) if torch.is_tensor(x) else float(x)
+
+
+def _assign(value: Any, old: torch.Tensor) -> torch.Tensor:
+    """``value`` converted to the dtype, device and shape of the variable it overwrites."""
+    if not torch.is_tensor(value):
+        return torch.full_like(old, value)
+    if value.dtype != old.dtype:
+        value = value.to(old.dtype)
+    if value.shape != old.shape:
+        value = value.expand_as(old)
+    return value
+
+
+def _where(cond: torch.Tensor, new: Any, old: torch.Tensor) -> torch.Tensor:
+    return torch.where(cond, _assign(new, old), old)
+
+
+def _reset(spiked: torch.Tensor, spk: torch.Tensor, new: Any, old: torch.Tensor, detach: bool) -> torch.Tensor:
+    """Reset ``old`` to ``new`` where a neuron spiked; the gradient flows through ``spk`` unless detached."""
+    out = torch.where(spiked, _assign(new, old), old)
+    if detach or not spk.requires_grad or not old.is_floating_point():
+        return out
+    return out + (spk - spk.detach()) * (new - old)
+
+
+def _sum_pre(x: Any, shape: tuple[int, ...]) -> torch.Tensor:
+    """Sum a lateral-synapse expression ``[..., n_pre, n_post]`` over the presynaptic neurons."""
+    x = torch.as_tensor(x) if not torch.is_tensor(x) else x
+    return torch.broadcast_to(x, shape).sum(dim=-2)
+
+
+FUNCTIONS: dict[str, Any] = {
+    "exp": _unary(torch.exp, math.exp),
+    "log": _unary(torch.log, math.log),
+    "log10": _unary(torch.log10, math.log10),
+    "expm1": _unary(torch.expm1, math.expm1),
+    "log1p": _unary(torch.log1p, math.log1p),
+    "sqrt": _unary(torch.sqrt, math.sqrt),
+    "ceil": _unary(torch.ceil, math.ceil),
+    "floor": _unary(torch.floor, math.floor),
+    "sin": _unary(torch.sin, math.sin),
+    "cos": _unary(torch.cos, math.cos),
+    "tan": _unary(torch.tan, math.tan),
+    "sinh": _unary(torch.sinh, math.sinh),
+    "cosh": _unary(torch.cosh, math.cosh),
+    "tanh": _unary(torch.tanh, math.tanh),
+    "arcsin": _unary(torch.asin, math.asin),
+    "arccos": _unary(torch.acos, math.acos),
+    "arctan": _unary(torch.atan, math.atan),
+    "abs": _unary(torch.abs, abs),
+    "sign": _sign,
+    "clip": _clip,
+    "exprel": _exprel,
+    "timestep": _timestep,
+}
+
+#: Helpers the generated source refers to by these names.
+HELPERS: dict[str, Any] = {
+    "_not": _not,
+    "_and": _and,
+    "_or": _or,
+    "_soft_or": _soft_or,
+    "_num": _num,
+    "_as_float": _as_float,
+    "_assign": _assign,
+    "_where": _where,
+    "_reset": _reset,
+    "_sum_pre": _sum_pre,
+    "torch": torch,
+}

@@ -1,0 +1,190 @@
+r"""The PyTorch side of a :class:`~bioSNN.equations.NeuronModel`: a pure, batched, differentiable step.
+
+>>> import torch
+>>> from brian2 import ms
+>>> from bioSNN.equations import library, TorchStep
+>>> step = TorchStep(library.lif_exp_synapse(), dt=0.1*ms, dtype=torch.float64)
+>>> state = step.initial_state(batch=4, n=10)
+>>> x = torch.rand(4, 3) < 0.5                       # input spikes of one step  [batch, n_in]
+>>> w = torch.full((3, 10), 2e-9, dtype=torch.float64)  # weights [n_in, n_out], SI (amp)
+>>> spikes, state = step(state, x, w)
+>>> spikes.shape
+torch.Size([4, 10])
+
+Within one step the order is Brian2's schedule for the model (by default: state update, threshold,
+delivery of this step's input spikes, reset), so ``step`` reproduces Brian2 to float precision.
+Values are in SI units, like Brian2's internal values. Time variables (``lastspike``) are kept in
+float64 whatever ``dtype`` is, so refractoriness is exact in float32 too.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping, NamedTuple, Sequence
+
+import torch
+
+from .codegen import GeneratedStep, generate_step
+from .errors import InputError
+from .model import NeuronModel
+from .quantities import as_time, si_value
+from .surrogate import Surrogate
+
+__all__ = ["TorchStep", "RunResult", "LayerState"]
+
+
+class RunResult(NamedTuple):
+    """Output of :meth:`TorchStep.run`: spikes ``[T, B, n]``, final state, recorded ``[T, B, n]``."""
+
+    spikes: torch.Tensor
+    state: Any
+    recorded: dict[str, torch.Tensor]
+
+
+class TorchStep:
+    r"""Compiled torch dynamics of one model at one ``dt``.
+
+    ``step(state, input_spikes, weights) -> (spikes, new_state)`` is a pure function of its
+    arguments: ``state`` is an immutable named tuple (one ``[batch, n]`` tensor per state variable,
+    plus ``timestep``), nothing is stored on the object between calls.
+
+    Parameters
+    ----------
+    model: the neuron model.
+    dt: time step (Brian2 quantity or seconds).
+    surrogate: surrogate gradient of the threshold (:class:`Surrogate`).
+    detach_reset: if True (default), no gradient flows through the spike into the reset.
+    dtype, device: of the floating-point state.
+    params: overrides of model parameters, in SI (floats or tensors, e.g. trainable ``[n]`` tensors).
+    """
+
+    def __init__(
+        self,
+        model: NeuronModel,
+        dt: Any,
+        *,
+        surrogate: Surrogate | None = None,
+        detach_reset: bool = True,
+        dtype: torch.dtype = torch.float32,
+        device: Any = "cpu",
+        params: Mapping[str, Any] | None = None,
+    ):
+        if dtype not in (torch.float32, torch.float64, torch.float16, torch.bfloat16):
+            raise InputError(f"dtype must be a floating-point torch dtype, got {dtype}")
+        self.model = model
+        self.dt = as_time(dt)
+        self.surrogate = surrogate or Surrogate()
+        self.detach_reset = bool(detach_reset)
+        self.dtype = dtype
+        self.device = torch.device(device)
+        self.generated: GeneratedStep = generate_step(model, self.surrogate.dimension)
+        self.params: dict[str, Any] = {k: si_value(model.parameters[k]) for k in self.generated.parameters}
+        for key, value in (params or {}).items():
+            if key not in model.parameters:
+                raise InputError(f"params: {key!r} is not a parameter of model '{model.name}'")
+            if key in self.params:
+                self.params[key] = value
+        self._fn = self.generated.fn
+
+    # ------------------------------------------------------------------ state
+    @property
+    def State(self) -> type:  # noqa: N802 - a type
+        """The named-tuple type of this model's state (fields: state variables + ``timestep``)."""
+        return self.generated.state_type
+
+    def initial_state(self, batch: int, n: int) -> Any:
+        """State of ``batch`` x ``n`` neurons at t = 0 (model ``initial`` values, else 0)."""
+        values = {}
+        for name in self.generated.state_fields:
+            kind = self.generated.state_kinds[name]
+            dtype = {"float": self.dtype, "time": torch.float64, "bool": torch.bool, "int": torch.int64}[kind]
+            init = self.generated.initial[name]
+            values[name] = torch.full((batch, n), init.item() if hasattr(init, "item") else init,
+                                      dtype=dtype, device=self.device)
+        return LayerState(self.State(**values), 0)
+
+    # ------------------------------------------------------------------ stepping
+    def __call__(self, state: Any, input_spikes: torch.Tensor, weights: torch.Tensor) -> tuple[torch.Tensor, Any]:
+        """Advance one step: deliver ``input_spikes [B, n_in]`` through ``weights [n_in, n_out]``."""
+        self._check(input_spikes, weights, state, step_input=True)
+        drive = input_spikes.to(weights.dtype) @ weights
+        return self.step_drive(state, drive)
+
+    def step_drive(self, state: Any, drive: torch.Tensor) -> tuple[torch.Tensor, Any]:
+        """Advance one step given this step's summed synaptic drive ``[B, n_out]`` (``spikes @ w``)."""
+        t = state.timestep * self.dt
+        spikes, inner = self._fn(state.inner, drive, self.params, t, self.dt, self.dtype,
+                                 self.surrogate.spike, self.detach_reset)
+        return spikes, LayerState(inner, state.timestep + 1)
+
+    def run(
+        self,
+        input_spikes: torch.Tensor,
+        weights: torch.Tensor,
+        state: Any = None,
+        record: Sequence[str] = (),
+    ) -> RunResult:
+        """Run ``T`` steps over ``input_spikes [T, B, n_in]``.
+
+        The synaptic drive of all steps is one matrix product; the generated step function (compiled
+        once per model) is then called once per step. ``record`` names state variables or
+        subexpressions, returned as ``[T, B, n]`` values at the end of each step.
+        """
+        if input_spikes.dim() != 3:
+            raise InputError(f"input_spikes must be [T, batch, n_in], got shape {tuple(input_spikes.shape)}")
+        n_out = weights.shape[-1] if weights.dim() == 2 else None
+        if state is None:
+            state = self.initial_state(input_spikes.shape[1], n_out or 0)
+        self._check(input_spikes, weights, state, step_input=False)
+        unknown = [r for r in record if r not in self.generated.state_fields and r not in self.model.subexpressions]
+        if unknown:
+            raise InputError(f"cannot record {unknown}: not a variable of model '{self.model.name}'")
+        drive = torch.matmul(input_spikes.to(weights.dtype), weights)
+        spikes, traces = [], {r: [] for r in record}
+        subexpr = [r for r in record if r in self.model.subexpressions]
+        for k in range(drive.shape[0]):
+            s, state = self.step_drive(state, drive[k])
+            spikes.append(s)
+            obs = self.observe(state) if subexpr else {}
+            for r in record:
+                traces[r].append(obs[r] if r in obs else getattr(state.inner, r))
+        stacked = {r: torch.stack(v) for r, v in traces.items()}
+        return RunResult(torch.stack(spikes), state, stacked)
+
+    def observe(self, state: Any) -> dict[str, torch.Tensor]:
+        """The model's subexpressions for ``state``."""
+        t = (state.timestep - 1) * self.dt
+        return self.generated.observe(state.inner, self.params, t, self.dt, self.dtype)
+
+    # ------------------------------------------------------------------ checks
+    def _check(self, x: torch.Tensor, w: torch.Tensor, state: Any, step_input: bool) -> None:
+        if not torch.is_tensor(x) or not torch.is_tensor(w):
+            raise InputError("input_spikes and weights must be torch tensors")
+        if w.dim() != 2:
+            raise InputError(f"weights must be [n_in, n_out], got shape {tuple(w.shape)}")
+        if not w.is_floating_point():
+            raise InputError(f"weights must be floating point, got {w.dtype}")
+        if x.shape[-1] != w.shape[0]:
+            raise InputError(f"input has {x.shape[-1]} channels but weights have {w.shape[0]} rows ([n_in, n_out])")
+        if x.dtype != torch.bool and not torch.all((x == 0) | (x == 1)):
+            raise InputError("input_spikes must be boolean (or 0/1 values)")
+        if not torch.isfinite(w).all():
+            raise InputError("weights contain NaN or infinite values")
+        n = getattr(state.inner, self.generated.state_fields[0]).shape[-1]
+        if n != w.shape[1]:
+            raise InputError(f"weights have {w.shape[1]} columns but the state has {n} neurons")
+        batch = getattr(state.inner, self.generated.state_fields[0]).shape[0]
+        if x.shape[-2] != batch:
+            raise InputError(f"input batch {x.shape[-2]} differs from the state's batch {batch}")
+
+
+class LayerState(NamedTuple):
+    """A model state plus the index of the next step (``t = timestep * dt``)."""
+
+    inner: Any
+    timestep: int
+
+    def __getattr__(self, name: str) -> Any:  # state.v works as well as state.inner.v
+        try:
+            return getattr(object.__getattribute__(self, "inner"), name)
+        except AttributeError:
+            raise AttributeError(name) from None

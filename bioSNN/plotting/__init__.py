@@ -1,0 +1,1 @@
+"""Paper-ready figures. Not implemented yet: see issue 6."""

@@ -1,0 +1,1 @@
+"""Brian2 STDP networks that emit guidance signals. Not implemented yet: see issue 4."""
