@@ -298,17 +298,37 @@ class _Emitter:
         self.blocks.append(obj.name)
         self.emit(f"# --- {obj.name} ({obj.when}, order {obj.order})")
 
-    def _statements_of(self, obj: Any) -> tuple[list[Any], dict[str, Any]]:
+    def _statements_of(self, obj: Any, optimise: bool) -> tuple[list[Any], dict[str, Any]]:
+        """Brian2's statements for ``obj``; with ``optimise``, exactly what Brian2's numpy target runs:
+        loop invariants hoisted into scalar ``_lio_*`` statements and expressions specialised for
+        each value of the booleans they use (``int(not_refractory)`` -> two branches)."""
         variables = obj.codeobj.variables
-        scalar, vector = make_statements(obj.abstract_code, variables, np.float64, optimise=False)
+        scalar, vector = make_statements(obj.abstract_code, variables, np.float64, optimise=optimise)
         return list(scalar) + list(vector), variables
 
+    @staticmethod
+    def _render(st: Any, render: Callable[[str], str]) -> str:
+        branches = getattr(st, "boolean_simplified_expressions", None)
+        used = getattr(st, "used_boolean_variables", None)
+        if not branches or not used:
+            return render(st.expr)
+
+        def select(fixed: tuple[tuple[str, bool], ...], remaining: list[str]) -> str:
+            if not remaining:
+                return render(branches[fixed])
+            name, rest = remaining[0], remaining[1:]
+            when_true = select(fixed + ((name, True),), rest)
+            when_false = select(fixed + ((name, False),), rest)
+            return f"_select({name}, {when_true}, {when_false})"
+
+        return select((), list(used))
+
     def statements(self, obj: Any, reset: bool) -> None:
-        stmts, variables = self._statements_of(obj)
+        stmts, variables = self._statements_of(obj, optimise=True)
         render = TorchRenderer(self.name_map(variables)).render_expr
         override = set(getattr(obj, "override_conditional_write", None) or ())
         for st in stmts:
-            expr = render(st.expr)
+            expr = self._render(st, render)
             var = st.var
             if st.op in _AUG:
                 expr = f"{var} {_AUG[st.op]} ({expr})"
@@ -329,7 +349,7 @@ class _Emitter:
 
     def threshold(self, obj: Any) -> None:
         self.has_threshold = True
-        stmts, variables = self._statements_of(obj)
+        stmts, variables = self._statements_of(obj, optimise=False)
         plain = TorchRenderer(self.name_map(variables))
         bools = {n for n, k in self.kinds.items() if k == "bool"}
         soft = SurrogateRenderer(self.name_map(variables), self.dims_of(variables), self.surrogate_dim, bools)

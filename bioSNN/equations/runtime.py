@@ -117,6 +117,16 @@ def _reset(spiked: torch.Tensor, spk: torch.Tensor, new: Any, old: torch.Tensor,
     return out + (spk - spk.detach()) * (new - old)
 
 
+def _select(cond: Any, a: Any, b: Any) -> Any:
+    """``a`` where ``cond`` else ``b`` (Brian2's boolean-specialised expressions)."""
+    if not torch.is_tensor(cond):
+        return a if cond else b
+    if not torch.is_tensor(a) and not torch.is_tensor(b):
+        ref = cond.new_empty((), dtype=torch.float64)
+        return torch.where(cond, torch.as_tensor(a, dtype=ref.dtype), torch.as_tensor(b, dtype=ref.dtype))
+    return torch.where(cond, a, b)
+
+
 def _sum_pre(x: Any, shape: tuple[int, ...]) -> torch.Tensor:
     """Sum a lateral-synapse expression ``[..., n_pre, n_post]`` over the presynaptic neurons."""
     x = torch.as_tensor(x) if not torch.is_tensor(x) else x
@@ -160,5 +170,6 @@ HELPERS: dict[str, Any] = {
     "_where": _where,
     "_reset": _reset,
     "_sum_pre": _sum_pre,
+    "_select": _select,
     "torch": torch,
 }

@@ -1,0 +1,80 @@
+"""TorchStep API: purity, batching, one step vs. many, recording, devices and dtypes."""
+
+import numpy as np
+import pytest
+import torch
+from brian2 import ms
+
+from bioSNN.equations import TorchStep, library, simulate
+
+from .models_for_tests import EXP_IF_EULER
+
+
+def _inputs(T=300, B=5, n_in=12, n_out=7, scale=1.2e-9, dtype=torch.float64):
+    g = torch.Generator().manual_seed(0)
+    x = torch.rand(T, B, n_in, generator=g) < 0.1
+    w = torch.rand(n_in, n_out, generator=g, dtype=dtype) * scale
+    return x, w
+
+
+def test_step_is_pure():
+    step = TorchStep(library.lif_exp_synapse(), 0.1 * ms, dtype=torch.float64)
+    x, w = _inputs()
+    state = step.initial_state(5, 7)
+    s1, n1 = step(state, x[0], w)
+    s2, n2 = step(state, x[0], w)
+    assert torch.equal(s1, s2) and all(torch.equal(a, b) for a, b in zip(n1.inner, n2.inner))
+    assert state.timestep == 0 and n1.timestep == 1
+
+
+def test_run_equals_repeated_step():
+    step = TorchStep(library.lif_exp_synapse(), 0.1 * ms, dtype=torch.float64)
+    x, w = _inputs()
+    res = step.run(x, w, record=("v",))
+    state = step.initial_state(5, 7)
+    for k in range(x.shape[0]):
+        s, state = step(state, x[k], w)
+        assert torch.equal(s, res.spikes[k])
+        assert torch.equal(state.v, res.recorded["v"][k])
+
+
+def test_batch_rows_are_independent_and_match_brian2():
+    model = library.lif_exp_synapse()
+    x, w = _inputs()
+    res = TorchStep(model, 0.1 * ms, dtype=torch.float64).run(x, w, record=("v",))
+    assert res.spikes.sum() > 20
+    for b in (0, 3):
+        ref = simulate(model, x[:, b].numpy(), w.numpy(), 0.1 * ms, backend="brian2")
+        np.testing.assert_allclose(res.recorded["v"][:, b].numpy(), ref["v"], rtol=0, atol=1e-15)
+        np.testing.assert_array_equal(res.spikes[:, b].numpy() != 0, ref["spikes"])
+
+
+def test_records_subexpressions_like_brian2():
+    x, w = _inputs(n_out=3)
+    ref = simulate(EXP_IF_EULER, x[:, 0].numpy(), w[:, :3].numpy(), 0.1 * ms, backend="brian2", record=("v_dist",))
+    out = simulate(EXP_IF_EULER, x[:, 0].numpy(), w[:, :3].numpy(), 0.1 * ms, backend="torch", record=("v_dist",))
+    np.testing.assert_allclose(out["v_dist"], ref["v_dist"], atol=1e-15)
+
+
+def test_float32_state_keeps_time_in_float64():
+    step = TorchStep(library.lif_exp_synapse(), 0.1 * ms, dtype=torch.float32)
+    state = step.initial_state(2, 3)
+    assert state.v.dtype == torch.float32 and state.lastspike.dtype == torch.float64
+    assert state.not_refractory.dtype == torch.bool
+
+
+def test_generated_source_follows_brian2_schedule():
+    gen = TorchStep(library.seed_wta_if(), 1 * ms).generated
+    order = [b.split("layer_", 1)[1] for b in gen.blocks]
+    assert order.index("stateupdater") < order.index("input_pre") < order.index("per_step_1")
+    assert order.index("per_step_1") < order.index("spike_thresholder") < order.index("spike_resetter")
+    assert "_sum_pre" in gen.source
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_cuda_matches_cpu():
+    model = library.lif_exp_synapse()
+    x, w = _inputs()
+    cpu = TorchStep(model, 0.1 * ms, dtype=torch.float64).run(x, w, record=("v",))
+    gpu = TorchStep(model, 0.1 * ms, dtype=torch.float64, device="cuda").run(x.cuda(), w.cuda(), record=("v",))
+    torch.testing.assert_close(gpu.recorded["v"].cpu(), cpu.recorded["v"], rtol=0, atol=1e-12)
