@@ -390,16 +390,11 @@ class _Emitter:
     def finish(self) -> GeneratedStep:
         fields = tuple(sorted(self.kinds))
         observe = self.observe_source(fields)
-        unpack = [f"    {f} = _state.{f}" for f in fields]
-        params = [f"    p_{p} = _params[{p!r}]" for p in sorted(self.params_used)]
         ref = self.ref_var()
         head = [
             "def _step(_state, _drive, _params, t, dt, _dtype, _sg, _detach):",
-            *unpack,
-            *params,
+            *self.prologue(fields),
             f"    _zero = torch.zeros_like({ref})",
-            f"    _n = {ref}.shape[-1]",
-            f"    _idx = torch.arange(_n, device={ref}.device)",
             f"    _pair_shape = ({ref}.shape[:-1]) + (_n, _n)",
             "    _spk = _zero",
         ]
@@ -441,9 +436,6 @@ class _Emitter:
         variables = dict(self.group.variables)
         render = TorchRenderer(self.name_map(variables)).render_expr
         lines = ["def _observe(_state, _params, t, dt, _dtype):"]
-        lines += [f"    {f} = _state.{f}" for f in fields]
-        ref = self.ref_var()
-        lines += [f"    _n = {ref}.shape[-1]", f"    _idx = torch.arange(_n, device={ref}.device)"]
         body: list[str] = []
         done: set[str] = set()
         pending = list(self.model.subexpressions)
@@ -458,9 +450,18 @@ class _Emitter:
                     progressed = True
             if not progressed:
                 raise ModelError(f"circular subexpressions in model '{self.model.name}': {pending}")
-        params = [f"    p_{p} = _params[{p!r}]" for p in sorted(self.params_used)]
         out = ", ".join(f"{n!r}: {n}" for n in self.model.subexpressions)
-        return "\n".join(lines + params + body + [f"    return {{{out}}}"]) + "\n"
+        return "\n".join(lines + self.prologue(fields) + body + [f"    return {{{out}}}"]) + "\n"
+
+    def prologue(self, fields: tuple[str, ...]) -> list[str]:
+        """Unpack the state and the used parameters; define ``_n`` and ``_idx`` (neuron indices)."""
+        ref = self.ref_var()
+        return [
+            *(f"    {f} = _state.{f}" for f in fields),
+            *(f"    p_{p} = _params[{p!r}]" for p in sorted(self.params_used)),
+            f"    _n = {ref}.shape[-1]",
+            f"    _idx = torch.arange(_n, device={ref}.device)",
+        ]
 
     def initial_values(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
