@@ -202,7 +202,6 @@ class _Emitter:
         self.lines: list[str] = []
         self.blocks: list[str] = []
         self.params_used: set[str] = set()
-        self.has_threshold = False
         self.locals: set[str] = set()  # temporaries and subexpressions assigned so far
         eqs = model.brian_equations
         self.kinds: dict[str, str] = {}
@@ -348,7 +347,6 @@ class _Emitter:
                 self.emit(f"{var} = _assign({expr}, {var})")
 
     def threshold(self, obj: Any) -> None:
-        self.has_threshold = True
         stmts, variables = self._statements_of(obj, optimise=False)
         plain = TorchRenderer(self.name_map(variables))
         bools = {n for n, k in self.kinds.items() if k == "bool"}

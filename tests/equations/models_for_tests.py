@@ -1,6 +1,6 @@
 """Models written in the tests (not in the library), each exercising another part of the translation."""
 
-from brian2 import amp, mV, ms, nA, pF
+from brian2 import mV, ms, nA, pF
 
 from bioSNN.equations import NeuronModel
 from bioSNN.equations.verify import Drive
@@ -82,4 +82,3 @@ TEST_MODELS = [
     (COBA_REFRACTORY, COBA_DRIVE),
     (BOOLEAN_REFRACTORY, BOOLEAN_REFRACTORY_DRIVE),
 ]
-_ = amp
