@@ -85,11 +85,13 @@ def _check_inputs(model: NeuronModel, input_spikes: Any, weights: Any) -> tuple[
         if not np.issubdtype(x.dtype, np.number) or not np.isin(x, (0, 1)).all():
             raise InputError(f"input_spikes must be boolean (or 0/1), got dtype {x.dtype} with other values")
         x = x.astype(bool)
-    if isinstance(weights, Quantity) and dimension_of(weights) is not weight_dimension(model):
-        raise InputError(
-            f"weights have dimension {dimension_of(weights)}, but w in on_pre {model.on_pre!r} of model "
-            f"'{model.name}' has dimension {weight_dimension(model)}"
-        )
+    if isinstance(weights, Quantity):
+        expected = weight_dimension(model)
+        if dimension_of(weights) is not expected:
+            raise InputError(
+                f"weights have dimension {dimension_of(weights)}, but w in on_pre {model.on_pre!r} of model "
+                f"'{model.name}' has dimension {expected}"
+            )
     w_raw = weights.detach().cpu().numpy() if torch.is_tensor(weights) else np.asarray(weights)
     w = np.asarray(w_raw, dtype=np.float64)
     if w.ndim != 2 or w.shape[0] != x.shape[1]:
