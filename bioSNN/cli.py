@@ -5,13 +5,19 @@ Stages that exist so far:
 * ``biosnn models`` lists the library of neuron models with their fingerprints;
 * ``biosnn show MODEL`` prints a model as the JSON that artifacts store;
 * ``biosnn verify [--model NAME ...]`` simulates each model in Brian2 and in the generated torch step
-  on the same random input and reports how closely they agree (exit status 1 if they do not).
+  on the same random input and reports how closely they agree (exit status 1 if they do not);
+* ``biosnn encode --dataset ... --encoder ... --out FILE.npz`` turns images into spike trains;
+* ``biosnn inspect FILE.npz`` summarises a spike-train file;
+* ``biosnn export-seed FILE.npz --root DIR`` writes spike trains in the SAR seed project's layout.
+
+Errors about inputs and files print one line naming the problem and exit with status 2.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from typing import Sequence
@@ -64,6 +70,93 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+# encoder option -> argparse dest of its command-line flag
+_ENCODER_OPTIONS = {"variant": "rf_variant", "max_rate": "max_rate", "seed": "seed", "intensity": "intensity",
+                    "mode": "latency_mode", "threshold": "latency_threshold", "tau": "tau_ms"}
+
+
+def _cmd_encode(args: argparse.Namespace) -> int:
+    from brian2 import ms
+
+    from .data import load_images, read_seed_layout
+    from .encoding import ENCODERS, encode_images
+    from .errors import InputError
+
+    dt = args.dt * ms
+    if args.dataset == "seed":
+        if args.encoder is not None:
+            raise InputError("--dataset seed already holds spike trains: leave out --encoder")
+        if args.root is None:
+            raise InputError("--dataset seed needs --root")
+        trains = read_seed_layout(args.root, args.split, dt=dt).spikes
+        if args.limit is not None:
+            trains = trains[: args.limit]
+        trains.save(args.out)
+        print(f"{len(trains)} samples x {trains.steps} steps x {trains.n_in} inputs -> {args.out}")
+        return 0
+    encoder = args.encoder or "rf-rate"
+    classes = args.classes.split(",") if args.classes else None
+    data = load_images(args.dataset, args.root, args.split, classes=classes, crop=args.crop, size=args.size,
+                       scaling=args.scaling, progress=not args.no_progress)
+    if args.limit is not None:
+        data = data[: args.limit]
+    options = {}
+    for option, dest in _ENCODER_OPTIONS.items():
+        value = getattr(args, dest)
+        if value is None:
+            continue
+        if option not in ENCODERS[encoder].options:
+            raise InputError(f"--{dest.replace('_', '-')} does not apply to encoder {encoder!r}")
+        options[option] = value * ms if option == "tau" else value
+    start = time.perf_counter()
+    encode_images(data, encoder, args.T, dt=dt, out=args.out, chunk_size=args.chunk_size,
+                  progress=not args.no_progress, **options)
+    elapsed = time.perf_counter() - start
+    print(f"{len(data)} images ({data.images.shape[1]} x {data.images.shape[2]}) -> {args.T + 1} steps, "
+          f"encoder {encoder}, {elapsed:.1f} s -> {args.out}")
+    return 0
+
+
+def _cmd_inspect(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from .encoding import SpikeTrains
+
+    trains = SpikeTrains.load(args.file)
+    counts = trains.counts()
+    print(f"file        {args.file}")
+    print(f"samples     {trains.n_samples}")
+    print(f"steps       {trains.steps} (T = {trains.T}), dt = {trains.dt}")
+    print(f"inputs      {trains.n_in}" + (f" (image {' x '.join(map(str, trains.image_shape))})" if trains.image_shape else ""))
+    print(f"spikes      {int(counts.sum())} in all, {counts.mean():.1f} per sample (min {counts.min()}, max {counts.max()})")
+    if trains.labels is not None:
+        hist = np.bincount(trains.labels)
+        names = trains.class_names or tuple(str(i) for i in range(len(hist)))
+        print("labels      " + ", ".join(f"{names[i]}: {n}" for i, n in enumerate(hist)))
+    print(f"provenance  {json.dumps(trains.provenance, sort_keys=True)}")
+    return 0
+
+
+def _cmd_export_seed(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from .data import write_seed_layout
+    from .encoding import SpikeTrains
+
+    trains = SpikeTrains.load(args.file)
+    guidance = None
+    if args.guidance:
+        from .errors import DataError
+
+        try:
+            guidance = np.load(args.guidance, allow_pickle=False)
+        except (OSError, ValueError) as exc:
+            raise DataError(f"{args.guidance}: cannot read guidance array ({exc})") from exc
+    dest = write_seed_layout(args.root, args.split, trains, guidance, fmt=args.format, overwrite=args.overwrite)
+    print(f"{len(trains)} samples written to {dest}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="biosnn",
@@ -87,6 +180,52 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, help="seed of the random input (default 0)")
     p.add_argument("--out", help="also write the report as JSON to this file")
     p.set_defaults(func=_cmd_verify)
+
+    p = sub.add_parser("encode", help="encode images as spike trains (.npz)",
+                       description="Read a data set, encode it chunk by chunk and stream the spike trains to "
+                                   "a .npz file (see bioSNN.encoding.spike_trains for the format).")
+    p.add_argument("--dataset", required=True, choices=["mnist", "mnist-subset", "mstar", "folder", "seed"],
+                   help="mnist: IDX files in --root; mnist-subset: the subset shipped with bioSNN; mstar: "
+                        "Phoenix chips in --root/SPLIT/CLASS; folder: --root/CLASS/IMAGE; seed: the SAR seed "
+                        "project's --root/{Train,Test}/Spikes (already spike trains)")
+    p.add_argument("--root", help="data folder")
+    p.add_argument("--split", default="train", help="train or test (default train)")
+    p.add_argument("--encoder", choices=["rf-rate", "poisson", "latency", "diehl-cook"],
+                   help="default rf-rate: the seed's receptive field + deterministic rate code")
+    p.add_argument("--T", type=int, default=70, help="last time step; trains have T + 1 steps (default 70)")
+    p.add_argument("--dt", type=float, default=1.0, help="time step in ms (default 1.0)")
+    p.add_argument("--out", required=True, help="output .npz file (written atomically)")
+    p.add_argument("--limit", type=int, help="encode only the first N images")
+    p.add_argument("--chunk-size", type=int, help="images per chunk (bounds memory; default: 64 MiB of spikes)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    g = p.add_argument_group("images")
+    g.add_argument("--classes", help="MSTAR: comma-separated class folders, in label order")
+    g.add_argument("--scaling", default="enhanced", choices=["enhanced", "minmax"],
+                   help="MSTAR magnitude -> 8-bit conversion (default enhanced; see bioSNN.data.mstar)")
+    g.add_argument("--crop", type=int, help="MSTAR: central crop size")
+    g.add_argument("--size", type=int, help="MSTAR/folder: resize to SIZE x SIZE")
+    g = p.add_argument_group("encoder options")
+    g.add_argument("--rf-variant", choices=["training", "formula"], help="rf-rate: kernel (default training)")
+    g.add_argument("--max-rate", type=float, help="poisson: rate in Hz at intensity 255 (default 63.75)")
+    g.add_argument("--intensity", type=float, help="diehl-cook: rate = pixel / 8 * intensity Hz (default 2)")
+    g.add_argument("--seed", type=int, help="poisson, diehl-cook: random seed (default 0)")
+    g.add_argument("--latency-mode", choices=["linear", "log"], help="latency: mapping (default linear)")
+    g.add_argument("--latency-threshold", type=float, help="latency: intensity (0..1) below which no spike")
+    g.add_argument("--tau-ms", type=float, help="latency, log mode: RC time constant in ms")
+    p.set_defaults(func=_cmd_encode)
+
+    p = sub.add_parser("inspect", help="summarise a spike-train .npz file")
+    p.add_argument("file")
+    p.set_defaults(func=_cmd_inspect)
+
+    p = sub.add_parser("export-seed", help="write spike trains in the SAR seed project's layout")
+    p.add_argument("file", help="spike-train .npz")
+    p.add_argument("--root", required=True, help="folder that receives Train/ or Test/")
+    p.add_argument("--split", default="train", help="train or test (default train)")
+    p.add_argument("--guidance", help="optional .npy of guidance potentials [N, n_out, T] in mV")
+    p.add_argument("--format", default="npy", choices=["npy", "pkl"], help="file format (default npy)")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing split folder")
+    p.set_defaults(func=_cmd_export_seed)
     return parser
 
 
@@ -98,10 +237,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     if getattr(args, "steps", 1) < 1:
         parser.error("--steps must be at least 1")
+    from .errors import DataError, InputError, ModelError
+
+    if getattr(args, "T", 1) < 1:
+        parser.error("--T must be at least 1")
     try:
         return int(args.func(args))
     except KeyError as exc:
         parser.error(str(exc.args[0]) if exc.args else str(exc))
+    except (DataError, InputError, ModelError) as exc:
+        print(f"biosnn: error: {exc}", file=sys.stderr)
+    except BrokenPipeError:  # output piped into `head` and the like
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     return 2
 
 

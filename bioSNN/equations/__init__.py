@@ -8,7 +8,7 @@ membrane traces to floating-point precision (see ``tests/equations/test_equivale
 
 from . import library
 from .brian import Layer, build_layer, connect_input, weight_dimension, weight_unit
-from .errors import InputError, ModelError, ModelMismatchError
+from ..errors import InputError, ModelError, ModelMismatchError
 from .model import NeuronModel, PerStep
 from .simulate import compare, simulate
 from .surrogate import Surrogate

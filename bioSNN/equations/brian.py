@@ -19,9 +19,9 @@ from brian2.parsing.statements import parse_statement
 from brian2.parsing.sympytools import str_to_sympy, sympy_to_str
 from brian2.units.fundamentalunits import DIMENSIONLESS, Dimension, Quantity, get_unit
 
-from .errors import InputError, ModelError
+from ..errors import InputError, ModelError
 from .model import NeuronModel
-from .quantities import dimension_of, si_value
+from ..quantities import dimension_of, si_value
 
 __all__ = ["Layer", "DriveTerm", "build_layer", "connect_input", "drive_terms", "weight_dimension", "weight_unit"]
 

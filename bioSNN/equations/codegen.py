@@ -41,7 +41,7 @@ from brian2.parsing.rendering import NodeRenderer
 from brian2.synapses.synapses import SummedVariableUpdater, SynapticPathway
 
 from .brian import Layer, build_layer, connect_input, drive_terms
-from .errors import ModelError
+from ..errors import ModelError
 from .model import NeuronModel
 from .runtime import FUNCTIONS
 

@@ -19,8 +19,8 @@ from brian2.core.functions import DEFAULT_CONSTANTS, DEFAULT_FUNCTIONS
 from brian2.core.namespace import DEFAULT_UNITS
 from brian2.utils.stringtools import get_identifiers
 
-from .errors import ModelError
-from .quantities import dimension_of, quantity_from_json, quantity_to_json
+from ..errors import ModelError
+from ..quantities import dimension_of, quantity_from_json, quantity_to_json
 
 __all__ = ["NeuronModel", "PerStep", "SCHEDULE_SLOTS", "FORMAT_VERSION"]
 

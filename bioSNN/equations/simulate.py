@@ -17,9 +17,9 @@ import numpy as np
 import torch
 from brian2.units.fundamentalunits import Quantity
 
-from .errors import InputError
+from ..errors import InputError
 from .model import NeuronModel
-from .quantities import as_time, dimension_of
+from ..quantities import as_time, dimension_of
 from .surrogate import Surrogate
 
 __all__ = ["simulate", "BACKENDS"]

@@ -37,8 +37,8 @@ from typing import Any
 import torch
 from brian2 import mV
 
-from .errors import ModelError
-from .quantities import dimension_of, si_value
+from ..errors import ModelError
+from ..quantities import dimension_of, si_value
 
 __all__ = ["Surrogate", "SURROGATE_KINDS"]
 

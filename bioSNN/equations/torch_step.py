@@ -24,9 +24,9 @@ from typing import Any, Mapping, NamedTuple, Sequence
 import torch
 
 from .codegen import GeneratedStep, generate_step
-from .errors import InputError
+from ..errors import InputError
 from .model import NeuronModel
-from .quantities import as_time, si_value
+from ..quantities import as_time, si_value
 from .surrogate import Surrogate
 
 __all__ = ["TorchStep", "RunResult", "LayerState"]

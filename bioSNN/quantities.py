@@ -18,7 +18,7 @@ from brian2.units.fundamentalunits import (
     get_or_create_dimension,
 )
 
-__all__ = ["quantity_to_json", "quantity_from_json", "dimension_of", "si_value", "as_time"]
+__all__ = ["quantity_to_json", "quantity_from_json", "dimension_of", "si_value", "as_positive", "as_time", "as_rate"]
 
 
 def dimension_of(value: Any) -> Dimension:
@@ -61,28 +61,36 @@ def quantity_from_json(data: dict[str, Any]) -> Any:
     return Quantity(value if value.ndim else float(value), dim=dim)
 
 
-def as_time(dt: Any, what: str = "dt") -> float:
-    """``dt`` in seconds, checked to be a positive, finite time.
+def as_positive(value: Any, unit: Any, what: str) -> float:
+    """``value`` in SI units, checked to be positive, finite and of ``unit``'s dimension.
 
-    Accepts a Brian2 time quantity or a plain number (taken as seconds).
+    Accepts a Brian2 quantity or a plain number (taken in SI units: seconds, hertz, ...).
     """
     from .errors import InputError
 
-    if isinstance(dt, Quantity):
-        if get_dimensions(dt) is not get_dimensions(1.0 * _second()):
-            raise InputError(f"{what} must be a time, got {dt!r}")
-        value = float(np.asarray(dt))
+    if isinstance(value, Quantity):
+        if get_dimensions(value) is not get_dimensions(unit):
+            raise InputError(f"{what} must have the dimension of {unit!r}, got {value!r}")
+        number = float(np.asarray(value))
     else:
         try:
-            value = float(dt)
+            number = float(value)
         except (TypeError, ValueError) as exc:
-            raise InputError(f"{what} must be a time, got {dt!r}") from exc
-    if not np.isfinite(value) or value <= 0:
-        raise InputError(f"{what} must be positive and finite, got {dt!r}")
-    return value
+            raise InputError(f"{what} must be a number or a quantity in {unit!r}, got {value!r}") from exc
+    if not np.isfinite(number) or number <= 0:
+        raise InputError(f"{what} must be positive and finite, got {value!r}")
+    return number
 
 
-def _second():
+def as_time(dt: Any, what: str = "dt") -> float:
+    """``dt`` in seconds, checked to be a positive, finite time (a quantity, or a number in seconds)."""
     from brian2 import second
 
-    return second
+    return as_positive(dt, second, what)
+
+
+def as_rate(rate: Any, what: str = "rate") -> float:
+    """``rate`` in hertz, checked to be a positive, finite rate (a quantity, or a number in hertz)."""
+    from brian2 import Hz
+
+    return as_positive(rate, Hz, what)

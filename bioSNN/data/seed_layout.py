@@ -1,0 +1,235 @@
+"""The file layout of Jiankun-chen/Supervised-SNN-with-GD (seeds_spec 1.2), read and written.
+
+::
+
+    <root>/Train/Spikes/<k>.npy   (n_input, T + 1)  0/1, column t = time t, column 0 silent
+    <root>/Train/Labels/<k>.npy   (n_out, T)        guidance potential in mV at t = 1..T
+    <root>/Test/...
+
+Files are float64 ``.npy`` (the project's current version) or joblib ``.pkl`` (its first version).
+Spike rows are pixels in row-major order. A ``Labels`` file is matched to the ``Spikes`` file with the
+same relative path and name, as the project's loader does. The project derives each sample's class
+from the guidance (the output neuron whose trace has the largest sum); :func:`read_seed_layout` does
+the same (the intended ``argmax`` rule, seeds_spec 1.8) and stores it as the spike trains' labels.
+
+``.pkl`` files are pickles: read only files you trust.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+from ..encoding.spike_trains import SpikeTrains
+from ..errors import DataError, InputError
+
+__all__ = ["SeedSplit", "read_seed_layout", "write_seed_layout", "SEED_SPLITS"]
+
+#: split name -> folder name used by the seed project.
+SEED_SPLITS = {"train": "Train", "test": "Test"}
+_SUFFIXES = (".npy", ".pkl")
+
+
+@dataclass(frozen=True, eq=False)
+class SeedSplit:
+    """One split of a seed-layout folder.
+
+    Attributes:
+        spikes: the spike trains, ``[N, T + 1, n_input]``, labelled with the winner of each guidance.
+        guidance: ``float32 [N, n_out, T]`` in mV, or ``None`` when the split has no ``Labels`` folder.
+        names: relative file name of each sample (without suffix), in reading order.
+    """
+
+    spikes: SpikeTrains
+    guidance: np.ndarray | None
+    names: tuple[str, ...]
+
+
+def _split_dir(root: Path, split: str) -> Path:
+    folder = SEED_SPLITS.get(split.lower(), split)
+    for candidate in (root / folder, root / folder.lower(), root / split):
+        if candidate.is_dir():
+            return candidate
+    raise DataError(f"{root / folder}: seed-layout split folder not found")
+
+
+def _natural_key(rel: Path) -> list[Any]:
+    return [int(tok) if tok.isdigit() else tok for tok in re.split(r"(\d+)", rel.as_posix())]
+
+
+def _listing(folder: Path) -> dict[Path, Path]:
+    """relative path without suffix -> file, for every .npy/.pkl below ``folder``."""
+    found: dict[Path, Path] = {}
+    for path in folder.rglob("*"):
+        if path.is_file() and path.suffix in _SUFFIXES and not path.name.startswith("."):
+            rel = path.relative_to(folder).with_suffix("")
+            if rel in found:
+                raise DataError(f"{path}: both {found[rel].name} and {path.name} exist; keep one")
+            found[rel] = path
+    return found
+
+
+def _load_array(path: Path) -> np.ndarray:
+    try:
+        if path.suffix == ".pkl":
+            import joblib
+
+            value = joblib.load(path)
+        else:
+            value = np.load(path, allow_pickle=False)
+    except Exception as exc:  # numpy and joblib raise many types for corrupt files
+        raise DataError(f"{path}: cannot read ({type(exc).__name__}: {exc})") from exc
+    arr = np.asarray(value)
+    if arr.ndim != 2 or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
+        raise DataError(f"{path}: expected a 2-d numeric array, got {arr.dtype} {arr.shape}")
+    return arr
+
+
+def read_seed_layout(root: str | os.PathLike[str], split: str = "train", *, dt: Any = 1e-3,
+                     image_shape: Sequence[int] | None = None) -> SeedSplit:
+    """Read ``<root>/<Split>/{Spikes,Labels}`` (``.npy`` or joblib ``.pkl``).
+
+    Args:
+        root: the folder holding ``Train/`` and ``Test/``.
+        split: ``"train"`` or ``"test"`` (mapped to ``Train``/``Test``) or a folder name.
+        dt: the time step of one column (the seed used 1 ms).
+        image_shape: pixel grid of the inputs; default: square if ``n_input`` is a perfect square.
+
+    Shapes must agree across files, spikes must be 0/1 and guidance finite with ``T`` columns for
+    ``T + 1`` spike columns; otherwise :class:`~bioSNN.errors.DataError` names the file.
+
+    Example:
+        >>> import tempfile
+        >>> root = tempfile.mkdtemp()
+        >>> spikes = SpikeTrains.from_dense(np.ones((2, 4, 9), bool), dt=1e-3)
+        >>> guidance = np.zeros((2, 3, 3)); guidance[0, 2] = 5.0; guidance[1, 0] = 1.0
+        >>> _ = write_seed_layout(root, "train", spikes, guidance)
+        >>> split = read_seed_layout(root, "train")
+        >>> split.spikes.shape, split.guidance.shape, split.spikes.labels.tolist(), split.names
+        ((2, 4, 9), (2, 3, 3), [2, 0], ('0', '1'))
+    """
+    base = _split_dir(Path(root), split)
+    spikes_dir, labels_dir = base / "Spikes", base / "Labels"
+    if not spikes_dir.is_dir():
+        raise DataError(f"{spikes_dir}: folder not found")
+    spike_files = _listing(spikes_dir)
+    label_files = _listing(labels_dir) if labels_dir.is_dir() else None
+    keys = sorted(label_files if label_files is not None else spike_files, key=_natural_key)
+    if not keys:
+        raise DataError(f"{labels_dir if label_files is not None else spikes_dir}: no .npy or .pkl files")
+    dense: list[np.ndarray] = []
+    guidance: list[np.ndarray] = []
+    for key in keys:
+        if key not in spike_files:
+            raise DataError(f"{label_files[key]}: no matching spike file {spikes_dir / key}.npy/.pkl")
+        path = spike_files[key]
+        s = _load_array(path)
+        if dense and s.shape != dense[0].shape[::-1]:
+            raise DataError(f"{path}: spikes of shape {s.shape}, earlier files have {dense[0].shape[::-1]}")
+        if not np.all((s == 0) | (s == 1)):
+            raise DataError(f"{path}: spike array is not binary (0/1)")
+        dense.append(s.T.astype(bool))
+        if label_files is not None:
+            gpath = label_files[key]
+            g = _load_array(gpath)
+            if g.shape[1] != s.shape[1] - 1:
+                raise DataError(f"{gpath}: guidance has {g.shape[1]} columns; its spikes {path} have "
+                                f"{s.shape[1]} (T + 1), so {s.shape[1] - 1} expected")
+            if guidance and g.shape != guidance[0].shape:
+                raise DataError(f"{gpath}: guidance of shape {g.shape}, earlier files have {guidance[0].shape}")
+            if not np.all(np.isfinite(g)):
+                raise DataError(f"{gpath}: guidance contains NaN or infinite values")
+            guidance.append(g.astype(np.float32))
+    n_input = dense[0].shape[1]
+    if image_shape is None:
+        side = int(round(np.sqrt(n_input)))
+        image_shape = (side, side) if side * side == n_input else None
+    g_arr = np.stack(guidance) if guidance else None
+    labels = None if g_arr is None else g_arr.sum(axis=2).argmax(axis=1)
+    provenance = {"reader": "seed_layout", "root": str(root), "split": split,
+                  "labels": "argmax over output neurons of the guidance summed over time" if labels is not None else None}
+    trains = SpikeTrains.from_dense(np.stack(dense), dt, labels=labels, image_shape=image_shape, provenance=provenance)
+    return SeedSplit(trains, g_arr, tuple(k.as_posix() for k in keys))
+
+
+def _guidance_mv(guidance: Any) -> np.ndarray:
+    from brian2 import mV
+    from brian2.units.fundamentalunits import Quantity, get_dimensions
+
+    if isinstance(guidance, Quantity):
+        if get_dimensions(guidance) is not get_dimensions(mV):
+            raise InputError(f"guidance must be a voltage, got {get_dimensions(guidance)}")
+        return np.asarray(guidance / mV, dtype=np.float64)
+    try:
+        import torch
+
+        if isinstance(guidance, torch.Tensor):
+            guidance = guidance.detach().cpu().numpy()
+    except ImportError:  # pragma: no cover
+        pass
+    return np.asarray(guidance, dtype=np.float64)
+
+
+def _save(path: Path, array: np.ndarray) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.suffix == ".npy":
+        np.save(path, array, allow_pickle=False)
+    else:
+        import joblib
+
+        joblib.dump(array, path)
+
+
+def write_seed_layout(root: str | os.PathLike[str], split: str, spikes: SpikeTrains, guidance: Any = None, *,
+                      fmt: str = "npy", overwrite: bool = False, names: Sequence[str] | None = None) -> Path:
+    """Write ``spikes`` (and ``guidance``, ``[N, n_out, T]`` in mV or a voltage quantity) in the seed layout.
+
+    Files are float64 ``<k>.npy`` (``fmt="npy"``) or joblib ``<k>.pkl`` (``fmt="pkl"``), ``k = 0..N-1``
+    unless ``names`` are given. The split folder is built next to its destination and renamed into
+    place, so a failure leaves no partial folder; an existing split is replaced only with ``overwrite``.
+    Returns the split folder.
+    """
+    if fmt not in ("npy", "pkl"):
+        raise InputError(f"fmt must be 'npy' or 'pkl', got {fmt!r}")
+    if not isinstance(spikes, SpikeTrains):
+        raise InputError("spikes must be a SpikeTrains (e.g. SpikeTrains.from_dense(array, dt))")
+    n = spikes.n_samples
+    g = None
+    if guidance is not None:
+        g = _guidance_mv(guidance)
+        if g.shape[:1] != (n,) or g.ndim != 3 or g.shape[2] != spikes.T:
+            raise InputError(f"guidance must be [N={n}, n_out, T={spikes.T}] in mV, got shape {g.shape}")
+        if not np.all(np.isfinite(g)):
+            raise InputError("guidance contains NaN or infinite values")
+    names = [str(k) for k in range(n)] if names is None else [str(k) for k in names]
+    if len(names) != n or len(set(names)) != n:
+        raise InputError(f"names must be {n} distinct strings")
+    root = Path(root)
+    dest = root / SEED_SPLITS.get(split.lower(), split)
+    if dest.exists() and not overwrite:
+        raise InputError(f"{dest} exists; pass overwrite=True to replace it")
+    root.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".tmp", dir=root))
+    try:
+        for k, name in enumerate(names):
+            _save(tmp / "Spikes" / f"{name}.{fmt}", spikes.dense(k)[0].T.astype(np.float64))
+            if g is not None:
+                _save(tmp / "Labels" / f"{name}.{fmt}", g[k])
+        old = None
+        if dest.exists():
+            old = root / f".{dest.name}.old-{os.getpid()}"
+            os.replace(dest, old)
+        os.replace(tmp, dest)
+        if old is not None:
+            shutil.rmtree(old)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return dest

@@ -1,0 +1,151 @@
+"""Encode a whole data set in chunks: bounded memory, a progress bar, optional streaming to a file."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, replace
+from typing import Any, Callable
+
+import numpy as np
+
+from .. import __version__
+from ..errors import InputError
+from ._arrays import check_steps
+from .latency import latency
+from .poisson import diehl_cook, poisson
+from .rate_code import rate_code
+from .receptive_field import receptive_field
+from .spike_trains import SpikeTrains, SpikeTrainsWriter
+
+__all__ = ["encode_images", "ENCODERS", "Encoder", "CHUNK_BYTES"]
+
+#: Default size of one chunk of dense (boolean) spikes: 1,000 MNIST images at T = 70, 55 MSTAR chips.
+CHUNK_BYTES = 64 * 2**20
+
+
+@dataclass(frozen=True)
+class Encoder:
+    """How a named encoder turns a chunk of 8-bit images (``[n, H, W]``, 0..255) into spike trains.
+
+    ``run(images, T, dt, first_index, options)``; ``options`` lists the keyword options it accepts
+    with their defaults.
+    """
+
+    run: Callable[..., SpikeTrains]
+    options: dict[str, Any]
+    description: str
+
+
+def _rf_rate(images: np.ndarray, T: int, dt: Any, first_index: int, variant: str = "training") -> SpikeTrains:
+    trains = rate_code(receptive_field(images, variant=variant), T, dt=dt)
+    trains.provenance.update(receptive_field=variant)
+    return trains
+
+
+def _poisson(images: np.ndarray, T: int, dt: Any, first_index: int, max_rate: Any = 63.75, seed: int = 0) -> SpikeTrains:
+    return poisson(np.asarray(images, np.float64) / 255.0, T, dt, max_rate, seed=seed, first_index=first_index)
+
+
+def _latency(images: np.ndarray, T: int, dt: Any, first_index: int, mode: str = "linear", threshold: float = 0.0,
+             tau: Any = None) -> SpikeTrains:
+    return latency(np.asarray(images, np.float64) / 255.0, T, dt, mode=mode, threshold=threshold, tau=tau)
+
+
+def _diehl_cook(images: np.ndarray, T: int, dt: Any, first_index: int, intensity: float = 2.0,
+                seed: int = 0) -> SpikeTrains:
+    return diehl_cook(images, T, dt, intensity=intensity, seed=seed, first_index=first_index)
+
+
+#: The encoders :func:`encode_images` and ``biosnn encode --encoder`` know, by name.
+ENCODERS: dict[str, Encoder] = {
+    "rf-rate": Encoder(_rf_rate, {"variant": "training"}, "receptive field + deterministic rate code (seed)"),
+    "poisson": Encoder(_poisson, {"max_rate": 63.75, "seed": 0}, "Poisson, rate = pixel / 255 * max_rate (Hz)"),
+    "latency": Encoder(_latency, {"mode": "linear", "threshold": 0.0, "tau": None}, "one spike per pixel, brighter earlier"),
+    "diehl-cook": Encoder(_diehl_cook, {"intensity": 2.0, "seed": 0}, "Poisson at pixel / 8 * intensity Hz"),
+}
+
+
+def encode_images(images: Any, encoder: str = "rf-rate", T: int = 70, *, dt: Any = 1e-3,
+                  labels: Any = None, class_names: Any = None, out: str | os.PathLike[str] | None = None,
+                  chunk_size: int | None = None, progress: bool = False, source: dict[str, Any] | None = None,
+                  **options: Any) -> SpikeTrains | None:
+    """Encode 8-bit ``images`` (``[N, H, W]`` array, or a :class:`bioSNN.data.ImageSet`) chunk by chunk.
+
+    Args:
+        images: intensities 0..255 (MSTAR magnitudes: convert with :func:`bioSNN.data.to_uint8` first).
+        encoder: a name in :data:`ENCODERS`; ``options`` are passed to it (e.g. ``max_rate=``, ``seed=``).
+        T: last step (trains have ``T + 1`` rows).
+        dt: the time step (quantity or seconds).
+        labels, class_names: attached to the trains (taken from an ``ImageSet`` when not given).
+        out: if given, stream the trains to this ``.npz`` (atomically) and return ``None``; otherwise
+            return the :class:`SpikeTrains` in memory.
+        chunk_size: images encoded at once; by default as many as fit in :data:`CHUNK_BYTES` of dense
+            spikes (memory is bounded by one chunk when ``out`` is given).
+        progress: show a progress bar.
+        source: provenance of the images (taken from an ``ImageSet`` when not given).
+
+    Example:
+        >>> imgs = np.zeros((3, 8, 8), np.uint8); imgs[:, 3:5, 3:5] = 255
+        >>> trains = encode_images(imgs, "rf-rate", T=70, labels=[0, 1, 1], chunk_size=2)
+        >>> trains.shape, trains.labels.tolist(), trains.provenance["encoder"]
+        ((3, 71, 64), [0, 1, 1], 'rf-rate')
+    """
+    if encoder not in ENCODERS:
+        raise InputError(f"unknown encoder {encoder!r}; use one of {sorted(ENCODERS)}")
+    spec = ENCODERS[encoder]
+    unknown = set(options) - set(spec.options)
+    if unknown:
+        raise InputError(f"encoder {encoder!r} has no option(s) {sorted(unknown)}; it takes {sorted(spec.options)}")
+    T = check_steps(T)
+    if hasattr(images, "images") and hasattr(images, "labels"):  # an ImageSet
+        labels = images.labels if labels is None else labels
+        class_names = images.class_names if class_names is None else class_names
+        source = dict(images.source) if source is None else source
+        images = images.images
+    images = np.asarray(images)
+    if images.ndim != 3:
+        raise InputError(f"images must be [N, H, W], got shape {images.shape}")
+    n = images.shape[0]
+    if chunk_size is None:
+        chunk_size = max(1, CHUNK_BYTES // ((T + 1) * images.shape[1] * images.shape[2]))
+    if chunk_size < 1:
+        raise InputError(f"chunk_size must be at least 1, got {chunk_size}")
+    if labels is not None:
+        labels = np.asarray(labels, dtype=np.int64)
+        if labels.shape != (n,):
+            raise InputError(f"{labels.shape} labels for {n} images")
+    params = {**spec.options, **options}
+    provenance = {"encoder": encoder, "options": params,
+                  "T": T, "source": source or {}, "bioSNN": __version__}
+    chunks = range(0, n, chunk_size)
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=n, unit="img", desc=f"encode {encoder}")
+    else:
+        bar = None
+
+    def encode_chunk(start: int) -> SpikeTrains:
+        stop = min(start + chunk_size, n)
+        trains = spec.run(images[start:stop], T, dt, start, **params)
+        if bar is not None:
+            bar.update(stop - start)
+        return trains if labels is None else trains.with_labels(labels[start:stop])
+
+    try:
+        if out is None:
+            parts = [encode_chunk(s) for s in chunks]
+            if not parts:
+                raise InputError("no images to encode")
+            return replace(SpikeTrains.concatenate(parts), class_names=class_names, provenance=provenance)
+        if n == 0:
+            raise InputError("no images to encode")
+        h, w = images.shape[1:]
+        with SpikeTrainsWriter(out, n, T + 1, h * w, dt, class_names=class_names, image_shape=(h, w),
+                               provenance=provenance) as writer:
+            for start in chunks:
+                writer.write(encode_chunk(start))
+        return None
+    finally:
+        if bar is not None:
+            bar.close()

@@ -1,0 +1,27 @@
+"""Exceptions raised by bioSNN.
+
+Every error names the model, file, statement or argument at fault so that a user can act on it. All
+derive from :class:`ValueError`, so ``except ValueError`` still catches them.
+"""
+
+from __future__ import annotations
+
+__all__ = ["ModelError", "InputError", "DataError", "ModelMismatchError"]
+
+
+class ModelError(ValueError):
+    """A :class:`~bioSNN.equations.NeuronModel` is malformed (unknown variable, missing or
+    dimensionally wrong parameter, equations that the chosen method cannot integrate, ...)."""
+
+
+class InputError(ValueError):
+    """Arguments are unusable (shape, dtype, NaN, negative intensities, non-positive ``dt`` or ``T``)."""
+
+
+class DataError(InputError):
+    """A data file or folder is missing, truncated or corrupt (bad magic number, checksum mismatch,
+    missing header field, mixed image sizes). The message names the file."""
+
+
+class ModelMismatchError(ValueError):
+    """Two artifacts were produced with different neuron models or time steps."""

@@ -1,0 +1,51 @@
+"""Image folders: grayscale conversion, class order, mixed sizes, unreadable files."""
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from bioSNN.data import load_image_folder
+from bioSNN.errors import DataError
+
+
+def _make(root, spec):
+    for cls, images in spec.items():
+        (root / cls).mkdir(parents=True)
+        for name, img in images.items():
+            img.save(root / cls / name)
+
+
+def test_reads_classes_in_order(tmp_path):
+    rgb = Image.new("RGB", (5, 4), (255, 0, 0))
+    _make(tmp_path, {"b": {"1.png": Image.new("L", (5, 4), 7), "0.jpg": Image.new("L", (5, 4), 0)},
+                     "a": {"x.bmp": rgb}})
+    (tmp_path / "a" / "notes.txt").write_text("ignored")
+    data = load_image_folder(tmp_path)
+    assert data.class_names == ("a", "b") and data.labels.tolist() == [0, 1, 1]
+    assert data.images.shape == (3, 4, 5) and data.images.dtype == np.uint8
+    assert data.images[0, 0, 0] == round(0.299 * 255)  # PIL "L": ITU-R 601-2 luma
+    assert data.images[2].max() == 7 and data.records[1].endswith("0.jpg")
+
+
+def test_mixed_sizes_named(tmp_path):
+    _make(tmp_path, {"a": {"small.png": Image.new("L", (4, 4)), "tall.png": Image.new("L", (4, 6))}})
+    with pytest.raises(DataError, match=r"mixed image sizes: .*tall.png is 4 x 6.*small.png is 4 x 4"):
+        load_image_folder(tmp_path)
+    assert load_image_folder(tmp_path, size=8).images.shape == (2, 8, 8)
+
+
+def test_unreadable_image_named(tmp_path):
+    _make(tmp_path, {"a": {"ok.png": Image.new("L", (4, 4))}})
+    (tmp_path / "a" / "broken.png").write_bytes(b"\x89PNG not really")
+    with pytest.raises(DataError, match="broken.png: cannot read image"):
+        load_image_folder(tmp_path)
+
+
+def test_empty_or_missing(tmp_path):
+    with pytest.raises(DataError, match="no class sub-folders"):
+        load_image_folder(tmp_path)
+    (tmp_path / "a").mkdir()
+    with pytest.raises(DataError, match="no images"):
+        load_image_folder(tmp_path)
+    with pytest.raises(DataError, match="not found"):
+        load_image_folder(tmp_path / "nope")

@@ -1,0 +1,50 @@
+"""encode_images: chunking does not change the result, streaming matches in-memory, options checked."""
+
+import numpy as np
+import pytest
+
+from bioSNN.data import load_mnist_subset
+from bioSNN.encoding import SpikeTrains, encode_images, rate_code, receptive_field
+from bioSNN.errors import InputError
+
+
+@pytest.fixture(scope="module")
+def digits():
+    return load_mnist_subset("test")[:60]
+
+
+@pytest.mark.parametrize("encoder,options", [("rf-rate", {}), ("poisson", {"seed": 5}), ("latency", {}),
+                                             ("diehl-cook", {"intensity": 3.0})])
+def test_chunking_and_streaming_agree(tmp_path, digits, encoder, options):
+    whole = encode_images(digits, encoder, T=40, chunk_size=1000, **options)
+    chunked = encode_images(digits, encoder, T=40, chunk_size=7, **options)
+    encode_images(digits, encoder, T=40, chunk_size=11, out=tmp_path / "s.npz", **options)
+    streamed = SpikeTrains.load(tmp_path / "s.npz")
+    assert np.array_equal(whole.packed, chunked.packed) and np.array_equal(whole.packed, streamed.packed)
+    assert streamed.labels.tolist() == digits.labels.tolist() and streamed.class_names == digits.class_names
+    assert streamed.provenance["encoder"] == encoder and streamed.provenance["source"]["reader"] == "mnist_subset"
+    assert streamed.image_shape == (28, 28) and whole.counts().sum() > 0
+
+
+def test_rf_rate_is_receptive_field_then_rate_code(digits):
+    direct = rate_code(receptive_field(digits.images), 70)
+    assert np.array_equal(encode_images(digits, "rf-rate", T=70).packed, direct.packed)
+
+
+def test_option_errors(digits):
+    with pytest.raises(InputError, match="has no option"):
+        encode_images(digits, "rf-rate", T=10, max_rate=10)
+    with pytest.raises(InputError, match="unknown encoder"):
+        encode_images(digits, "morse", T=10)
+    with pytest.raises(InputError, match="T must be positive"):
+        encode_images(digits, "rf-rate", T=0)
+    with pytest.raises(InputError, match="images must be"):
+        encode_images(np.zeros((3, 4)), "rf-rate", T=10)
+
+
+def test_failure_midway_leaves_no_file(tmp_path):
+    images = np.zeros((20, 8, 8))
+    images[15, 0, 0] = np.nan
+    with pytest.raises(InputError, match="NaN"):
+        encode_images(images, "rf-rate", T=10, chunk_size=4, out=tmp_path / "x.npz")
+    assert list(tmp_path.iterdir()) == []
