@@ -71,21 +71,44 @@ def _cmd_verify(args: argparse.Namespace) -> int:
 
 
 # encoder option -> argparse dest of its command-line flag
-_ENCODER_OPTIONS = {"variant": "rf_variant", "max_rate": "max_rate", "seed": "seed", "intensity": "intensity",
-                    "mode": "latency_mode", "threshold": "latency_threshold", "tau": "tau_ms"}
+_ENCODER_FLAGS = {"variant": "rf_variant", "max_rate": "max_rate", "seed": "seed", "intensity": "intensity",
+                  "mode": "latency_mode", "threshold": "latency_threshold", "tau": "tau_ms"}
+# image option (argparse dest) -> datasets it applies to
+_IMAGE_FLAGS = {"classes": ("mstar",), "scaling": ("mstar",), "crop": ("mstar",), "size": ("mstar", "folder")}
+
+
+def _flag(dest: str) -> str:
+    return "--" + dest.replace("_", "-")
+
+
+def _refuse_inapplicable(args: argparse.Namespace) -> None:
+    from .encoding import ENCODERS
+    from .errors import InputError
+
+    for dest, datasets in _IMAGE_FLAGS.items():
+        if getattr(args, dest) is not None and args.dataset not in datasets:
+            raise InputError(f"{_flag(dest)} does not apply to --dataset {args.dataset}")
+    encoder_options = ENCODERS[args.encoder].options if args.encoder else {}
+    for option, dest in _ENCODER_FLAGS.items():
+        if getattr(args, dest) is not None and option not in encoder_options:
+            where = f"encoder {args.encoder!r}" if args.encoder else f"--dataset {args.dataset}"
+            raise InputError(f"{_flag(dest)} does not apply to {where}")
 
 
 def _cmd_encode(args: argparse.Namespace) -> int:
     from brian2 import ms
 
     from .data import load_images, read_seed_layout
-    from .encoding import ENCODERS, encode_images
+    from .encoding import encode_images
     from .errors import InputError
 
     dt = args.dt * ms
     if args.dataset == "seed":
         if args.encoder is not None:
             raise InputError("--dataset seed already holds spike trains: leave out --encoder")
+        if args.T is not None:
+            raise InputError("--dataset seed already holds spike trains of their own length: leave out --T")
+        _refuse_inapplicable(args)
         if args.root is None:
             raise InputError("--dataset seed needs --root")
         trains = read_seed_layout(args.root, args.split, dt=dt).spikes
@@ -94,26 +117,23 @@ def _cmd_encode(args: argparse.Namespace) -> int:
         trains.save(args.out)
         print(f"{len(trains)} samples x {trains.steps} steps x {trains.n_in} inputs -> {args.out}")
         return 0
-    encoder = args.encoder or "rf-rate"
-    classes = args.classes.split(",") if args.classes else None
-    data = load_images(args.dataset, args.root, args.split, classes=classes, crop=args.crop, size=args.size,
-                       scaling=args.scaling, progress=not args.no_progress)
+    args.encoder = args.encoder or "rf-rate"
+    _refuse_inapplicable(args)
+    T = 70 if args.T is None else args.T
+    data = load_images(args.dataset, args.root, args.split, classes=args.classes.split(",") if args.classes else None,
+                       crop=args.crop, size=args.size, scaling=args.scaling or "enhanced",
+                       progress=not args.no_progress)
     if args.limit is not None:
         data = data[: args.limit]
-    options = {}
-    for option, dest in _ENCODER_OPTIONS.items():
-        value = getattr(args, dest)
-        if value is None:
-            continue
-        if option not in ENCODERS[encoder].options:
-            raise InputError(f"--{dest.replace('_', '-')} does not apply to encoder {encoder!r}")
-        options[option] = value * ms if option == "tau" else value
+    options = {option: getattr(args, dest) for option, dest in _ENCODER_FLAGS.items() if getattr(args, dest) is not None}
+    if "tau" in options:
+        options["tau"] = options["tau"] * ms
     start = time.perf_counter()
-    encode_images(data, encoder, args.T, dt=dt, out=args.out, chunk_size=args.chunk_size,
+    encode_images(data, args.encoder, T, dt=dt, out=args.out, chunk_size=args.chunk_size,
                   progress=not args.no_progress, **options)
     elapsed = time.perf_counter() - start
-    print(f"{len(data)} images ({data.images.shape[1]} x {data.images.shape[2]}) -> {args.T + 1} steps, "
-          f"encoder {encoder}, {elapsed:.1f} s -> {args.out}")
+    print(f"{len(data)} images ({data.images.shape[1]} x {data.images.shape[2]}) -> {T + 1} steps, "
+          f"encoder {args.encoder}, {elapsed:.1f} s -> {args.out}")
     return 0
 
 
@@ -128,7 +148,9 @@ def _cmd_inspect(args: argparse.Namespace) -> int:
     print(f"samples     {trains.n_samples}")
     print(f"steps       {trains.steps} (T = {trains.T}), dt = {trains.dt}")
     print(f"inputs      {trains.n_in}" + (f" (image {' x '.join(map(str, trains.image_shape))})" if trains.image_shape else ""))
-    print(f"spikes      {int(counts.sum())} in all, {counts.mean():.1f} per sample (min {counts.min()}, max {counts.max()})")
+    if len(counts):
+        print(f"spikes      {int(counts.sum())} in all, {counts.mean():.1f} per sample "
+              f"(min {counts.min()}, max {counts.max()})")
     if trains.labels is not None:
         hist = np.bincount(trains.labels)
         names = trains.class_names or tuple(str(i) for i in range(len(hist)))
@@ -154,10 +176,16 @@ def _cmd_export_seed(args: argparse.Namespace) -> int:
             raise DataError(f"{args.guidance}: cannot read guidance array ({exc})") from exc
     dest = write_seed_layout(args.root, args.split, trains, guidance, fmt=args.format, overwrite=args.overwrite)
     print(f"{len(trains)} samples written to {dest}")
+    if guidance is None:
+        print("note: no --guidance, so only Spikes/ was written (the seed project's loader also needs Labels/; "
+              "class labels are not part of the seed layout)")
     return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from .data import IMAGE_DATASETS
+    from .encoding import ENCODERS
+
     parser = argparse.ArgumentParser(
         prog="biosnn",
         description="bioSNN: one neuron-model definition drives Brian2 (STDP) and PyTorch (gradients).",
@@ -184,15 +212,15 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("encode", help="encode images as spike trains (.npz)",
                        description="Read a data set, encode it chunk by chunk and stream the spike trains to "
                                    "a .npz file (see bioSNN.encoding.spike_trains for the format).")
-    p.add_argument("--dataset", required=True, choices=["mnist", "mnist-subset", "mstar", "folder", "seed"],
+    p.add_argument("--dataset", required=True, choices=[*IMAGE_DATASETS, "seed"],
                    help="mnist: IDX files in --root; mnist-subset: the subset shipped with bioSNN; mstar: "
                         "Phoenix chips in --root/SPLIT/CLASS; folder: --root/CLASS/IMAGE; seed: the SAR seed "
                         "project's --root/{Train,Test}/Spikes (already spike trains)")
     p.add_argument("--root", help="data folder")
     p.add_argument("--split", default="train", help="train or test (default train)")
-    p.add_argument("--encoder", choices=["rf-rate", "poisson", "latency", "diehl-cook"],
+    p.add_argument("--encoder", choices=list(ENCODERS),
                    help="default rf-rate: the seed's receptive field + deterministic rate code")
-    p.add_argument("--T", type=int, default=70, help="last time step; trains have T + 1 steps (default 70)")
+    p.add_argument("--T", type=int, help="last time step; trains have T + 1 steps (default 70)")
     p.add_argument("--dt", type=float, default=1.0, help="time step in ms (default 1.0)")
     p.add_argument("--out", required=True, help="output .npz file (written atomically)")
     p.add_argument("--limit", type=int, help="encode only the first N images")
@@ -200,16 +228,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     g = p.add_argument_group("images")
     g.add_argument("--classes", help="MSTAR: comma-separated class folders, in label order")
-    g.add_argument("--scaling", default="enhanced", choices=["enhanced", "minmax"],
+    g.add_argument("--scaling", choices=["enhanced", "minmax"],
                    help="MSTAR magnitude -> 8-bit conversion (default enhanced; see bioSNN.data.mstar)")
     g.add_argument("--crop", type=int, help="MSTAR: central crop size")
     g.add_argument("--size", type=int, help="MSTAR/folder: resize to SIZE x SIZE")
     g = p.add_argument_group("encoder options")
-    g.add_argument("--rf-variant", choices=["training", "formula"], help="rf-rate: kernel (default training)")
-    g.add_argument("--max-rate", type=float, help="poisson: rate in Hz at intensity 255 (default 63.75)")
-    g.add_argument("--intensity", type=float, help="diehl-cook: rate = pixel / 8 * intensity Hz (default 2)")
+    defaults = {name: enc.options for name, enc in ENCODERS.items()}
+    g.add_argument("--rf-variant", choices=["training", "formula"],
+                   help=f"rf-rate: kernel (default {defaults['rf-rate']['variant']})")
+    g.add_argument("--max-rate", type=float,
+                   help=f"poisson: rate in Hz at intensity 255 (default {defaults['poisson']['max_rate']})")
+    g.add_argument("--intensity", type=float,
+                   help=f"diehl-cook: rate = pixel / 8 * intensity Hz (default {defaults['diehl-cook']['intensity']})")
     g.add_argument("--seed", type=int, help="poisson, diehl-cook: random seed (default 0)")
-    g.add_argument("--latency-mode", choices=["linear", "log"], help="latency: mapping (default linear)")
+    g.add_argument("--latency-mode", choices=["linear", "log"],
+                   help=f"latency: mapping (default {defaults['latency']['mode']})")
     g.add_argument("--latency-threshold", type=float, help="latency: intensity (0..1) below which no spike")
     g.add_argument("--tau-ms", type=float, help="latency, log mode: RC time constant in ms")
     p.set_defaults(func=_cmd_encode)
@@ -239,8 +272,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("--steps must be at least 1")
     from .errors import DataError, InputError, ModelError
 
-    if getattr(args, "T", 1) < 1:
-        parser.error("--T must be at least 1")
+    for flag in ("T", "limit", "chunk_size"):
+        value = getattr(args, flag, None)
+        if value is not None and value < 1:
+            parser.error(f"{_flag(flag)} must be at least 1")
     try:
         return int(args.func(args))
     except KeyError as exc:

@@ -75,9 +75,22 @@ def test_encode_errors_exit_2_and_write_nothing(tmp_path, capsys):
     assert "--max-rate does not apply to encoder 'rf-rate'" in capsys.readouterr().err
     assert main(["encode", "--dataset", "mnist", "--root", str(tmp_path), "--out", str(out)]) == 2
     assert "train-images-idx3-ubyte" in capsys.readouterr().err
-    with pytest.raises(SystemExit):
-        main(["encode", "--dataset", "mnist-subset", "--T", "0", "--out", str(out)])
+    assert main(["encode", "--dataset", "mnist-subset", "--crop", "10", "--out", str(out)]) == 2
+    assert "--crop does not apply to --dataset mnist-subset" in capsys.readouterr().err
+    for flag in ("--T", "--limit", "--chunk-size"):
+        with pytest.raises(SystemExit):
+            main(["encode", "--dataset", "mnist-subset", flag, "0", "--out", str(out)])
+        assert f"{flag} must be at least 1" in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_inspect_empty_and_foreign_files(tmp_path, capsys):
+    SpikeTrains.from_dense(np.zeros((0, 3, 4), bool), 1e-3).save(tmp_path / "e.npz")
+    assert main(["inspect", str(tmp_path / "e.npz")]) == 0
+    assert "samples     0" in capsys.readouterr().out
+    np.save(tmp_path / "x.npy", np.zeros(2))
+    assert main(["inspect", str(tmp_path / "x.npy")]) == 2
+    assert "not a bioSNN.SpikeTrains file" in capsys.readouterr().err
 
 
 def test_encode_mstar_limit(mstar_root, tmp_path):
@@ -121,7 +134,7 @@ def test_encode_folder(tmp_path):
 
 @pytest.mark.slow
 def test_encode_full_mnist_training_set(mnist_root, tmp_path):
-    """The issue's bound: all 60,000 training images (measured: about 7 s and 470 MB peak RSS)."""
+    """The issue's bound: all 60,000 training images (measured: about 7 s and 300 MB peak RSS)."""
     out = tmp_path / "train.npz"
     assert main(["encode", "--dataset", "mnist", "--root", str(mnist_root), "--split", "train", "--encoder",
                  "rf-rate", "--T", "70", "--no-progress", "--out", str(out)]) == 0

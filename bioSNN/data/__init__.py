@@ -15,7 +15,8 @@ from .folder import load_image_folder
 from .idx import read_idx, write_idx
 from .imageset import ImageSet
 from .mnist import load_mnist
-from .mstar import ChipInfo, center_crop, load_mstar, resize, to_uint8
+from .geometry import center_crop, resize
+from .mstar import ChipInfo, load_mstar, to_uint8
 from .phoenix import PhoenixChip, read_phoenix
 from .seed_layout import SeedSplit, read_seed_layout, write_seed_layout
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from ..errors import DataError
-from .imageset import ImageSet
+from .geometry import resize
+from .imageset import ImageSet, read_stack
 
 __all__ = ["load_image_folder", "IMAGE_SUFFIXES"]
 
@@ -17,12 +17,32 @@ __all__ = ["load_image_folder", "IMAGE_SUFFIXES"]
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")
 
 
+def _read_gray(path: Path, size: int | None) -> np.ndarray:
+    """One image as ``uint8 [H, W]``: colour -> PIL ``"L"`` luma, 16-bit -> top 8 bits, then resize."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as img:
+            if img.mode.startswith("I;16"):
+                gray = (np.asarray(img, dtype=np.uint16) >> 8).astype(np.uint8)
+            elif img.mode in ("I", "F"):
+                raise DataError(f"{path}: {img.mode!r} (32-bit) images are not read; save it as 8 or 16 bits")
+            else:
+                gray = np.asarray(img.convert("L"), dtype=np.uint8)
+    except (UnidentifiedImageError, OSError, ValueError) as exc:
+        raise DataError(f"{path}: cannot read image ({exc})") from exc
+    if size is None:
+        return gray
+    return np.clip(np.rint(resize(gray, size)), 0, 255).astype(np.uint8)
+
+
 def load_image_folder(root: str | os.PathLike[str], *, size: int | None = None, progress: bool = False) -> ImageSet:
-    """Read ``<root>/<class>/<image>`` as ``uint8 [N, H, W]`` grayscale (PIL ``"L"`` conversion).
+    """Read ``<root>/<class>/<image>`` as ``uint8 [N, H, W]`` grayscale.
 
     Classes are the sub-folder names in sorted order; images within a class in sorted file order.
-    All images must have the same size unless ``size`` resizes them (bilinear) to ``size x size``.
-    Unreadable files and mixed sizes raise :class:`~bioSNN.errors.DataError` naming the files.
+    Colour images become luma (PIL ``"L"``), 16-bit images keep their top 8 bits. All images must have
+    the same size unless ``size`` resizes them (bilinear) to ``size x size``. Unreadable files and
+    mixed sizes raise :class:`~bioSNN.errors.DataError` naming the files.
 
     Example:
         >>> import tempfile; from PIL import Image
@@ -34,8 +54,6 @@ def load_image_folder(root: str | os.PathLike[str], *, size: int | None = None, 
         >>> data.images.shape, data.class_names, data.labels.tolist()
         ((2, 3, 4), ('cat', 'dog'), [0, 1])
     """
-    from PIL import Image, UnidentifiedImageError
-
     root = Path(root)
     if not root.is_dir():
         raise DataError(f"{root}: image folder not found")
@@ -49,27 +67,8 @@ def load_image_folder(root: str | os.PathLike[str], *, size: int | None = None, 
         if not found:
             raise DataError(f"{root / name}: no images ({', '.join(IMAGE_SUFFIXES)})")
         files += [(label, p) for p in found]
-    iterator: Any = files
-    if progress:
-        from tqdm.auto import tqdm
-
-        iterator = tqdm(files, unit="img", desc="read images")
-    images: list[np.ndarray] = []
-    first: Path | None = None
-    for _, path in iterator:
-        try:
-            with Image.open(path) as img:
-                gray = img.convert("L")
-                if size is not None:
-                    gray = gray.resize((size, size), Image.BILINEAR)
-                arr = np.asarray(gray, dtype=np.uint8)
-        except (UnidentifiedImageError, OSError, ValueError) as exc:
-            raise DataError(f"{path}: cannot read image ({exc})") from exc
-        if images and arr.shape != images[0].shape:
-            raise DataError(f"mixed image sizes: {path} is {arr.shape[1]} x {arr.shape[0]} (W x H), {first} is "
-                            f"{images[0].shape[1]} x {images[0].shape[0]}; pass size= to resize")
-        first = first or path
-        images.append(arr)
+    images = read_stack([p for _, p in files], lambda p: _read_gray(p, size), desc="read images", unit="img",
+                        progress=progress, hint="pass size= to resize")
     labels = np.asarray([label for label, _ in files])
-    return ImageSet(np.stack(images), labels, tuple(classes), tuple(str(p) for _, p in files),
+    return ImageSet(images, labels, tuple(classes), tuple(str(p) for _, p in files),
                     {"reader": "folder", "root": str(root), "size": size})

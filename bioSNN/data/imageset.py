@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from pathlib import Path
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from ..errors import InputError
+from ..errors import DataError, InputError
 
-__all__ = ["ImageSet"]
+__all__ = ["ImageSet", "read_stack"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -67,3 +68,24 @@ class ImageSet:
         """Number of images per class name."""
         counts = np.bincount(self.labels, minlength=len(self.class_names))
         return {name: int(n) for name, n in zip(self.class_names, counts)}
+
+
+def read_stack(paths: Sequence[Path], read: Callable[[Path], np.ndarray], *, desc: str, unit: str,
+               progress: bool = False, hint: str = "") -> np.ndarray:
+    """Read one image per path with ``read`` and stack them, with an optional progress bar.
+
+    Images of different sizes raise :class:`~bioSNN.errors.DataError` naming the two files.
+    """
+    iterator: Any = paths
+    if progress:
+        from tqdm.auto import tqdm
+
+        iterator = tqdm(paths, unit=unit, desc=desc)
+    images: list[np.ndarray] = []
+    for path in iterator:
+        image = read(path)
+        if images and image.shape != images[0].shape:
+            raise DataError(f"mixed image sizes: {path} is {image.shape[0]} x {image.shape[1]} (rows x columns), "
+                            f"{paths[0]} is {images[0].shape[0]} x {images[0].shape[1]}" + (f"; {hint}" if hint else ""))
+        images.append(image)
+    return np.stack(images)

@@ -33,8 +33,8 @@ def load_mnist(root: str | os.PathLike[str], split: str = "train") -> ImageSet:
     """Read MNIST ``split`` (``"train"``: 60,000 images, ``"test"``: 10,000) from IDX files in ``root``.
 
     Returns an :class:`ImageSet` with ``images`` ``uint8 [N, 28, 28]`` and ``labels`` ``int64 [N]``.
-    Magic numbers (2051 images, 2049 labels), sizes and the image/label counts are checked; a
-    truncated or corrupt file raises :class:`~bioSNN.errors.DataError` naming it.
+    Magic numbers (2051 images, 2049 labels), the data length against the header and the image/label
+    counts are checked; a truncated or corrupt file raises :class:`~bioSNN.errors.DataError` naming it.
 
     Example:
         >>> mnist = load_mnist("../shared/data/mnist", "test")    # doctest: +SKIP

@@ -29,11 +29,13 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from ..arrays import to_numpy
 from ..errors import DataError, InputError
-from .imageset import ImageSet
+from .geometry import center_crop, resize
+from .imageset import ImageSet, read_stack
 from .phoenix import read_phoenix
 
-__all__ = ["load_mstar", "ChipInfo", "to_uint8", "center_crop", "resize", "MSTAR_SPLITS", "SCALINGS"]
+__all__ = ["load_mstar", "ChipInfo", "to_uint8", "MSTAR_SPLITS", "SCALINGS"]
 
 #: split -> depression angle (degrees) in the SOC setting.
 MSTAR_SPLITS: dict[str, int] = {"train": 17, "test": 15}
@@ -79,7 +81,7 @@ def to_uint8(magnitude: Any, scaling: str = "enhanced") -> np.ndarray:
     """
     if scaling not in SCALINGS:
         raise InputError(f"unknown scaling {scaling!r}; use one of {SCALINGS}")
-    m = np.asarray(magnitude, dtype=np.float64)
+    m = to_numpy(magnitude, "magnitude").astype(np.float64)
     if m.ndim < 2:
         raise InputError(f"magnitude must be [..., H, W], got shape {m.shape}")
     if m.size and not np.all(np.isfinite(m)):
@@ -87,38 +89,15 @@ def to_uint8(magnitude: Any, scaling: str = "enhanced") -> np.ndarray:
     flat = m.reshape(-1, m.shape[-2] * m.shape[-1])
     low, high = flat.min(axis=1, keepdims=True), flat.max(axis=1, keepdims=True)
     span = np.where(high > low, high - low, 1.0)
-    eight = np.floor((flat - low) * (255.0 / span) + 0.5)
+    levels = np.floor((flat - low) * (255.0 / span) + 0.5)
     if scaling == "enhanced":
-        for row in eight:
+        for row in levels:
             hist = np.bincount(row.astype(np.int64), minlength=256)
             mode_bin = int(np.flatnonzero(hist == hist.max())[-1])
             rare_bin = int(np.flatnonzero(hist == hist.min())[0])
             gain = 255.0 / (rare_bin - mode_bin) if rare_bin > mode_bin else 3.0
             row[:] = np.minimum(np.floor(row * gain + 0.5), 255.0)
-    return eight.reshape(m.shape).astype(np.uint8)
-
-
-def center_crop(images: np.ndarray, size: int) -> np.ndarray:
-    """The central ``size x size`` window of ``[..., H, W]`` images (offset ``(H - size) // 2``)."""
-    h, w = images.shape[-2:]
-    if not 0 < size <= min(h, w):
-        raise InputError(f"crop size {size} must lie in 1..{min(h, w)} for {h} x {w} images")
-    top, left = (h - size) // 2, (w - size) // 2
-    return images[..., top:top + size, left:left + size]
-
-
-def resize(images: np.ndarray, size: int) -> np.ndarray:
-    """Bilinear resize of ``[N, H, W]`` images to ``size x size`` (PIL, float32 precision)."""
-    from PIL import Image
-
-    if size < 1:
-        raise InputError(f"resize size must be positive, got {size}")
-    out = np.empty(images.shape[:-2] + (size, size), dtype=np.float32)
-    flat_in = images.reshape(-1, *images.shape[-2:]).astype(np.float32)
-    flat_out = out.reshape(-1, size, size)
-    for i, img in enumerate(flat_in):
-        flat_out[i] = np.asarray(Image.fromarray(img, mode="F").resize((size, size), Image.BILINEAR))
-    return out
+    return levels.reshape(m.shape).astype(np.uint8)
 
 
 def _chip_files(folder: Path) -> list[Path]:
@@ -165,24 +144,16 @@ def load_mstar(root: str | os.PathLike[str], split: str = "train", classes: Sequ
         if not chips:
             raise DataError(f"{folder}: no chips")
         files += [(label, p) for p in chips]
-    iterator: Any = files
-    if progress:
-        from tqdm.auto import tqdm
+    infos: list[ChipInfo] = []
 
-        iterator = tqdm(files, unit="chip", desc=f"read MSTAR {split}")
-    images, labels, infos = [], [], []
-    for label, path in iterator:
+    def read(path: Path) -> np.ndarray:
         chip = read_phoenix(path, verify_md5=verify_md5)
-        mag = chip.magnitude
-        if crop is not None:
-            mag = center_crop(mag, crop)
-        if size is not None:
-            mag = resize(mag[None], size)[0]
-        if images and mag.shape != images[0].shape:
-            raise DataError(f"{path}: chip is {mag.shape[0]} x {mag.shape[1]}, earlier chips are "
-                            f"{images[0].shape[0]} x {images[0].shape[1]}; pass crop= or size=")
-        images.append(mag)
-        labels.append(label)
         infos.append(_info(path, chip.header))
+        mag = chip.magnitude if crop is None else center_crop(chip.magnitude, crop)
+        return mag if size is None else resize(mag, size)
+
+    images = read_stack([p for _, p in files], read, desc=f"read MSTAR {split}", unit="chip", progress=progress,
+                        hint="pass crop= or size=")
+    labels = [label for label, _ in files]
     source = {"reader": "mstar", "root": str(root), "split": split, "crop": crop, "size": size}
-    return ImageSet(np.stack(images).astype(np.float32), np.asarray(labels), tuple(names), tuple(infos), source)
+    return ImageSet(images.astype(np.float32), np.asarray(labels), tuple(names), tuple(infos), source)

@@ -19,16 +19,16 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
-import tempfile
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any, Sequence
 
 import numpy as np
 
+from ..arrays import to_numpy
 from ..encoding.spike_trains import SpikeTrains
 from ..errors import DataError, InputError
+from ..fileio import atomic_dir
 
 __all__ = ["SeedSplit", "read_seed_layout", "write_seed_layout", "SEED_SPLITS"]
 
@@ -52,8 +52,13 @@ class SeedSplit:
     names: tuple[str, ...]
 
 
+def _split_folder(split: str) -> str:
+    """``"train"`` -> ``"Train"``, ``"test"`` -> ``"Test"``; other names are folder names as given."""
+    return SEED_SPLITS.get(split.lower(), split)
+
+
 def _split_dir(root: Path, split: str) -> Path:
-    folder = SEED_SPLITS.get(split.lower(), split)
+    folder = _split_folder(split)
     for candidate in (root / folder, root / folder.lower(), root / split):
         if candidate.is_dir():
             return candidate
@@ -121,6 +126,10 @@ def read_seed_layout(root: str | os.PathLike[str], split: str = "train", *, dt: 
         raise DataError(f"{spikes_dir}: folder not found")
     spike_files = _listing(spikes_dir)
     label_files = _listing(labels_dir) if labels_dir.is_dir() else None
+    if label_files is not None and set(spike_files) - set(label_files):
+        extra = sorted(set(spike_files) - set(label_files), key=_natural_key)
+        raise DataError(f"{spikes_dir}: {len(extra)} spike file(s) without a guidance file in {labels_dir}, e.g. "
+                        f"{spike_files[extra[0]].name}")
     keys = sorted(label_files if label_files is not None else spike_files, key=_natural_key)
     if not keys:
         raise DataError(f"{labels_dir if label_files is not None else spikes_dir}: no .npy or .pkl files")
@@ -167,14 +176,22 @@ def _guidance_mv(guidance: Any) -> np.ndarray:
         if get_dimensions(guidance) is not get_dimensions(mV):
             raise InputError(f"guidance must be a voltage, got {get_dimensions(guidance)}")
         return np.asarray(guidance / mV, dtype=np.float64)
-    try:
-        import torch
+    return to_numpy(guidance, "guidance").astype(np.float64)
 
-        if isinstance(guidance, torch.Tensor):
-            guidance = guidance.detach().cpu().numpy()
-    except ImportError:  # pragma: no cover
-        pass
-    return np.asarray(guidance, dtype=np.float64)
+
+def _check_names(names: Sequence[str] | None, n: int) -> list[str]:
+    """Sample file names: relative paths without ``..``, empty or hidden parts (the reader skips those)."""
+    if names is None:
+        return [str(k) for k in range(n)]
+    names = [str(k) for k in names]
+    if len(names) != n or len(set(names)) != n:
+        raise InputError(f"names must be {n} distinct strings")
+    for name in names:
+        parts = PurePosixPath(name).parts
+        if "\\" in name or not parts or PurePosixPath(name).is_absolute() or any(
+                p in ("", "..") or p.startswith(".") for p in parts):
+            raise InputError(f"bad sample name {name!r}: use relative paths without '..' or hidden parts")
+    return names
 
 
 def _save(path: Path, array: np.ndarray) -> None:
@@ -208,28 +225,13 @@ def write_seed_layout(root: str | os.PathLike[str], split: str, spikes: SpikeTra
             raise InputError(f"guidance must be [N={n}, n_out, T={spikes.T}] in mV, got shape {g.shape}")
         if not np.all(np.isfinite(g)):
             raise InputError("guidance contains NaN or infinite values")
-    names = [str(k) for k in range(n)] if names is None else [str(k) for k in names]
-    if len(names) != n or len(set(names)) != n:
-        raise InputError(f"names must be {n} distinct strings")
-    root = Path(root)
-    dest = root / SEED_SPLITS.get(split.lower(), split)
+    names = _check_names(names, n)
+    dest = Path(root) / _split_folder(split)
     if dest.exists() and not overwrite:
         raise InputError(f"{dest} exists; pass overwrite=True to replace it")
-    root.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".tmp", dir=root))
-    try:
+    with atomic_dir(dest, overwrite=overwrite) as tmp:
         for k, name in enumerate(names):
             _save(tmp / "Spikes" / f"{name}.{fmt}", spikes.dense(k)[0].T.astype(np.float64))
             if g is not None:
                 _save(tmp / "Labels" / f"{name}.{fmt}", g[k])
-        old = None
-        if dest.exists():
-            old = root / f".{dest.name}.old-{os.getpid()}"
-            os.replace(dest, old)
-        os.replace(tmp, dest)
-        if old is not None:
-            shutil.rmtree(old)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return dest

@@ -18,7 +18,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..quantities import as_time
-from ._arrays import check_images, check_steps
+from ..arrays import check_images, check_steps, flatten_samples
 from .spike_trains import SpikeTrains
 
 __all__ = ["latency", "latency_steps"]
@@ -65,9 +65,9 @@ def latency(intensity: Any, T: int, dt: Any = 1e-3, *, mode: str = "linear", thr
         [[], [6], [1]]
     """
     x = check_images(intensity, "intensity", upper=1.0, hint="scale intensities to [0, 1], e.g. images / 255")
-    n = x.shape[0]
-    step = latency_steps(x.reshape(n, -1), T, mode=mode, threshold=threshold, tau=tau, dt=dt)
+    flat, image_shape = flatten_samples(x, "intensity")
+    step = latency_steps(flat, T, mode=mode, threshold=threshold, tau=tau, dt=dt)
     dense = np.arange(check_steps(T) + 1)[None, :, None] == np.where(step > 0, step, -1)[:, None, :]
     provenance = {"encoder": "latency", "T": int(T), "mode": mode, "threshold": threshold,
                   "tau_s": None if tau is None else as_time(tau, "tau")}
-    return SpikeTrains.from_dense(dense, dt, image_shape=x.shape[1:] if x.ndim > 2 else None, provenance=provenance)
+    return SpikeTrains.from_dense(dense, dt, image_shape=image_shape, provenance=provenance)

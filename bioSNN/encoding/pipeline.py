@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import os
 from dataclasses import dataclass, replace
 from typing import Any, Callable
@@ -10,9 +11,9 @@ import numpy as np
 
 from .. import __version__
 from ..errors import InputError
-from ._arrays import check_steps
+from ..arrays import check_images, check_steps, to_numpy
 from .latency import latency
-from .poisson import diehl_cook, poisson
+from .poisson import DEFAULT_MAX_RATE, DIEHL_COOK_INTENSITY, diehl_cook, poisson
 from .rate_code import rate_code
 from .receptive_field import receptive_field
 from .spike_trains import SpikeTrains, SpikeTrainsWriter
@@ -25,15 +26,17 @@ CHUNK_BYTES = 64 * 2**20
 
 @dataclass(frozen=True)
 class Encoder:
-    """How a named encoder turns a chunk of 8-bit images (``[n, H, W]``, 0..255) into spike trains.
-
-    ``run(images, T, dt, first_index, options)``; ``options`` lists the keyword options it accepts
-    with their defaults.
-    """
+    """How a named encoder turns a chunk of 8-bit images (``[n, H, W]``, 0..255) into spike trains:
+    ``run(images, T, dt, first_index, **options)``."""
 
     run: Callable[..., SpikeTrains]
-    options: dict[str, Any]
     description: str
+
+    @property
+    def options(self) -> dict[str, Any]:
+        """The keyword options ``run`` accepts, with their defaults (read from its signature)."""
+        params = list(inspect.signature(self.run).parameters.values())[4:]
+        return {p.name: p.default for p in params}
 
 
 def _rf_rate(images: np.ndarray, T: int, dt: Any, first_index: int, variant: str = "training") -> SpikeTrains:
@@ -42,26 +45,27 @@ def _rf_rate(images: np.ndarray, T: int, dt: Any, first_index: int, variant: str
     return trains
 
 
-def _poisson(images: np.ndarray, T: int, dt: Any, first_index: int, max_rate: Any = 63.75, seed: int = 0) -> SpikeTrains:
-    return poisson(np.asarray(images, np.float64) / 255.0, T, dt, max_rate, seed=seed, first_index=first_index)
+def _poisson(images: np.ndarray, T: int, dt: Any, first_index: int, max_rate: Any = DEFAULT_MAX_RATE,
+             seed: int = 0) -> SpikeTrains:
+    return poisson(images / 255.0, T, dt, max_rate, seed=seed, first_index=first_index)
 
 
 def _latency(images: np.ndarray, T: int, dt: Any, first_index: int, mode: str = "linear", threshold: float = 0.0,
              tau: Any = None) -> SpikeTrains:
-    return latency(np.asarray(images, np.float64) / 255.0, T, dt, mode=mode, threshold=threshold, tau=tau)
+    return latency(images / 255.0, T, dt, mode=mode, threshold=threshold, tau=tau)
 
 
-def _diehl_cook(images: np.ndarray, T: int, dt: Any, first_index: int, intensity: float = 2.0,
+def _diehl_cook(images: np.ndarray, T: int, dt: Any, first_index: int, intensity: float = DIEHL_COOK_INTENSITY,
                 seed: int = 0) -> SpikeTrains:
     return diehl_cook(images, T, dt, intensity=intensity, seed=seed, first_index=first_index)
 
 
 #: The encoders :func:`encode_images` and ``biosnn encode --encoder`` know, by name.
 ENCODERS: dict[str, Encoder] = {
-    "rf-rate": Encoder(_rf_rate, {"variant": "training"}, "receptive field + deterministic rate code (seed)"),
-    "poisson": Encoder(_poisson, {"max_rate": 63.75, "seed": 0}, "Poisson, rate = pixel / 255 * max_rate (Hz)"),
-    "latency": Encoder(_latency, {"mode": "linear", "threshold": 0.0, "tau": None}, "one spike per pixel, brighter earlier"),
-    "diehl-cook": Encoder(_diehl_cook, {"intensity": 2.0, "seed": 0}, "Poisson at pixel / 8 * intensity Hz"),
+    "rf-rate": Encoder(_rf_rate, "receptive field + deterministic rate code (seed)"),
+    "poisson": Encoder(_poisson, "Poisson, rate = pixel / 255 * max_rate (Hz)"),
+    "latency": Encoder(_latency, "one spike per pixel, brighter earlier"),
+    "diehl-cook": Encoder(_diehl_cook, "Poisson at pixel / 8 * intensity Hz"),
 }
 
 
@@ -102,7 +106,7 @@ def encode_images(images: Any, encoder: str = "rf-rate", T: int = 70, *, dt: Any
         class_names = images.class_names if class_names is None else class_names
         source = dict(images.source) if source is None else source
         images = images.images
-    images = np.asarray(images)
+    images = to_numpy(images, "images")
     if images.ndim != 3:
         raise InputError(f"images must be [N, H, W], got shape {images.shape}")
     n = images.shape[0]
@@ -111,9 +115,9 @@ def encode_images(images: Any, encoder: str = "rf-rate", T: int = 70, *, dt: Any
     if chunk_size < 1:
         raise InputError(f"chunk_size must be at least 1, got {chunk_size}")
     if labels is not None:
-        labels = np.asarray(labels, dtype=np.int64)
-        if labels.shape != (n,):
-            raise InputError(f"{labels.shape} labels for {n} images")
+        labels = to_numpy(labels, "labels")
+        if labels.shape != (n,) or not np.issubdtype(labels.dtype, np.integer):
+            raise InputError(f"labels must be integers of shape [{n}], got {labels.dtype} {labels.shape}")
     params = {**spec.options, **options}
     provenance = {"encoder": encoder, "options": params,
                   "T": T, "source": source or {}, "bioSNN": __version__}
@@ -127,19 +131,18 @@ def encode_images(images: Any, encoder: str = "rf-rate", T: int = 70, *, dt: Any
 
     def encode_chunk(start: int) -> SpikeTrains:
         stop = min(start + chunk_size, n)
-        trains = spec.run(images[start:stop], T, dt, start, **params)
+        chunk = check_images(images[start:stop], "images", upper=255.0, hint="8-bit intensities expected")
+        trains = spec.run(chunk, T, dt, start, **params)
         if bar is not None:
             bar.update(stop - start)
         return trains if labels is None else trains.with_labels(labels[start:stop])
 
     try:
         if out is None:
-            parts = [encode_chunk(s) for s in chunks]
-            if not parts:
-                raise InputError("no images to encode")
+            h, w = images.shape[1:]
+            parts = [encode_chunk(s) for s in chunks] or [
+                SpikeTrains.from_dense(np.zeros((0, T + 1, h * w), bool), dt, labels=labels, image_shape=(h, w))]
             return replace(SpikeTrains.concatenate(parts), class_names=class_names, provenance=provenance)
-        if n == 0:
-            raise InputError("no images to encode")
         h, w = images.shape[1:]
         with SpikeTrainsWriter(out, n, T + 1, h * w, dt, class_names=class_names, image_shape=(h, w),
                                provenance=provenance) as writer:

@@ -20,16 +20,18 @@ import numpy as np
 
 from ..errors import InputError
 from ..quantities import as_rate, as_time
-from ._arrays import check_images, check_steps
+from ..arrays import check_images, check_steps, flatten_samples
 from .spike_trains import SpikeTrains
 
-__all__ = ["poisson", "diehl_cook", "DIEHL_COOK_INTENSITY"]
+__all__ = ["poisson", "diehl_cook", "DIEHL_COOK_INTENSITY", "DEFAULT_MAX_RATE"]
 
 #: Diehl & Cook's default input intensity: pixel / 8 * 2 Hz.
 DIEHL_COOK_INTENSITY = 2.0
+#: Default rate at intensity 1, in Hz: Diehl & Cook's rate of a white pixel (255 / 8 * 2).
+DEFAULT_MAX_RATE = 255.0 / 8.0 * DIEHL_COOK_INTENSITY
 
 
-def poisson(intensity: Any, T: int, dt: Any = 1e-3, max_rate: Any = 63.75, *, seed: int = 0,
+def poisson(intensity: Any, T: int, dt: Any = 1e-3, max_rate: Any = DEFAULT_MAX_RATE, *, seed: int = 0,
             first_index: int = 0) -> SpikeTrains:
     """Bernoulli spike trains with rate ``intensity * max_rate`` (see the module docstring).
 
@@ -55,14 +57,13 @@ def poisson(intensity: Any, T: int, dt: Any = 1e-3, max_rate: Any = 63.75, *, se
         raise InputError(f"max_rate * dt = {rate * dt_s:g} > 1: a step cannot hold more than one spike; "
                          "lower max_rate or dt")
     x = check_images(intensity, "intensity", upper=1.0, hint="scale intensities to [0, 1], e.g. images / 255")
-    n = x.shape[0]
-    flat = x.reshape(n, -1)
+    flat, image_shape = flatten_samples(x, "intensity")
+    n = flat.shape[0]
     prob = flat * (rate * dt_s)
     dense = np.zeros((n, T + 1, flat.shape[1]), dtype=bool)
     for k in range(n):
         rng = np.random.default_rng([int(seed), int(first_index) + k])
         dense[k, 1:] = rng.random((T, flat.shape[1])) < prob[k]
-    image_shape = x.shape[1:] if x.ndim > 2 else None
     provenance = {"encoder": "poisson", "T": T, "max_rate_hz": rate, "seed": int(seed)}
     return SpikeTrains.from_dense(dense, dt_s, image_shape=image_shape, provenance=provenance)
 

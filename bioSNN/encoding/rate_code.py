@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from ._arrays import check_steps, to_numpy
+from ..arrays import check_steps, flatten_samples, to_numpy
 from .spike_trains import SpikeTrains
 from ..errors import InputError
 
@@ -74,20 +74,18 @@ def rate_code(potentials: Any, T: int, *, dt: Any = 1e-3, potential_range: tuple
         ((1, 71, 36), [34, 68])
     """
     T = check_steps(T)
-    pot = to_numpy(potentials, "potentials")
-    if pot.ndim < 2:
-        raise InputError(f"potentials must be [N, H, W] or [N, n_in] (first axis: samples), got shape {pot.shape}")
-    n = pot.shape[0]
-    period = rate_periods(pot.reshape(n, -1), potential_range=potential_range,
+    flat, image_shape = flatten_samples(to_numpy(potentials, "potentials"), "potentials")
+    n = flat.shape[0]
+    period = rate_periods(flat, potential_range=potential_range,
                           frequency_range=frequency_range, period_numerator=period_numerator)
     dense = np.zeros((n, T + 1, period.shape[1]), dtype=bool)
     sample, inp = np.nonzero(period)
     p = period[sample, inp]
-    for multiple in range(1, T // max(int(p.min()), 1) + 1 if p.size else 1):
+    most = T // int(p.min()) if p.size else 0  # spikes of the fastest input
+    for multiple in range(1, most + 1):
         t = multiple * p
         keep = t <= T
         dense[sample[keep], t[keep], inp[keep]] = True
     provenance = {"encoder": "rate_code", "T": T, "potential_range": list(potential_range),
                   "frequency_range": list(frequency_range), "period_numerator": period_numerator}
-    image_shape = pot.shape[1:] if pot.ndim > 2 else None
     return SpikeTrains.from_dense(dense, dt, image_shape=image_shape, provenance=provenance)

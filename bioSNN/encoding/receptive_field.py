@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import InputError
-from ._arrays import check_images
+from ..arrays import check_images
 
 __all__ = ["receptive_field", "kernel", "KERNEL_BY_DISTANCE"]
 

@@ -51,7 +51,8 @@ __all__ = ["SpikeTrains", "SpikeTrainsWriter", "FORMAT", "VERSION"]
 FORMAT = "bioSNN.SpikeTrains"
 VERSION = 1
 _BITORDER = "little"
-_POPCOUNT = np.array([bin(i).count("1") for i in range(256)], dtype=np.int64)
+_POPCOUNT = np.array([bin(i).count("1") for i in range(256)], dtype=np.uint8)  # set bits of each byte
+_COUNT_CHUNK = 1024  # samples per chunk in counts(), bounding its temporary memory
 
 
 def _packed_width(n_in: int) -> int:
@@ -63,7 +64,7 @@ def _pack(dense: np.ndarray) -> np.ndarray:
 
 
 def _check_dense(spikes: Any) -> np.ndarray:
-    from ._arrays import to_numpy
+    from ..arrays import to_numpy
 
     arr = to_numpy(spikes, "spikes")
     if arr.ndim == 2:
@@ -153,8 +154,9 @@ class SpikeTrains:
         return replace(first, packed=np.concatenate([p.packed for p in parts]), labels=labels)
 
     def with_labels(self, labels: Any, class_names: Sequence[str] | None = None) -> "SpikeTrains":
-        """A copy with ``labels`` (and ``class_names``) attached."""
-        return replace(self, labels=np.asarray(labels), class_names=class_names)
+        """A copy with ``labels`` attached (and ``class_names``; by default the current ones are kept)."""
+        return replace(self, labels=np.asarray(labels),
+                       class_names=self.class_names if class_names is None else class_names)
 
     # ------------------------------------------------------------------ shape
     @property
@@ -198,8 +200,12 @@ class SpikeTrains:
         return np.unpackbits(packed, axis=-1, count=self.n_in, bitorder=_BITORDER).astype(bool)
 
     def counts(self) -> np.ndarray:
-        """Total number of spikes of each sample, ``int64 [N]`` (computed on the packed bits)."""
-        return _POPCOUNT[self.packed].reshape(self.n_samples, -1).sum(axis=1)
+        """Total number of spikes of each sample, ``int64 [N]`` (computed on the packed bits, in chunks)."""
+        out = np.zeros(self.n_samples, dtype=np.int64)
+        for start in range(0, self.n_samples, _COUNT_CHUNK):
+            chunk = self.packed[start:start + _COUNT_CHUNK]
+            out[start:start + len(chunk)] = _POPCOUNT[chunk].sum(axis=(1, 2), dtype=np.int64)
+        return out
 
     def to_torch(self, index: int | slice | Sequence[int] | np.ndarray | None = None, *, device: Any = None,
                  dtype: Any = None, time_major: bool = True) -> Any:
@@ -235,7 +241,10 @@ class SpikeTrains:
         if not path.is_file():
             raise DataError(f"{path}: spike-train file not found")
         try:
-            with np.load(path, allow_pickle=False) as z:
+            z = np.load(path, allow_pickle=False)
+            if not isinstance(z, np.lib.npyio.NpzFile):
+                raise DataError(f"{path}: not a {FORMAT} file (a single .npy array, not an .npz archive)")
+            with z:
                 if "format" not in z.files or str(z["format"]) != FORMAT:
                     raise DataError(f"{path}: not a {FORMAT} file (members: {', '.join(z.files)})")
                 version = int(z["version"])

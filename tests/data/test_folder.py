@@ -29,9 +29,22 @@ def test_reads_classes_in_order(tmp_path):
 
 def test_mixed_sizes_named(tmp_path):
     _make(tmp_path, {"a": {"small.png": Image.new("L", (4, 4)), "tall.png": Image.new("L", (4, 6))}})
-    with pytest.raises(DataError, match=r"mixed image sizes: .*tall.png is 4 x 6.*small.png is 4 x 4"):
+    with pytest.raises(DataError, match=r"mixed image sizes: .*tall.png is 6 x 4 \(rows x columns\).*small.png is 4 x 4"):
         load_image_folder(tmp_path)
     assert load_image_folder(tmp_path, size=8).images.shape == (2, 8, 8)
+
+
+def test_sixteen_bit_keeps_top_byte(tmp_path):
+    (tmp_path / "a").mkdir()
+    Image.fromarray(np.array([[0, 256, 40000, 65535]], dtype=np.uint16)).save(tmp_path / "a" / "deep.png")
+    assert load_image_folder(tmp_path).images[0].tolist() == [[0, 1, 156, 255]]
+
+
+def test_thirty_two_bit_refused(tmp_path):
+    (tmp_path / "a").mkdir()
+    Image.fromarray(np.ones((3, 3), np.float32)).save(tmp_path / "a" / "f.tif")
+    with pytest.raises(DataError, match=r"f.tif: 'F' \(32-bit\) images are not read"):
+        load_image_folder(tmp_path)
 
 
 def test_unreadable_image_named(tmp_path):

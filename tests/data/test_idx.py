@@ -28,7 +28,7 @@ def test_magic_checked(tmp_path):
 def test_truncated_file_named(tmp_path):
     path = write_idx(tmp_path / "imgs.idx", np.zeros((3, 4, 4), np.uint8))
     path.write_bytes(path.read_bytes()[:-5])
-    with pytest.raises(DataError, match=r"imgs.idx: truncated.*43 bytes|imgs.idx: truncated"):
+    with pytest.raises(DataError, match=r"imgs.idx: truncated: header says \(3, 4, 4\) of uint8 = 48 bytes, file holds 43"):
         read_idx(path)
 
 

@@ -120,6 +120,37 @@ def test_errors_name_the_file(tmp_path):
         read_seed_layout(tmp_path, "train")
 
 
+def test_unmatched_spike_files_refused(tmp_path):
+    ok_s, ok_l = np.zeros((9, 5)), np.zeros((2, 4))
+    _layout(tmp_path, [ok_s, ok_s, ok_s], [ok_l])
+    with pytest.raises(DataError, match=r"Spikes: 2 spike file\(s\) without a guidance file.*e.g. 1.npy"):
+        read_seed_layout(tmp_path, "train")
+
+
+@pytest.mark.parametrize("bad", ["../escape", "/abs", ".hidden", "a/../b", "", "a\\b"])
+def test_bad_sample_names_refused(tmp_path, sample, bad):
+    trains, guidance = sample
+    names = [bad, "x", "y", "z"]
+    with pytest.raises(InputError, match="bad sample name"):
+        write_seed_layout(tmp_path / "out", "train", trains, guidance, names=names)
+    assert not (tmp_path / "out").exists() or list((tmp_path / "out").iterdir()) == []
+
+
+def test_nested_names_round_trip(tmp_path, sample):
+    trains, guidance = sample
+    write_seed_layout(tmp_path, "train", trains, guidance, names=["a/1", "a/2", "b/1", "b/10"])
+    assert read_seed_layout(tmp_path, "train").names == ("a/1", "a/2", "b/1", "b/10")
+
+
+def test_exported_folder_has_usual_permissions(tmp_path, sample):
+    import os
+
+    trains, guidance = sample
+    dest = write_seed_layout(tmp_path, "train", trains, guidance)
+    mask = os.umask(0); os.umask(mask)
+    assert dest.stat().st_mode & 0o777 == 0o777 & ~mask
+
+
 def test_spikes_without_labels(tmp_path):
     (tmp_path / "Test" / "Spikes").mkdir(parents=True)
     np.save(tmp_path / "Test" / "Spikes" / "0.npy", np.zeros((4, 3)))

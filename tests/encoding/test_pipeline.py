@@ -42,9 +42,55 @@ def test_option_errors(digits):
         encode_images(np.zeros((3, 4)), "rf-rate", T=10)
 
 
+@pytest.mark.parametrize("encoder", ["rf-rate", "poisson", "latency", "diehl-cook"])
+def test_empty_input(encoder):
+    trains = encode_images(np.zeros((0, 6, 6), np.uint8), encoder, T=5)
+    assert trains.shape == (0, 6, 36)
+
+
+def test_torch_input_with_grad_and_label_checks(digits):
+    import torch
+
+    images = torch.tensor(digits.images[:4], dtype=torch.float32, requires_grad=True)
+    trains = encode_images(images, "rf-rate", T=40, labels=torch.tensor([0, 1, 2, 3]))
+    assert np.array_equal(trains.packed, encode_images(digits.images[:4], "rf-rate", T=40).packed)
+    with pytest.raises(InputError, match="labels must be integers"):
+        encode_images(digits.images[:2], "rf-rate", T=10, labels=[0.7, 1.2])
+
+
+def test_encoder_options_come_from_signatures():
+    from bioSNN.encoding import ENCODERS
+    from bioSNN.encoding.poisson import DEFAULT_MAX_RATE, DIEHL_COOK_INTENSITY
+
+    assert ENCODERS["poisson"].options == {"max_rate": DEFAULT_MAX_RATE, "seed": 0} and DEFAULT_MAX_RATE == 63.75
+    assert ENCODERS["diehl-cook"].options["intensity"] == DIEHL_COOK_INTENSITY == 2.0
+    assert ENCODERS["rf-rate"].options == {"variant": "training"}
+
+
 def test_failure_midway_leaves_no_file(tmp_path):
     images = np.zeros((20, 8, 8))
     images[15, 0, 0] = np.nan
     with pytest.raises(InputError, match="NaN"):
         encode_images(images, "rf-rate", T=10, chunk_size=4, out=tmp_path / "x.npz")
-    assert list(tmp_path.iterdir()) == []
+    images[15, 0, 0] = 0
+    (tmp_path / "x.npz").write_bytes(b"previous")
+
+    def failing_rate_code(*args, **kwargs):
+        raise RuntimeError("interrupted")
+
+    import bioSNN.encoding.pipeline as pipeline
+    original = pipeline.rate_code
+    calls = {"n": 0}
+
+    def flaky(*args, **kwargs):
+        calls["n"] += 1
+        return failing_rate_code() if calls["n"] == 3 else original(*args, **kwargs)
+
+    pipeline.rate_code = flaky
+    try:
+        with pytest.raises(RuntimeError, match="interrupted"):
+            encode_images(images, "rf-rate", T=10, chunk_size=4, out=tmp_path / "x.npz")
+    finally:
+        pipeline.rate_code = original
+    assert (tmp_path / "x.npz").read_bytes() == b"previous"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["x.npz"]

@@ -66,6 +66,32 @@ def test_corrupt_and_foreign_files(tmp_path, dense):
         SpikeTrains.load(tmp_path / "missing.npz")
 
 
+def test_single_npy_renamed_npz_refused(tmp_path):
+    np.save(tmp_path / "a.npy", np.zeros(3))
+    (tmp_path / "a.npy").rename(tmp_path / "a.npz")
+    with pytest.raises(DataError, match="a.npz: not a bioSNN.SpikeTrains file"):
+        SpikeTrains.load(tmp_path / "a.npz")
+
+
+def test_empty_set_round_trip(tmp_path):
+    empty = SpikeTrains.from_dense(np.zeros((0, 4, 9), bool), 1e-3)
+    assert empty.counts().tolist() == [] and empty.dense().shape == (0, 4, 9)
+    assert SpikeTrains.load(empty.save(tmp_path / "e.npz")).shape == (0, 4, 9)
+
+
+def test_counts_in_chunks_match_dense(monkeypatch):
+    import bioSNN.encoding.spike_trains as module
+
+    monkeypatch.setattr(module, "_COUNT_CHUNK", 3)
+    dense = np.random.default_rng(2).random((10, 7, 300)) < 0.5  # > 255 spikes per sample
+    assert SpikeTrains.from_dense(dense, 1e-3).counts().tolist() == dense.sum(axis=(1, 2)).tolist()
+
+
+def test_with_labels_keeps_class_names(dense):
+    trains = make(dense)
+    assert trains.with_labels([2, 2, 2, 2, 2]).class_names == ("a", "b", "c")
+
+
 def test_failed_write_keeps_previous_file(tmp_path, dense):
     path = make(dense).save(tmp_path / "t.npz")
     before = path.read_bytes()

@@ -1,25 +1,22 @@
-"""Input checks shared by the encoders: numpy or torch in, float64 numpy out, clear errors."""
+"""Array inputs from users: numpy or torch in, numpy out, clear errors (shared by readers and encoders)."""
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import numpy as np
 
-from ..errors import InputError
+from .errors import InputError
 
-__all__ = ["to_numpy", "check_images", "check_steps"]
+__all__ = ["to_numpy", "check_images", "check_steps", "flatten_samples"]
 
 
 def to_numpy(x: Any, what: str) -> np.ndarray:
     """``x`` (numpy array, torch tensor on any device, or nested sequence) as a numpy array."""
-    try:
-        import torch
-
-        if isinstance(x, torch.Tensor):
-            return x.detach().cpu().numpy()
-    except ImportError:  # pragma: no cover - torch is a dependency
-        pass
+    torch = sys.modules.get("torch")  # a tensor exists only if torch is imported; don't import it here
+    if torch is not None and isinstance(x, torch.Tensor):
+        return x.detach().cpu().numpy()
     try:
         arr = np.asarray(x)
     except (TypeError, ValueError) as exc:
@@ -54,3 +51,14 @@ def check_steps(T: Any) -> int:
     if T <= 0:
         raise InputError(f"T must be positive, got {T}")
     return int(T)
+
+
+def flatten_samples(x: np.ndarray, what: str) -> tuple[np.ndarray, tuple[int, ...] | None]:
+    """``[N, ...]`` -> ``[N, n_in]``, and the per-sample shape when it is an image (2 or more axes).
+
+    Works for ``N = 0``.
+    """
+    if x.ndim < 2:
+        raise InputError(f"{what} must be [N, H, W] or [N, n_in] (first axis: samples), got shape {x.shape}")
+    n_in = int(np.prod(x.shape[1:]))
+    return x.reshape(x.shape[0], n_in), (tuple(x.shape[1:]) if x.ndim > 2 else None)
