@@ -8,7 +8,10 @@ Stages that exist so far:
   on the same random input and reports how closely they agree (exit status 1 if they do not);
 * ``biosnn encode --dataset ... --encoder ... --out FILE.npz`` turns images into spike trains;
 * ``biosnn inspect FILE.npz`` summarises a spike-train file;
-* ``biosnn export-seed FILE.npz --root DIR`` writes spike trains in the SAR seed project's layout.
+* ``biosnn export-seed FILE.npz --root DIR`` writes spike trains in the SAR seed project's layout;
+* ``biosnn unsupervised --preset diehl_cook ... --out DIR`` trains an STDP network (resumable) and
+  writes ``DIR/{network.npz,guidance.npz,config.json,metrics.json}``;
+* ``biosnn evaluate DIR --dataset ... --split test`` prints the network's accuracy.
 
 Errors about inputs and files print one line naming the problem and exit with status 2.
 """
@@ -167,7 +170,14 @@ def _cmd_export_seed(args: argparse.Namespace) -> int:
 
     trains = SpikeTrains.load(args.file)
     guidance = None
-    if args.guidance:
+    if args.guidance and args.guidance.endswith(".npz"):  # a guidance file: class templates of the labels
+        from .errors import InputError
+        from .unsupervised.guidance import Guidance
+
+        if trains.labels is None:
+            raise InputError(f"{args.file} has no labels, so the class templates of {args.guidance} cannot be used")
+        guidance = Guidance.load(args.guidance).per_sample(trains.labels)
+    elif args.guidance:
         from .errors import DataError
 
         try:
@@ -179,6 +189,39 @@ def _cmd_export_seed(args: argparse.Namespace) -> int:
     if guidance is None:
         print("note: no --guidance, so only Spikes/ was written (the seed project's loader also needs Labels/; "
               "class labels are not part of the seed layout)")
+    return 0
+
+
+def _cmd_unsupervised(args: argparse.Namespace) -> int:
+    from .data import load_images
+    from .unsupervised.diehl_cook import DiehlCookConfig
+    from .unsupervised.pipeline import train_diehl_cook
+
+    data = load_images(args.dataset, args.root, "train", progress=not args.no_progress)
+    config = DiehlCookConfig(n_neurons=args.n_neurons, seed=args.seed, slice_examples=args.slice)
+    metrics = train_diehl_cook(data, args.out, config=config, n_train=args.n_train, n_assign=args.n_assign,
+                               guidance_per_class=args.guidance_per_class, backend=args.backend,
+                               resume=args.resume, progress=not args.no_progress)
+    print(json.dumps(metrics, indent=2))
+    return 0
+
+
+def _cmd_evaluate(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from .data import load_images
+    from .fileio import atomic_write_json
+    from .unsupervised.pipeline import evaluate
+
+    data = load_images(args.dataset, args.root, args.split, progress=not args.no_progress)
+    if args.limit is not None:
+        data = data[: args.limit]
+    result = evaluate(args.directory, data, backend=args.backend, progress=not args.no_progress)
+    print(f"accuracy {result['accuracy']:.4f} on {result['n_test']} {args.split} images ({result['seconds']:.0f} s)")
+    metrics_path = Path(args.directory) / "metrics.json"
+    metrics = json.loads(metrics_path.read_text()) if metrics_path.exists() else {}
+    metrics.setdefault("evaluations", {})[f"{args.dataset}/{args.split}/{result['n_test']}"] = result
+    atomic_write_json(metrics_path, metrics)
     return 0
 
 
@@ -255,10 +298,43 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file", help="spike-train .npz")
     p.add_argument("--root", required=True, help="folder that receives Train/ or Test/")
     p.add_argument("--split", default="train", help="train or test (default train)")
-    p.add_argument("--guidance", help="optional .npy of guidance potentials [N, n_out, T] in mV")
+    p.add_argument("--guidance", help="optional guidance: a .npy [N, n_out, T] in mV, or a guidance.npz written "
+                                      "by biosnn unsupervised (the template of each sample's class)")
     p.add_argument("--format", default="npy", choices=["npy", "pkl"], help="file format (default npy)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing split folder")
     p.set_defaults(func=_cmd_export_seed)
+
+    from .unsupervised.pipeline import BACKENDS
+
+    p = sub.add_parser("unsupervised", help="train an STDP network and write its guidance signals",
+                       description="Diehl & Cook (2015) STDP training, checkpointed every --slice examples; "
+                                   "then neuron-to-class assignment and guidance templates with plasticity off.")
+    p.add_argument("--preset", default="diehl_cook", choices=["diehl_cook"], help="network (default diehl_cook)")
+    p.add_argument("--dataset", required=True, choices=list(IMAGE_DATASETS))
+    p.add_argument("--root", help="data folder")
+    p.add_argument("--n-neurons", type=int, default=100, help="excitatory neurons (default 100)")
+    p.add_argument("--n-train", type=int, help="training images, in file order (default: all)")
+    p.add_argument("--n-assign", type=int, default=10000,
+                   help="last N training images used to assign neurons to classes (default 10000)")
+    p.add_argument("--guidance-per-class", type=int, default=10, help="images per class whose traces make the "
+                   "guidance templates (default 10)")
+    p.add_argument("--backend", default="cython", choices=list(BACKENDS), help="Brian2 target (default cython)")
+    p.add_argument("--seed", type=int, default=0, help="seed of weights, delays and Poisson input (default 0)")
+    p.add_argument("--slice", type=int, default=500, help="examples between checkpoints (default 500)")
+    p.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.npz")
+    p.add_argument("--out", required=True, help="output folder")
+    p.add_argument("--no-progress", action="store_true")
+    p.set_defaults(func=_cmd_unsupervised)
+
+    p = sub.add_parser("evaluate", help="accuracy of a trained unsupervised network")
+    p.add_argument("directory", help="folder written by biosnn unsupervised")
+    p.add_argument("--dataset", required=True, choices=list(IMAGE_DATASETS))
+    p.add_argument("--root", help="data folder")
+    p.add_argument("--split", default="test")
+    p.add_argument("--limit", type=int, help="evaluate only the first N images")
+    p.add_argument("--backend", default="cython", choices=list(BACKENDS))
+    p.add_argument("--no-progress", action="store_true")
+    p.set_defaults(func=_cmd_evaluate)
     return parser
 
 
@@ -272,7 +348,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("--steps must be at least 1")
     from .errors import DataError, InputError, ModelError
 
-    for flag in ("T", "limit", "chunk_size"):
+    for flag in ("T", "limit", "chunk_size", "n_neurons", "n_train", "n_assign", "guidance_per_class", "slice"):
         value = getattr(args, flag, None)
         if value is not None and value < 1:
             parser.error(f"{_flag(flag)} must be at least 1")

@@ -1,0 +1,243 @@
+"""Diehl & Cook (2015) in Brian2: 784 Poisson inputs -> N excitatory (adaptive threshold) <-> N inhibitory.
+
+The network runs many examples per Brian2 ``run``: every image's rates sit in one ``TimedArray``
+indexed by the example number, and a one-neuron *controller* group advances through them with a
+``run_regularly`` every ``tick`` (50 ms), so no ``run()`` and no recompilation is paid per example.
+Per example (as in the original code):
+
+* ``present`` (350 ms) of Poisson input at ``pixel / 8 * intensity`` Hz, then ``rest`` (150 ms) without;
+* if the excitatory layer fired fewer than ``min_spikes`` (5) spikes while the input was on, the same
+  image is shown again with ``intensity + 1``; otherwise the next image, intensity back to 2;
+* while learning, before each example every excitatory neuron's input weights are rescaled to sum
+  to ``w_total`` (78), and STDP (:func:`~bioSNN.unsupervised.stdp.diehl_cook_stdp`) and the adaptive
+  threshold are on; while recording, both are off and theta is fixed.
+
+Training proceeds in *slices* of ``slice_examples`` examples. At the start of every slice the
+transient state (membrane potentials, conductances, timers, STDP traces) is reset to its initial
+values and Brian2's random generator is seeded with ``(seed, slice)``: this is the documented state
+reset that makes a checkpoint at a slice boundary resume to exactly the weights of an uninterrupted
+run. (Between examples inside a slice the state decays during the rest, as in the original.)
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any, Callable
+
+import numpy as np
+from brian2 import Hz, Network, NeuronGroup, SpikeMonitor, StateMonitor, Synapses, TimedArray, linked_var, mV, ms
+from brian2 import second, volt
+
+from ..equations import library
+from ..equations.brian import build_layer
+from ..equations.model import NeuronModel
+from ..errors import InputError
+from .stdp import STDPRule, diehl_cook_stdp
+
+__all__ = ["DiehlCookConfig", "DiehlCookState", "excitatory_model", "build_network", "CONTROLLER_CODE"]
+
+N_INPUT_DEFAULT = 784
+
+
+@dataclass(frozen=True)
+class DiehlCookConfig:
+    """Constants of the network (times in ms; the original's values by default)."""
+
+    n_neurons: int = 100
+    dt_ms: float = 0.5
+    present_ms: float = 350.0
+    rest_ms: float = 150.0
+    tick_ms: float = 50.0
+    intensity: float = 2.0
+    min_spikes: int = 5
+    max_intensity: float = 32.0
+    w_total: float = 78.0
+    w_init_scale: float = 0.3
+    exc_to_inh: float = 10.4
+    inh_to_exc: float = 17.0
+    delay_max_ms: float = 10.0
+    seed: int = 0
+    slice_examples: int = 200
+
+    def __post_init__(self) -> None:
+        for name in ("present_ms", "rest_ms"):
+            ratio = getattr(self, name) / self.tick_ms
+            if abs(ratio - round(ratio)) > 1e-9 or ratio < 1:
+                raise InputError(f"{name} must be a positive multiple of tick_ms ({self.tick_ms})")
+        if self.n_neurons < 1 or self.slice_examples < 1:
+            raise InputError("n_neurons and slice_examples must be positive")
+
+    @property
+    def example_ms(self) -> float:
+        return self.present_ms + self.rest_ms
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class DiehlCookState:
+    """What learning changes, as plain arrays: ``w`` ``[n_input, N]``, ``delay_ms`` ``[n_input, N]``,
+    ``theta`` ``[N]`` in volts."""
+
+    w: np.ndarray
+    delay_ms: np.ndarray
+    theta: np.ndarray
+
+    @classmethod
+    def initial(cls, config: DiehlCookConfig, n_input: int = N_INPUT_DEFAULT) -> "DiehlCookState":
+        """Weights ``(U + 0.01) * 0.3`` and delays ``U * 10 ms`` from ``numpy.random.default_rng(seed)``,
+        theta 20 mV (the original's initialisation)."""
+        rng = np.random.default_rng(config.seed)
+        w = (rng.random((n_input, config.n_neurons)) + 0.01) * config.w_init_scale
+        delay = rng.random((n_input, config.n_neurons)) * config.delay_max_ms
+        theta = np.full(config.n_neurons, float(20 * mV))
+        return cls(w, delay, theta)
+
+
+def excitatory_model(learning: bool) -> NeuronModel:
+    """The excitatory neuron as it runs: while recording, theta neither grows nor decays."""
+    base = library.diehl_cook_excitatory() if learning else library.diehl_cook_excitatory(
+        theta_plus=0 * mV, tau_theta=1e30 * ms)
+    return base
+
+
+#: The controller's per-tick logic (runs at the start of every tick, before anything else).
+CONTROLLER_CODE = """
+ended = int(block >= n_blocks)
+repeat = ended * int(count < min_spikes) * int(intensity + 1 <= max_intensity)
+idx = idx + ended * (1 - repeat)
+intensity = intensity + ended * (repeat + (1 - repeat) * (start_intensity - intensity))
+repeats = repeats + repeat
+count = count * (1 - ended)
+block = block * (1 - ended)
+on = int(block < n_on) * int(idx < n_examples)
+new_example = int(block == 0)
+block = block + 1
+"""
+
+
+@dataclass
+class BuiltNetwork:
+    """Brian2 objects of one Diehl & Cook network."""
+
+    net: Network
+    exc: NeuronGroup
+    inh: NeuronGroup
+    inp: NeuronGroup
+    controller: NeuronGroup
+    input_synapses: Synapses
+    exc_spikes: SpikeMonitor
+    exc_v: StateMonitor | None
+
+
+def build_network(config: DiehlCookConfig, rates: np.ndarray, state: DiehlCookState, *, learning: bool,
+                  rule: STDPRule | None = None, record_v: bool = False, codeobj_class: Any = None) -> BuiltNetwork:
+    """Brian2 objects for presenting ``rates`` (``[n_examples, n_input]`` in Hz at intensity 1, i.e.
+    ``pixel / 8 / 2 * 2``: pixel / 8) one after the other, learning or not."""
+    rule = rule or diehl_cook_stdp()
+    n_examples, n_input = rates.shape
+    n = config.n_neurons
+    dt = config.dt_ms * ms
+    exc_model = excitatory_model(learning)
+    exc_model = exc_model.replace(equations=exc_model.equations + "\nwsum : 1")
+    exc = build_layer(exc_model, n, dt, name="exc", codeobj_class=codeobj_class).group
+    inh = build_layer(library.diehl_cook_inhibitory(), n, dt, name="inh", codeobj_class=codeobj_class).group
+    exc.theta = state.theta * volt
+    stim = TimedArray(np.ascontiguousarray(rates, dtype=np.float64) * Hz, dt=1 * second)
+    n_blocks = int(round(config.example_ms / config.tick_ms))
+    n_on = int(round(config.present_ms / config.tick_ms))
+    controller = NeuronGroup(
+        1, "idx : 1\nintensity : 1\non : 1\ncount : 1\nblock : 1\nrepeats : 1\nnew_example : 1",
+        dt=dt, name="controller", codeobj_class=codeobj_class,
+        namespace={"n_blocks": n_blocks, "n_on": n_on, "min_spikes": config.min_spikes,
+                   "max_intensity": config.max_intensity, "start_intensity": config.intensity,
+                   "n_examples": n_examples})
+    controller.intensity = config.intensity
+    controller.run_regularly(CONTROLLER_CODE, dt=config.tick_ms * ms, when="start", order=-10, name="controller_tick",
+                             codeobj_class=codeobj_class)
+    inp = NeuronGroup(n_input, "rate = stim(idx * second, i) * intensity * on : Hz\n"
+                               "idx : 1 (linked)\nintensity : 1 (linked)\non : 1 (linked)",
+                      threshold="rand() < rate * dt", dt=dt, name="input", namespace={"stim": stim},
+                      codeobj_class=codeobj_class)
+    zeros = np.zeros(n_input, dtype=int)
+    inp.idx = linked_var(controller, "idx", index=zeros)
+    inp.intensity = linked_var(controller, "intensity", index=zeros)
+    inp.on = linked_var(controller, "on", index=zeros)
+    s_in = Synapses(inp, exc, "w : 1\nplastic : 1 (shared)\n" + rule.model,
+                    on_pre=f"{exc_model.on_pre}; {rule.on_pre}", on_post=rule.on_post,
+                    namespace=dict(rule.parameters), dt=dt, name="input_exc", codeobj_class=codeobj_class)
+    s_in.connect()
+    order = np.asarray(s_in.i[:]) * n + np.asarray(s_in.j[:])  # position in the row-major [n_input, n] arrays
+    s_in.w = state.w.ravel()[order]
+    s_in.delay = state.delay_ms.ravel()[order] * ms
+    s_in.plastic = 1.0 if learning else 0.0
+    s_ei = Synapses(exc, inh, on_pre="ge_post += w_ei", namespace={"w_ei": config.exc_to_inh}, dt=dt,
+                    name="exc_inh", codeobj_class=codeobj_class)
+    s_ei.connect(j="i")
+    s_ie = Synapses(inh, exc, on_pre="gi_post += w_ie", namespace={"w_ie": config.inh_to_exc}, dt=dt,
+                    name="inh_exc", codeobj_class=codeobj_class)
+    s_ie.connect(condition="i != j")
+    counter = Synapses(exc, controller, on_pre="count_post += on_post", dt=dt, name="spike_counter",
+                       codeobj_class=codeobj_class)
+    counter.connect()
+    objects: list[Any] = [exc, inh, controller, inp, s_in, s_ei, s_ie, counter]
+    if learning:  # normalise each neuron's input weights to w_total at the start of every example
+        exc.run_regularly("wsum = 0", dt=config.example_ms * ms, when="start", order=0, name="norm_reset",
+                          codeobj_class=codeobj_class)
+        s_in.run_regularly("wsum_post += w", dt=config.example_ms * ms, when="start", order=1, name="norm_sum",
+                           codeobj_class=codeobj_class)
+        s_in.run_regularly("w = w * w_total / wsum_post", dt=config.example_ms * ms, when="start", order=2,
+                           name="norm_scale", codeobj_class=codeobj_class)
+        s_in.namespace["w_total"] = config.w_total
+    spikes = SpikeMonitor(exc, name="exc_spikes", codeobj_class=codeobj_class)
+    objects.append(spikes)
+    v_mon = None
+    if record_v:
+        v_mon = StateMonitor(exc, "v", record=True, when="end", name="exc_v", codeobj_class=codeobj_class)
+        objects.append(v_mon)
+    return BuiltNetwork(Network(*objects), exc, inh, inp, controller, s_in, spikes, v_mon)
+
+
+def read_state(built: BuiltNetwork, n_input: int, n: int) -> DiehlCookState:
+    """Copy the learned arrays out of the Brian2 objects."""
+    s = built.input_synapses
+    w = np.zeros((n_input, n))
+    d = np.zeros((n_input, n))
+    i, j = np.asarray(s.i[:]), np.asarray(s.j[:])
+    w[i, j] = np.asarray(s.w[:])
+    d[i, j] = np.asarray(s.delay[:]) / float(ms)
+    return DiehlCookState(w, d, np.asarray(built.exc.theta[:], dtype=np.float64))
+
+
+def reset_transients(built: BuiltNetwork) -> None:
+    """Initial values for everything that is not learned (the slice-boundary state reset)."""
+    for group, model in ((built.exc, library.diehl_cook_excitatory()), (built.inh, library.diehl_cook_inhibitory())):
+        group.v = model.initial["v"]
+        group.ge = 0
+        group.gi = 0
+        group.lastspike = -1e4 * second
+    built.exc.timer = 0 * ms
+    for trace in ("xpre", "xpost1", "xpost2"):
+        setattr(built.input_synapses, trace, 0)
+
+
+#: controller variables saved in checkpoints
+CONTROLLER_VARIABLES = ("idx", "intensity", "on", "count", "block", "repeats", "new_example")
+
+
+def controller_state(built: BuiltNetwork) -> dict[str, float]:
+    return {name: float(getattr(built.controller, name)[0]) for name in CONTROLLER_VARIABLES}
+
+
+def set_controller_state(built: BuiltNetwork, values: dict[str, float]) -> None:
+    for name, value in values.items():
+        getattr(built.controller, name)[:] = value
+
+
+def examples_done(config: DiehlCookConfig, ctrl: dict[str, float]) -> int:
+    """Examples finished once the pending end-of-example decision (made at the next tick) is taken."""
+    n_blocks = int(round(config.example_ms / config.tick_ms))
+    ended = ctrl["block"] >= n_blocks
+    repeat = ended and ctrl["count"] < config.min_spikes and ctrl["intensity"] + 1 <= config.max_intensity
+    return int(ctrl["idx"]) + int(ended and not repeat)

@@ -1,0 +1,152 @@
+"""Guidance signals: membrane potentials of a converged network's output layer, per class and sample.
+
+File format (``guidance.npz``, numpy-readable; version 1):
+
+============= ================================ ===================================================
+member        dtype / shape                    meaning
+============= ================================ ===================================================
+templates     float32 [n_classes, n_out, T]    mean trace of each class, mV
+traces        float32 [N, n_out, T] (opt.)     per-sample traces, mV
+labels        int64 [N] (opt.)                 class of each per-sample trace
+assignments   int64 [n_out]                    class of each output neuron (-1: none)
+class_names   str [n_classes]
+meta          str (JSON)                       format, version, dt_seconds, time convention, encoder
+                                               settings, network config, the neuron ``model`` dict
+                                               and its ``fingerprint``
+============= ================================ ===================================================
+
+Row ``k`` of a trace is the membrane potential at the *end* of step ``k`` of the presentation
+(the bioSNN time convention), ``k = 0 .. T - 1``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+from ..equations.model import NeuronModel
+from ..errors import DataError, InputError, ModelMismatchError
+from ..fileio import atomic_path
+
+__all__ = ["Guidance", "FORMAT", "VERSION"]
+
+FORMAT = "bioSNN.Guidance"
+VERSION = 1
+
+
+@dataclass(frozen=True, eq=False)
+class Guidance:
+    """Per-class templates (and optional per-sample traces) of output-layer potentials, in mV.
+
+    Example:
+        >>> import tempfile
+        >>> from bioSNN.equations import library
+        >>> g = Guidance(np.zeros((2, 3, 5), np.float32), np.array([0, 1, -1]), ("a", "b"), 1e-3,
+        ...              library.seed_wta_if())
+        >>> path = g.save(tempfile.mkdtemp() + "/guidance.npz")
+        >>> Guidance.load(path, expect_model=library.seed_wta_if()).templates.shape
+        (2, 3, 5)
+    """
+
+    templates: np.ndarray
+    assignments: np.ndarray
+    class_names: tuple[str, ...]
+    dt_seconds: float
+    model: NeuronModel
+    traces: np.ndarray | None = None
+    labels: np.ndarray | None = None
+    encoder: dict[str, Any] = field(default_factory=dict)
+    network: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        t = np.asarray(self.templates, dtype=np.float32)
+        if t.ndim != 3 or t.shape[0] != len(self.class_names):
+            raise InputError(f"templates must be [n_classes={len(self.class_names)}, n_out, T], got {t.shape}")
+        if not np.all(np.isfinite(t)):
+            raise InputError("templates contain NaN or infinite values")
+        object.__setattr__(self, "templates", t)
+        a = np.asarray(self.assignments, dtype=np.int64)
+        if a.shape != (t.shape[1],):
+            raise InputError(f"assignments must be [n_out={t.shape[1]}], got {a.shape}")
+        object.__setattr__(self, "assignments", a)
+        if self.traces is not None:
+            tr = np.asarray(self.traces, dtype=np.float32)
+            if tr.ndim != 3 or tr.shape[1:] != t.shape[1:]:
+                raise InputError(f"traces must be [N, {t.shape[1]}, {t.shape[2]}], got {tr.shape}")
+            if self.labels is None or np.asarray(self.labels).shape != (tr.shape[0],):
+                raise InputError("per-sample traces need one label each")
+            object.__setattr__(self, "traces", tr)
+            object.__setattr__(self, "labels", np.asarray(self.labels, dtype=np.int64))
+        object.__setattr__(self, "class_names", tuple(str(c) for c in self.class_names))
+
+    @property
+    def T(self) -> int:
+        return int(self.templates.shape[2])
+
+    def per_sample(self, labels: Sequence[int] | None = None) -> np.ndarray:
+        """``[N, n_out, T]`` targets: the recorded traces, or the class templates of ``labels``."""
+        if labels is None:
+            if self.traces is None:
+                raise InputError("no per-sample traces stored: pass labels to use the class templates")
+            return self.traces
+        return self.templates[np.asarray(labels, dtype=np.int64)]
+
+    def check_model(self, model: NeuronModel, dt_seconds: float | None = None) -> None:
+        """Raise :class:`~bioSNN.errors.ModelMismatchError` unless ``model`` (and ``dt``) are the ones
+        that produced this guidance."""
+        if model.fingerprint() != self.model.fingerprint():
+            raise ModelMismatchError(f"guidance was recorded with neuron model '{self.model.name}' "
+                                     f"({self.model.fingerprint()[:12]}), not '{model.name}' ({model.fingerprint()[:12]})")
+        if dt_seconds is not None and not np.isclose(dt_seconds, self.dt_seconds, rtol=1e-12, atol=0):
+            raise ModelMismatchError(f"guidance was recorded with dt = {self.dt_seconds} s, not {dt_seconds} s")
+
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Write the ``.npz`` described in the module docstring, atomically."""
+        meta = {"format": FORMAT, "version": VERSION, "dt_seconds": self.dt_seconds,
+                "time": "row k = end of step k of the presentation", "units": "mV",
+                "encoder": self.encoder, "network": self.network, "model": self.model.to_dict(),
+                "fingerprint": self.model.fingerprint()}
+        arrays: dict[str, Any] = {"templates": self.templates, "assignments": self.assignments,
+                                  "class_names": np.asarray(self.class_names),
+                                  "meta": np.asarray(json.dumps(meta, sort_keys=True, default=str))}
+        if self.traces is not None:
+            arrays.update(traces=self.traces, labels=self.labels)
+        with atomic_path(path) as tmp:
+            with open(tmp, "wb") as fh:
+                np.savez_compressed(fh, **arrays)
+        return Path(path)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str], *, expect_model: NeuronModel | None = None,
+             expect_dt: float | None = None) -> "Guidance":
+        """Read a guidance file; with ``expect_model``/``expect_dt``, refuse one made otherwise."""
+        path = Path(path)
+        try:
+            with np.load(path, allow_pickle=False) as z:
+                meta = json.loads(str(z["meta"]))
+                if meta.get("format") != FORMAT:
+                    raise DataError(f"{path}: not a {FORMAT} file")
+                if int(meta["version"]) > VERSION:
+                    raise DataError(f"{path}: version {meta['version']} is newer than this bioSNN reads")
+                model = NeuronModel.from_dict(meta["model"])
+                if model.fingerprint() != meta["fingerprint"]:
+                    raise DataError(f"{path}: stored model does not match its stored fingerprint")
+                guidance = cls(z["templates"], z["assignments"], tuple(z["class_names"].tolist()),
+                               float(meta["dt_seconds"]), model,
+                               z["traces"] if "traces" in z.files else None,
+                               z["labels"] if "labels" in z.files else None, meta.get("encoder", {}),
+                               meta.get("network", {}))
+        except DataError:
+            raise
+        except (OSError, KeyError, ValueError, json.JSONDecodeError) as exc:
+            raise DataError(f"{path}: unreadable guidance file ({exc})") from exc
+        if expect_model is not None:
+            guidance.check_model(expect_model, expect_dt)
+        elif expect_dt is not None:
+            guidance.check_model(guidance.model, expect_dt)
+        return guidance

@@ -1,0 +1,213 @@
+"""Run a Diehl & Cook network over a data set in slices: progress bar, checkpoints, exact resume,
+and recording of spike counts with plasticity off.
+
+Checkpoint file (``.npz``, numpy-readable, written atomically): ``w`` ``[n_input, N]``, ``delay_ms``,
+``theta`` (volts), ``meta`` (JSON: config, slice index, controller state, a SHA-256 of the rates,
+the excitatory model's fingerprint, examples done).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+from brian2 import StateMonitor, mV, ms, seed as brian_seed
+
+from ..errors import DataError, ModelMismatchError
+from ..fileio import atomic_path
+from .diehl_cook import (
+    BuiltNetwork, DiehlCookConfig, DiehlCookState, build_network, controller_state, examples_done, excitatory_model,
+    read_state, reset_transients, set_controller_state,
+)
+
+__all__ = ["train", "record", "Recording", "record_counts", "save_checkpoint", "load_checkpoint", "Checkpoint", "rates_digest"]
+
+
+def rates_digest(rates: np.ndarray) -> str:
+    """SHA-256 of the rates array (shape and float64 bytes), stored to refuse resuming on other data."""
+    arr = np.ascontiguousarray(rates, dtype=np.float64)
+    return hashlib.sha256(repr(arr.shape).encode() + arr.tobytes()).hexdigest()
+
+
+def _slice_seed(seed: int, slice_index: int) -> int:
+    return (int(seed) * 1_000_003 + int(slice_index)) % (2**32)
+
+
+@dataclass
+class Checkpoint:
+    """A training position: the learned state plus where the run stands."""
+
+    state: DiehlCookState
+    config: DiehlCookConfig
+    slice_index: int
+    controller: dict[str, float]
+    rates_sha256: str
+    examples_done: int
+    time_s: float = 0.0  # network time: resuming at the same absolute time keeps float rounding identical
+
+
+def save_checkpoint(path: str | os.PathLike[str], ckpt: Checkpoint) -> Path:
+    """Write ``ckpt`` atomically (see the module docstring for the members)."""
+    meta = {"format": "bioSNN.DiehlCookCheckpoint", "version": 1, "config": ckpt.config.to_dict(),
+            "slice_index": ckpt.slice_index, "controller": ckpt.controller, "rates_sha256": ckpt.rates_sha256,
+            "examples_done": ckpt.examples_done, "time_s": ckpt.time_s, "model_fingerprint": excitatory_model(True).fingerprint()}
+    with atomic_path(path) as tmp:
+        with open(tmp, "wb") as fh:
+            np.savez(fh, w=ckpt.state.w, delay_ms=ckpt.state.delay_ms, theta=ckpt.state.theta,
+                     meta=np.asarray(json.dumps(meta, sort_keys=True)))
+    return Path(path)
+
+
+def load_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:
+    """Read a checkpoint; refuse one written for another neuron model."""
+    path = Path(path)
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            meta = json.loads(str(z["meta"]))
+            state = DiehlCookState(z["w"], z["delay_ms"], z["theta"])
+    except (OSError, KeyError, ValueError) as exc:
+        raise DataError(f"{path}: unreadable checkpoint ({exc})") from exc
+    if meta.get("format") != "bioSNN.DiehlCookCheckpoint":
+        raise DataError(f"{path}: not a Diehl & Cook checkpoint")
+    if meta["model_fingerprint"] != excitatory_model(True).fingerprint():
+        raise ModelMismatchError(f"{path}: written for neuron model {meta['model_fingerprint'][:12]}, this "
+                                 f"version of bioSNN runs {excitatory_model(True).fingerprint()[:12]}")
+    return Checkpoint(state, DiehlCookConfig(**meta["config"]), meta["slice_index"], meta["controller"],
+                      meta["rates_sha256"], meta["examples_done"], meta.get("time_s", 0.0))
+
+
+def _bar(total: int, initial: int, desc: str, enabled: bool) -> Any:
+    if not enabled:
+        return None
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, initial=initial, unit="ex", desc=desc)
+
+
+def _run_slices(built: BuiltNetwork, config: DiehlCookConfig, n: int, slice_index: int,
+                after_slice: Callable[[int, int], None], bar: Any) -> None:
+    done = examples_done(config, controller_state(built))
+    while done < n:
+        target = min(n, (slice_index + 1) * config.slice_examples)
+        reset_transients(built)
+        brian_seed(_slice_seed(config.seed, slice_index))
+        while done < target:
+            built.net.run((target - done) * config.example_ms * ms, namespace={})
+            new = examples_done(config, controller_state(built))
+            if bar is not None:
+                bar.update(new - done)
+            done = new
+        slice_index += 1
+        after_slice(slice_index, done)
+
+
+def train(config: DiehlCookConfig, rates: np.ndarray, *, state: DiehlCookState | None = None,
+          checkpoint: str | os.PathLike[str] | None = None, resume: bool = False, progress: bool = True,
+          codeobj_class: Any = None, stop_after: int | None = None) -> DiehlCookState:
+    """Train on ``rates`` (``[n_examples, n_input]``, Hz at intensity 1: pixel / 8) in order.
+
+    Args:
+        state: initial weights (default :meth:`DiehlCookState.initial`).
+        checkpoint: file written after every slice; with ``resume`` training continues from it.
+        stop_after: stop after this many examples (to simulate an interruption; the checkpoint stays).
+
+    Returns the learned :class:`DiehlCookState`. A run resumed from a checkpoint ends with exactly
+    the weights of an uninterrupted run with the same seed and backend.
+    """
+    n = len(rates)
+    digest = rates_digest(rates)
+    slice_index, controller, start_time = 0, None, 0.0
+    if resume and checkpoint is not None and Path(checkpoint).exists():
+        ckpt = load_checkpoint(checkpoint)
+        if ckpt.config != config:
+            raise ModelMismatchError(f"{checkpoint}: written with another configuration ({ckpt.config})")
+        if ckpt.rates_sha256 != digest:
+            raise ModelMismatchError(f"{checkpoint}: written for other training data")
+        state, slice_index, controller, start_time = ckpt.state, ckpt.slice_index, ckpt.controller, ckpt.time_s
+    state = state or DiehlCookState.initial(config, rates.shape[1])
+    built = build_network(config, rates, state, learning=True, codeobj_class=codeobj_class)
+    if controller is not None:
+        set_controller_state(built, controller)
+        built.net.t_ = start_time
+    limit = n if stop_after is None else min(n, stop_after)
+    bar = _bar(limit, examples_done(config, controller_state(built)), "STDP training", progress)
+
+    def after_slice(index: int, done: int) -> None:
+        if checkpoint is not None:
+            save_checkpoint(checkpoint, Checkpoint(read_state(built, rates.shape[1], config.n_neurons), config,
+                                                   index, controller_state(built), digest, done,
+                                                   float(built.net.t_)))
+
+    try:
+        _run_slices(built, config, limit, slice_index, after_slice, bar)
+    finally:
+        if bar is not None:
+            bar.close()
+    return read_state(built, rates.shape[1], config.n_neurons)
+
+
+@dataclass
+class Recording:
+    """What :func:`record` returns: spike counts ``[n_examples, N]`` and, if asked, membrane traces
+    ``[n_examples, N, T]`` in mV over the presentation (``T = present_ms / dt`` steps)."""
+
+    counts: np.ndarray
+    traces: np.ndarray | None = None
+
+
+def record(config: DiehlCookConfig, rates: np.ndarray, state: DiehlCookState, *, traces: bool = False,
+           progress: bool = True, codeobj_class: Any = None) -> Recording:
+    """Present ``rates`` with plasticity off and theta fixed; count the excitatory spikes per example
+    (and record their membrane potentials when ``traces``).
+
+    When an example is shown again (fewer than ``min_spikes`` spikes), its last presentation counts,
+    as in the original code.
+    """
+    n = len(rates)
+    built = build_network(config, rates, state, learning=False, record_v=traces, codeobj_class=codeobj_class)
+    ticks = StateMonitor(built.controller, ["idx", "new_example"], record=0, dt=config.tick_ms * ms,
+                         when="start", order=-5, name="ticks", codeobj_class=codeobj_class)
+    built.net.add(ticks)
+    bar = _bar(n, 0, "recording", progress)
+    try:
+        _run_slices(built, config, n, 0, lambda index, done: None, bar)
+    finally:
+        if bar is not None:
+            bar.close()
+    tick_idx = np.asarray(ticks.idx[0], dtype=np.int64)
+    starts = np.flatnonzero(np.asarray(ticks.new_example[0]) > 0)  # ticks where a presentation begins
+    presentation = np.cumsum(np.asarray(ticks.new_example[0]) > 0) - 1  # presentation shown at each tick
+    last_start = np.full(n, -1, dtype=np.int64)  # tick of each example's last presentation
+    for tick in starts:
+        if tick_idx[tick] < n:
+            last_start[tick_idx[tick]] = tick
+    spike_tick = np.floor(np.asarray(built.exc_spikes.t / ms) / config.tick_ms + 1e-9).astype(np.int64)
+    neuron = np.asarray(built.exc_spikes.i, dtype=np.int64)
+    per_presentation = np.zeros((len(starts), config.n_neurons), dtype=np.int64)
+    valid = spike_tick < len(presentation)
+    np.add.at(per_presentation, (presentation[spike_tick[valid]], neuron[valid]), 1)
+    counts = np.zeros((n, config.n_neurons), dtype=np.int64)
+    shown = last_start >= 0
+    counts[shown] = per_presentation[presentation[last_start[shown]]]
+    trace_array = None
+    if traces:
+        v = np.asarray(built.exc_v.v / mV, dtype=np.float32)  # [N, steps]
+        steps_per_tick = int(round(config.tick_ms / config.dt_ms))
+        length = int(round(config.present_ms / config.dt_ms))
+        trace_array = np.zeros((n, config.n_neurons, length), dtype=np.float32)
+        for k in np.flatnonzero(shown):
+            first = last_start[k] * steps_per_tick
+            trace_array[k] = v[:, first:first + length]
+    return Recording(counts, trace_array)
+
+
+def record_counts(config: DiehlCookConfig, rates: np.ndarray, state: DiehlCookState, *, progress: bool = True,
+                  codeobj_class: Any = None) -> np.ndarray:
+    """Spike counts ``[n_examples, N]`` (see :func:`record`)."""
+    return record(config, rates, state, progress=progress, codeobj_class=codeobj_class).counts

@@ -1,0 +1,53 @@
+"""``biosnn unsupervised`` / ``biosnn evaluate`` on a few shipped digits (numpy target, tiny network)."""
+
+import json
+
+import numpy as np
+import pytest
+
+from bioSNN.cli import main
+from bioSNN.equations import library
+from bioSNN.errors import ModelMismatchError
+from bioSNN.unsupervised.artifacts import load_network
+from bioSNN.unsupervised.guidance import Guidance
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    out = tmp_path_factory.mktemp("dc")
+    assert main(["unsupervised", "--dataset", "mnist-subset", "--n-neurons", "6", "--n-train", "24", "--n-assign",
+                 "20", "--guidance-per-class", "1", "--slice", "12", "--backend", "numpy", "--no-progress",
+                 "--out", str(out)]) == 0
+    return out
+
+
+def test_artifacts_written(trained):
+    assert sorted(p.name for p in trained.iterdir()) == [
+        "checkpoint.npz", "config.json", "guidance.npz", "metrics.json", "network.npz"]
+    net = load_network(trained)
+    assert net.state.w.shape == (784, 6) and net.assignments.shape == (6,)
+    guidance = Guidance.load(trained / "guidance.npz", expect_model=net.model, expect_dt=0.5e-3)
+    assert guidance.templates.shape == (10, 6, 700) and guidance.traces.shape[0] == len(guidance.labels)
+    metrics = json.loads((trained / "metrics.json").read_text())
+    assert metrics["n_train"] == 24 and metrics["train_examples_per_second"] > 0
+
+
+def test_evaluate_records_accuracy(trained, capsys):
+    assert main(["evaluate", str(trained), "--dataset", "mnist-subset", "--limit", "10", "--backend", "numpy",
+                 "--no-progress"]) == 0
+    assert "accuracy" in capsys.readouterr().out
+    metrics = json.loads((trained / "metrics.json").read_text())
+    result = metrics["evaluations"]["mnist-subset/test/10"]
+    assert 0 <= result["accuracy"] <= 1 and result["n_test"] == 10
+
+
+def test_network_with_other_model_refused(trained, tmp_path):
+    with np.load(trained / "network.npz") as z:
+        arrays = {k: z[k] for k in z.files}
+    meta = json.loads(str(arrays["meta"]))
+    meta["model"] = library.lif_exp_synapse().to_dict()
+    meta["fingerprint"] = library.lif_exp_synapse().fingerprint()
+    arrays["meta"] = np.asarray(json.dumps(meta))
+    np.savez(tmp_path / "network.npz", **arrays)
+    with pytest.raises(ModelMismatchError, match="trained with neuron model"):
+        load_network(tmp_path)
