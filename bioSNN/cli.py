@@ -192,16 +192,43 @@ def _cmd_export_seed(args: argparse.Namespace) -> int:
     return 0
 
 
+def _wta_trains(args: argparse.Namespace, split: str, steps: int | None = None) -> "SpikeTrains":
+    """Spike trains for the WTA preset: --spikes FILE, or --dataset encoded with the seed's rf-rate code."""
+    from .data import load_images
+    from .encoding import SpikeTrains, encode_images
+    from .errors import InputError
+
+    if args.spikes:
+        trains = SpikeTrains.load(args.spikes)
+    elif args.dataset:
+        data = load_images(args.dataset, args.root, split, classes=args.classes.split(",") if args.classes else None,
+                           progress=not args.no_progress)
+        trains = encode_images(data, "rf-rate", T=(steps or 71) - 1, progress=not args.no_progress)
+    else:
+        raise InputError("give --spikes FILE.npz or --dataset")
+    return trains[: args.limit] if getattr(args, "limit", None) else trains
+
+
 def _cmd_unsupervised(args: argparse.Namespace) -> int:
     from .data import load_images
+    from .errors import InputError
     from .unsupervised.diehl_cook import DiehlCookConfig
-    from .unsupervised.pipeline import train_diehl_cook
+    from .unsupervised.pipeline import train_diehl_cook, train_wta
+    from .unsupervised.wta import WTAConfig
 
-    data = load_images(args.dataset, args.root, "train", progress=not args.no_progress)
-    config = DiehlCookConfig(n_neurons=args.n_neurons, seed=args.seed, slice_examples=args.slice)
-    metrics = train_diehl_cook(data, args.out, config=config, n_train=args.n_train, n_assign=args.n_assign,
-                               guidance_per_class=args.guidance_per_class, backend=args.backend,
-                               resume=args.resume, progress=not args.no_progress)
+    if args.preset == "wta":
+        trains = _wta_trains(args, "train")
+        config = WTAConfig(n_neurons=args.n_neurons or 3, seed=args.seed, depression=args.depression)
+        metrics = train_wta(trains, args.out, config=config, epochs=args.epochs, chunk=args.slice,
+                            backend=args.backend, resume=args.resume, progress=not args.no_progress)
+    else:
+        if args.spikes or args.dataset is None:
+            raise InputError("the diehl_cook preset draws its own Poisson input: give --dataset, not --spikes")
+        data = load_images(args.dataset, args.root, "train", progress=not args.no_progress)
+        config = DiehlCookConfig(n_neurons=args.n_neurons or 100, seed=args.seed, slice_examples=args.slice)
+        metrics = train_diehl_cook(data, args.out, config=config, n_train=args.n_train, n_assign=args.n_assign,
+                                   guidance_per_class=args.guidance_per_class, backend=args.backend,
+                                   resume=args.resume, progress=not args.no_progress)
     print(json.dumps(metrics, indent=2))
     return 0
 
@@ -211,16 +238,24 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
 
     from .data import load_images
     from .fileio import atomic_write_json
-    from .unsupervised.pipeline import evaluate
+    from .unsupervised.artifacts import load_network
+    from .unsupervised.pipeline import evaluate, evaluate_wta
 
-    data = load_images(args.dataset, args.root, args.split, progress=not args.no_progress)
-    if args.limit is not None:
-        data = data[: args.limit]
-    result = evaluate(args.directory, data, backend=args.backend, progress=not args.no_progress)
-    print(f"accuracy {result['accuracy']:.4f} on {result['n_test']} {args.split} images ({result['seconds']:.0f} s)")
+    saved = load_network(args.directory)
+    if saved.preset == "wta":
+        trains = _wta_trains(args, args.split, steps=int(saved.meta["steps"]))
+        result = evaluate_wta(args.directory, trains, backend=args.backend)
+        key = f"{args.spikes or args.dataset}/{args.split}/{result['n_test']}"
+    else:
+        data = load_images(args.dataset, args.root, args.split, progress=not args.no_progress)
+        if args.limit is not None:
+            data = data[: args.limit]
+        result = evaluate(args.directory, data, backend=args.backend, progress=not args.no_progress)
+        key = f"{args.dataset}/{args.split}/{result['n_test']}"
+    print(f"accuracy {result['accuracy']:.4f} on {result['n_test']} {args.split} samples ({result['seconds']:.0f} s)")
     metrics_path = Path(args.directory) / "metrics.json"
     metrics = json.loads(metrics_path.read_text()) if metrics_path.exists() else {}
-    metrics.setdefault("evaluations", {})[f"{args.dataset}/{args.split}/{result['n_test']}"] = result
+    metrics.setdefault("evaluations", {})[key] = result
     atomic_write_json(metrics_path, metrics)
     return 0
 
@@ -307,19 +342,26 @@ def build_parser() -> argparse.ArgumentParser:
     from .unsupervised.pipeline import BACKENDS
 
     p = sub.add_parser("unsupervised", help="train an STDP network and write its guidance signals",
-                       description="Diehl & Cook (2015) STDP training, checkpointed every --slice examples; "
-                                   "then neuron-to-class assignment and guidance templates with plasticity off.")
-    p.add_argument("--preset", default="diehl_cook", choices=["diehl_cook"], help="network (default diehl_cook)")
-    p.add_argument("--dataset", required=True, choices=list(IMAGE_DATASETS))
+                       description="Train an STDP network (checkpointed, resumable with --resume), then assign "
+                                   "its neurons to classes and record guidance signals with plasticity off. "
+                                   "Presets: diehl_cook (Poisson input drawn from --dataset images) and wta "
+                                   "(the seed SAR network, on --spikes or on --dataset encoded with rf-rate).")
+    p.add_argument("--preset", default="diehl_cook", choices=["diehl_cook", "wta"], help="network (default diehl_cook)")
+    p.add_argument("--dataset", choices=list(IMAGE_DATASETS))
     p.add_argument("--root", help="data folder")
-    p.add_argument("--n-neurons", type=int, default=100, help="excitatory neurons (default 100)")
-    p.add_argument("--n-train", type=int, help="training images, in file order (default: all)")
+    p.add_argument("--spikes", help="wta: labelled spike trains (.npz from biosnn encode) instead of --dataset")
+    p.add_argument("--classes", help="wta with --dataset mstar: comma-separated class folders")
+    p.add_argument("--n-neurons", type=int, help="output neurons (default: 100 diehl_cook, 3 wta)")
+    p.add_argument("--n-train", type=int, help="diehl_cook: training images, in file order (default: all)")
     p.add_argument("--n-assign", type=int, default=10000,
-                   help="last N training images used to assign neurons to classes (default 10000)")
-    p.add_argument("--guidance-per-class", type=int, default=10, help="images per class whose traces make the "
-                   "guidance templates (default 10)")
+                   help="diehl_cook: last N training images used to assign neurons to classes (default 10000)")
+    p.add_argument("--guidance-per-class", type=int, default=10, help="diehl_cook: images per class whose traces "
+                   "make the guidance templates (default 10)")
+    p.add_argument("--epochs", type=int, default=1, help="wta: passes over the training set (default 1)")
+    p.add_argument("--depression", default="intended", choices=["intended", "as_coded"],
+                   help="wta: STDP depression bound w - w_min (intended) or the seed's w - |w_min| (as_coded)")
     p.add_argument("--backend", default="cython", choices=list(BACKENDS), help="Brian2 target (default cython)")
-    p.add_argument("--seed", type=int, default=0, help="seed of weights, delays and Poisson input (default 0)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the initial weights (and Poisson input)")
     p.add_argument("--slice", type=int, default=500, help="examples between checkpoints (default 500)")
     p.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.npz")
     p.add_argument("--out", required=True, help="output folder")
@@ -328,10 +370,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("evaluate", help="accuracy of a trained unsupervised network")
     p.add_argument("directory", help="folder written by biosnn unsupervised")
-    p.add_argument("--dataset", required=True, choices=list(IMAGE_DATASETS))
+    p.add_argument("--dataset", choices=list(IMAGE_DATASETS))
     p.add_argument("--root", help="data folder")
+    p.add_argument("--spikes", help="wta: labelled spike trains instead of --dataset")
+    p.add_argument("--classes", help="wta with --dataset mstar: comma-separated class folders")
     p.add_argument("--split", default="test")
-    p.add_argument("--limit", type=int, help="evaluate only the first N images")
+    p.add_argument("--limit", type=int, help="evaluate only the first N samples")
     p.add_argument("--backend", default="cython", choices=list(BACKENDS))
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=_cmd_evaluate)
@@ -348,7 +392,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("--steps must be at least 1")
     from .errors import DataError, InputError, ModelError
 
-    for flag in ("T", "limit", "chunk_size", "n_neurons", "n_train", "n_assign", "guidance_per_class", "slice"):
+    for flag in ("T", "limit", "chunk_size", "n_neurons", "n_train", "n_assign", "guidance_per_class", "slice",
+                 "epochs"):
         value = getattr(args, flag, None)
         if value is not None and value < 1:
             parser.error(f"{_flag(flag)} must be at least 1")

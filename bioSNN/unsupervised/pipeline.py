@@ -1,13 +1,19 @@
 """The unsupervised stage end to end (what ``biosnn unsupervised`` and ``biosnn evaluate`` run).
 
-``train_diehl_cook``: STDP training on images (checkpointed, resumable), then with plasticity off:
-spike counts on the last ``n_assign`` training images -> neuron-to-class assignment, and membrane
-traces of ``guidance_per_class`` images per class -> guidance templates. Writes ``network.npz``,
-``guidance.npz``, ``config.json`` and ``metrics.json`` into the output folder.
+* ``train_diehl_cook``: STDP training on images (checkpointed, resumable), then with plasticity off:
+  spike counts on the last ``n_assign`` training images -> neuron-to-class assignment, and membrane
+  traces of ``guidance_per_class`` images per class -> guidance templates (their mean).
+* ``train_wta``: the seed network on spike trains for ``epochs`` passes (checkpointed every ``chunk``
+  images, resumable), then with plasticity off: the winner of every training image -> assignment,
+  per-sample guidance traces, and per class the trace of one representative (the seed's labels).
+
+Both write ``network.npz``, ``guidance.npz``, ``config.json`` and ``metrics.json`` into the output folder.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import time
 from pathlib import Path
@@ -18,14 +24,17 @@ from brian2 import NumpyCodeObject
 
 from .. import __version__
 from ..data.imageset import ImageSet
-from ..errors import InputError
-from .artifacts import TrainedNetwork, load_network, save_network
+from ..errors import InputError, ModelMismatchError
+from ..encoding.spike_trains import SpikeTrains
+from ..fileio import atomic_path
+from .artifacts import SavedNetwork, load_network, save_network
 from .assignment import accuracy, assign_labels, predict
-from .diehl_cook import DiehlCookConfig, excitatory_model
+from .diehl_cook import DiehlCookConfig, DiehlCookState, excitatory_model
 from .guidance import Guidance
 from .training import record, train
+from .wta import WTAConfig, WTANetwork
 
-__all__ = ["train_diehl_cook", "evaluate", "BACKENDS", "codeobj_class"]
+__all__ = ["train_diehl_cook", "train_wta", "evaluate", "evaluate_wta", "BACKENDS", "codeobj_class"]
 
 #: Backends available today (Brian2 runtime targets).
 BACKENDS = ("cython", "numpy")
@@ -90,20 +99,140 @@ def train_diehl_cook(train_set: ImageSet, out: str | os.PathLike[str], *, config
                "silent_neurons": int((assignments < 0).sum())}
     run_config = {"preset": "diehl_cook", "config": config.to_dict(), "n_train": n_train, "n_assign": n_assign,
                   "guidance_per_class": guidance_per_class, "backend": backend, "data": dict(train_set.source)}
-    save_network(out, TrainedNetwork(config, state, assignments, train_set.class_names, model),
-                  metrics=metrics, run_config=run_config)
+    arrays = {"w": state.w, "delay_ms": state.delay_ms, "theta": state.theta}
+    save_network(out, SavedNetwork("diehl_cook", arrays, assignments, train_set.class_names, model,
+                                   {"config": config.to_dict()}), metrics=metrics, run_config=run_config)
     return metrics
 
 
 def evaluate(directory: str | os.PathLike[str], test_set: ImageSet, *, backend: str = "cython",
              progress: bool = True) -> dict[str, Any]:
-    """Accuracy of a trained network's spike-count vote on ``test_set`` (plasticity off)."""
-    trained = load_network(directory)
-    if tuple(test_set.class_names) != trained.class_names:
-        raise InputError(f"test classes {test_set.class_names} differ from the network's {trained.class_names}")
+    """Accuracy of a trained Diehl & Cook network's spike-count vote on ``test_set`` (plasticity off)."""
+    saved = load_network(directory, expect_model=excitatory_model(False))
+    if saved.preset != "diehl_cook":
+        raise InputError(f"{directory} holds a {saved.preset!r} network: evaluate it on spike trains")
+    if tuple(test_set.class_names) != saved.class_names:
+        raise InputError(f"test classes {test_set.class_names} differ from the network's {saved.class_names}")
+    config = DiehlCookConfig(**saved.meta["config"])
+    state = DiehlCookState(saved.arrays["w"], saved.arrays["delay_ms"], saved.arrays["theta"])
     start = time.perf_counter()
-    counts = record(trained.config, rates_of(test_set.images), trained.state, progress=progress,
+    counts = record(config, rates_of(test_set.images), state, progress=progress,
                     codeobj_class=codeobj_class(backend)).counts
-    predicted = predict(counts, trained.assignments, len(trained.class_names))
+    predicted = predict(counts, saved.assignments, len(saved.class_names))
     return {"accuracy": accuracy(predicted, test_set.labels), "n_test": len(test_set),
             "seconds": time.perf_counter() - start, "data": dict(test_set.source)}
+
+
+# ------------------------------------------------------------------------------------------ WTA
+def _wta_checkpoint(path: Path, w_volt: np.ndarray, meta: dict[str, Any]) -> None:
+    with atomic_path(path) as tmp:
+        with open(tmp, "wb") as fh:
+            np.savez(fh, w_volt=w_volt, meta=np.asarray(json.dumps(meta, sort_keys=True)))
+
+
+def _trains_digest(trains: SpikeTrains) -> str:
+    return hashlib.sha256(repr(trains.shape).encode() + trains.packed.tobytes()).hexdigest()
+
+
+def _winner_predictions(winners: np.ndarray, assignments: np.ndarray) -> np.ndarray:
+    return np.where(winners >= 0, assignments[np.maximum(winners, 0)], -1)
+
+
+def train_wta(trains: SpikeTrains, out: str | os.PathLike[str], *, config: WTAConfig, epochs: int = 1,
+              chunk: int = 100, backend: str = "cython", resume: bool = False, progress: bool = True) -> dict[str, Any]:
+    """Train the seed WTA network on labelled ``trains``; write the artifacts into ``out``."""
+    if trains.labels is None:
+        raise InputError("the spike trains have no labels: they are needed to assign neurons to classes")
+    if epochs < 1 or chunk < 1:
+        raise InputError("epochs and chunk must be positive")
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    cls = codeobj_class(backend)
+    digest = _trains_digest(trains)
+    ckpt_path = out / "checkpoint.npz"
+    epoch, position, weights = 0, 0, None
+    if resume and ckpt_path.exists():
+        with np.load(ckpt_path, allow_pickle=False) as z:
+            meta = json.loads(str(z["meta"]))
+            weights = z["w_volt"]
+        if meta["config"] != config.to_dict() or meta["trains_sha256"] != digest:
+            raise ModelMismatchError(f"{ckpt_path}: written for another configuration or other spike trains")
+        epoch, position = meta["epoch"], meta["position"]
+    net = WTANetwork(config, trains.n_in, trains.steps, trains.dt_seconds, codeobj_class=cls)
+    if weights is not None:
+        net.weights_volt = weights
+    n = trains.n_samples
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=epochs * n, initial=epoch * n + position, unit="img", desc="STDP training (wta)")
+    start = time.perf_counter()
+    try:
+        while epoch < epochs:
+            while position < n:
+                stop = min(n, position + chunk)
+                net.present(trains[position:stop], learning=True)
+                if bar is not None:
+                    bar.update(stop - position)
+                position = stop
+                done_epoch, done_pos = (epoch + 1, 0) if position >= n else (epoch, position)
+                _wta_checkpoint(ckpt_path, net.weights_volt, {"config": config.to_dict(), "trains_sha256": digest,
+                                                           "epoch": done_epoch, "position": done_pos})
+            epoch, position = epoch + 1, 0
+    finally:
+        if bar is not None:
+            bar.close()
+    train_seconds = time.perf_counter() - start
+    rec = net.present(trains, learning=False, record_v=True)
+    n_classes = len(trains.class_names) if trains.class_names else int(trains.labels.max()) + 1
+    class_names = trains.class_names or tuple(str(c) for c in range(n_classes))
+    onehot = np.zeros((n, config.n_neurons))
+    won = rec["winner"] >= 0
+    onehot[np.flatnonzero(won), rec["winner"][won]] = 1
+    assignments = assign_labels(onehot, trains.labels, n_classes)
+    predicted = _winner_predictions(rec["winner"], assignments)
+    templates = np.zeros((n_classes, config.n_neurons, trains.T), np.float32)
+    representatives = []
+    for c in range(n_classes):
+        members = np.flatnonzero(trains.labels == c)
+        good = members[predicted[members] == c]
+        k = int(good[0]) if len(good) else (int(members[0]) if len(members) else -1)
+        representatives.append(k)
+        if k >= 0:
+            templates[c] = rec["v"][k]
+    Guidance(templates, assignments, class_names, trains.dt_seconds, net.model, rec["v"], trains.labels,
+             dict(trains.provenance), {**config.to_dict(), "representatives": representatives}).save(out / "guidance.npz")
+    metrics = {"bioSNN": __version__, "preset": "wta", "backend": backend, "n_train": n, "epochs": epochs,
+               "train_seconds": train_seconds, "train_images_per_second": epochs * n / train_seconds
+               if train_seconds > 0 else None, "train_accuracy": accuracy(predicted, trains.labels),
+               "images_without_winner": int((~won).sum()),
+               "neurons_per_class": np.bincount(assignments[assignments >= 0], minlength=n_classes).tolist()}
+    run_config = {"preset": "wta", "config": config.to_dict(), "epochs": epochs, "backend": backend,
+                  "spike_trains": dict(trains.provenance)}
+    save_network(out, SavedNetwork("wta", {"w_mV": net.weights_mV}, assignments, class_names, net.model,
+                                   {"config": config.to_dict(), "steps": trains.steps, "dt_seconds": trains.dt_seconds}),
+                 metrics=metrics, run_config=run_config)
+    return metrics
+
+
+def evaluate_wta(directory: str | os.PathLike[str], trains: SpikeTrains, *, backend: str = "cython") -> dict[str, Any]:
+    """Accuracy of a trained WTA network (class of each image's winner) on labelled ``trains``."""
+    saved = load_network(directory)
+    if saved.preset != "wta":
+        raise InputError(f"{directory} holds a {saved.preset!r} network")
+    config = WTAConfig(**saved.meta["config"])
+    net = WTANetwork(config, trains.n_in, trains.steps, trains.dt_seconds, codeobj_class=codeobj_class(backend),
+                     weights_mV=saved.arrays["w_mV"])
+    saved_model = saved.model
+    if net.model.fingerprint() != saved_model.fingerprint():
+        raise ModelMismatchError(f"{directory}: trained with neuron model {saved_model.fingerprint()[:12]}, "
+                                 f"these spike trains give {net.model.fingerprint()[:12]} (dt or length differ)")
+    if trains.labels is None:
+        raise InputError("the spike trains have no labels")
+    start = time.perf_counter()
+    winners = net.present(trains, learning=False)["winner"]
+    predicted = _winner_predictions(winners, saved.assignments)
+    return {"accuracy": accuracy(predicted, trains.labels), "n_test": trains.n_samples,
+            "images_without_winner": int((winners < 0).sum()), "seconds": time.perf_counter() - start,
+            "spike_trains": dict(trains.provenance)}

@@ -5,6 +5,8 @@ import json
 import numpy as np
 import pytest
 
+from brian2 import mV, ms
+
 from bioSNN.cli import main
 from bioSNN.equations import library
 from bioSNN.errors import ModelMismatchError
@@ -25,7 +27,7 @@ def test_artifacts_written(trained):
     assert sorted(p.name for p in trained.iterdir()) == [
         "checkpoint.npz", "config.json", "guidance.npz", "metrics.json", "network.npz"]
     net = load_network(trained)
-    assert net.state.w.shape == (784, 6) and net.assignments.shape == (6,)
+    assert net.preset == "diehl_cook" and net.arrays["w"].shape == (784, 6) and net.assignments.shape == (6,)
     guidance = Guidance.load(trained / "guidance.npz", expect_model=net.model, expect_dt=0.5e-3)
     assert guidance.templates.shape == (10, 6, 700) and guidance.traces.shape[0] == len(guidance.labels)
     metrics = json.loads((trained / "metrics.json").read_text())
@@ -49,5 +51,26 @@ def test_network_with_other_model_refused(trained, tmp_path):
     meta["fingerprint"] = library.lif_exp_synapse().fingerprint()
     arrays["meta"] = np.asarray(json.dumps(meta))
     np.savez(tmp_path / "network.npz", **arrays)
-    with pytest.raises(ModelMismatchError, match="trained with neuron model"):
-        load_network(tmp_path)
+    load_network(tmp_path)  # a consistent file of another model reads ...
+    with pytest.raises(ModelMismatchError, match="trained with neuron model"):  # ... but is refused where it matters
+        load_network(tmp_path, expect_model=library.diehl_cook_excitatory(theta_plus=0 * mV, tau_theta=1e30 * ms))
+
+
+def test_wta_cli_round_trip(tmp_path, capsys):
+    """biosnn unsupervised --preset wta on encoded digits, then evaluate on the same spike trains."""
+    spikes = tmp_path / "s.npz"
+    assert main(["encode", "--dataset", "mnist-subset", "--limit", "12", "--no-progress", "--out", str(spikes)]) == 0
+    out = tmp_path / "wta"
+    assert main(["unsupervised", "--preset", "wta", "--spikes", str(spikes), "--n-neurons", "4", "--slice", "5",
+                 "--backend", "numpy", "--no-progress", "--out", str(out)]) == 0
+    saved = load_network(out)
+    assert saved.preset == "wta" and saved.arrays["w_mV"].shape == (784, 4)
+    guidance = Guidance.load(out / "guidance.npz", expect_model=saved.model, expect_dt=1e-3)
+    assert guidance.traces.shape == (12, 4, 70) and guidance.templates.shape == (10, 4, 70)
+    assert main(["evaluate", str(out), "--spikes", str(spikes), "--backend", "numpy"]) == 0
+    assert "accuracy" in capsys.readouterr().out
+    # resuming a finished run retrains nothing and gives the same weights
+    w = saved.arrays["w_mV"]
+    assert main(["unsupervised", "--preset", "wta", "--spikes", str(spikes), "--n-neurons", "4", "--slice", "5",
+                 "--backend", "numpy", "--no-progress", "--resume", "--out", str(out)]) == 0
+    assert np.array_equal(load_network(out).arrays["w_mV"], w)

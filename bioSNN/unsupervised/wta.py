@@ -1,0 +1,198 @@
+"""The seed SAR project's network (seeds_spec 2.4-2.8, 1.3): ``n`` discrete integrate-and-fire output
+neurons (:func:`~bioSNN.equations.library.seed_wta_if`), one winner-take-all event per image, and the
+seed's windowed STDP with soft bounds plus the silent-pixel depression.
+
+STDP, for a post spike at step ``t_post`` and an input spike at ``t_pre`` of the same image,
+``d = t_post - t_pre``:
+
+* ``2 <= d <= 20`` (input before output): ``w += sigma * A_minus * exp(-d / tau_minus) * (w_max - w)``;
+* ``-20 <= d <= -2`` (input after output): ``w -= sigma * A_plus * exp(d / tau_plus) * (w - b)`` with
+  ``b = w_min`` (``depression="intended"``) or ``b = |w_min|`` (``"as_coded"``, the seed's sign slip);
+* after each image with a winner, every input that stayed silent loses ``silent_depression`` on the
+  winner's synapse, floored at ``w_min``.
+
+The seed scans the whole (known) input train at each post spike. Here the first rule runs at the post
+spike and the second when the later input spike arrives, before that spike is integrated -- the same
+result, exact whenever no input spikes twice within 21 steps (true for the seed's rate code, whose
+periods are at least 30 steps) and no output neuron twice within 20 (its refractoriness).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+from brian2 import Network, SpikeGeneratorGroup, SpikeMonitor, StateMonitor, Synapses, mV, ms, second, volt
+
+from ..encoding.spike_trains import SpikeTrains
+from ..equations import library
+from ..equations.brian import build_layer
+from ..equations.model import NeuronModel
+from ..errors import InputError
+
+__all__ = ["WTAConfig", "wta_model", "WTANetwork"]
+
+
+@dataclass(frozen=True)
+class WTAConfig:
+    """Constants: the SAR project's neuron (P_th 80 mV, D 5 mV, t_ref 20 steps, P_in -500 mV) and the
+    STDP of its ancestor ``temp-snn`` (sigma 0.02, A+ 0.8, A- 0.3, tau 10 steps, w in [-1.2, 2] mV)."""
+
+    n_neurons: int = 3
+    P_th_mV: float = 80.0
+    D_mV: float = 5.0
+    t_ref_steps: int = 20
+    P_in_mV: float = -500.0
+    sigma: float = 0.02
+    A_plus: float = 0.8
+    A_minus: float = 0.3
+    tau_plus_steps: float = 10.0
+    tau_minus_steps: float = 10.0
+    window_min: int = 2
+    window_max: int = 20
+    w_min_mV: float = -1.2
+    w_max_mV: float = 2.0
+    w_init_max_mV: float = 1.0
+    silent_depression_mV: float = 0.06
+    depression: str = "intended"
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.depression not in ("intended", "as_coded"):
+            raise InputError(f"depression must be 'intended' or 'as_coded', got {self.depression!r}")
+        if self.n_neurons < 1:
+            raise InputError("n_neurons must be positive")
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def wta_model(config: WTAConfig, steps: int, dt_s: float) -> NeuronModel:
+    """The output neuron for presentations of ``steps`` rows of ``dt_s`` seconds."""
+    return library.seed_wta_if(P_th=config.P_th_mV * mV, D=config.D_mV * mV, P_in=config.P_in_mV * mV,
+                               t_ref=config.t_ref_steps * dt_s * second, t_image=steps * dt_s * second)
+
+
+_ON_PRE_STDP = """
+gap_after = timestep(t - lastspike_post, dt)
+dep = plastic * int(gap_after >= window_min and gap_after <= window_max) * A_plus * exp(-clip(gap_after, 0, window_max) / tau_plus)
+w = w - sigma * dep * (w - w_bound)
+"""
+_ON_POST_STDP = """
+gap_before = timestep(lastspike_post - t_pre_last, dt)
+same_image = int(timestep(t_pre_last, dt) // n_steps == timestep(lastspike_post, dt) // n_steps)
+pot = plastic * same_image * int(gap_before >= window_min and gap_before <= window_max) * A_minus * exp(-clip(gap_before, 0, window_max) / tau_minus)
+w = w + sigma * pot * (w_max - w)
+"""
+_SILENT = ("last = int(timestep(t, dt) % n_steps == n_steps - 1)\n"
+           "won = last * plastic * int(wta_done_post and not inhibited_post) * int(n_pre_img < 0.5)\n"
+           "w = w * (1 - won) + won * clip(w - silent_depression, w_min, w_max * 1e6)\n"
+           "n_pre_img = n_pre_img * (1 - last)")
+
+
+class WTANetwork:
+    """A seed WTA network built for spike trains of ``steps`` rows and ``n_in`` inputs.
+
+    Example:
+        >>> net = WTANetwork(WTAConfig(n_neurons=2), n_in=9, steps=71, dt_s=1e-3)
+        >>> net.weights_mV.shape
+        (9, 2)
+    """
+
+    def __init__(self, config: WTAConfig, n_in: int, steps: int, dt_s: float, *, codeobj_class: Any = None,
+                 weights_mV: np.ndarray | None = None) -> None:
+        self.config, self.n_in, self.steps, self.dt_s = config, n_in, steps, dt_s
+        self.model = wta_model(config, steps, dt_s)
+        dt = dt_s * second
+        self.layer = build_layer(self.model, config.n_neurons, dt, name="wta", codeobj_class=codeobj_class)
+        self.gen = SpikeGeneratorGroup(n_in, [], [] * second, dt=dt, name="wta_input", codeobj_class=codeobj_class)
+        w_bound = config.w_min_mV if config.depression == "intended" else abs(config.w_min_mV)
+        ns = {**self.model.namespace(), "sigma": config.sigma, "A_plus": config.A_plus, "A_minus": config.A_minus,
+              "tau_plus": config.tau_plus_steps, "tau_minus": config.tau_minus_steps,
+              "window_min": config.window_min, "window_max": config.window_max, "w_bound": w_bound * mV,
+              "w_min": config.w_min_mV * mV, "w_max": config.w_max_mV * mV,
+              "silent_depression": config.silent_depression_mV * mV, "n_steps": steps}
+        self.synapses = Synapses(
+            self.gen, self.layer.group, "w : volt\nplastic : 1 (shared)\nt_pre_last : second\nn_pre_img : 1",
+            on_pre=_ON_PRE_STDP + self.model.on_pre + "\nt_pre_last = t\nn_pre_img += 1",
+            on_post=_ON_POST_STDP, namespace=ns, dt=dt, name="wta_synapses", codeobj_class=codeobj_class)
+        self.synapses.connect()
+        # potentiation in the step of the post spike, after the threshold and the WTA, before the next
+        # image's reset can clear lastspike (a spike at an image's last step still learns)
+        self.synapses.post.when, self.synapses.post.order = "after_resets", 1
+        self.synapses.t_pre_last = -1e4 * second
+        self.synapses.run_regularly(_SILENT, when="end", name="wta_silent", codeobj_class=codeobj_class)
+        if weights_mV is None:
+            rng = np.random.default_rng(config.seed)
+            weights_mV = rng.random((n_in, config.n_neurons)) * config.w_init_max_mV
+        self.weights_mV = weights_mV
+        self.spikes = SpikeMonitor(self.layer.group, name="wta_spikes", codeobj_class=codeobj_class)
+        self.net = Network(self.layer.group, self.layer.lateral, self.gen, self.synapses, self.spikes)
+        self._codeobj_class = codeobj_class
+
+    @property
+    def weights_volt(self) -> np.ndarray:
+        """Input weights ``[n_in, n_neurons]`` in volts, exactly as Brian2 holds them (for checkpoints)."""
+        w = np.zeros((self.n_in, self.config.n_neurons))
+        w[np.asarray(self.synapses.i[:]), np.asarray(self.synapses.j[:])] = np.asarray(self.synapses.w_[:])
+        return w
+
+    @weights_volt.setter
+    def weights_volt(self, value: np.ndarray) -> None:
+        value = np.asarray(value, dtype=np.float64)
+        if value.shape != (self.n_in, self.config.n_neurons):
+            raise InputError(f"weights must be [{self.n_in}, {self.config.n_neurons}], got {value.shape}")
+        self.synapses.w_ = value[np.asarray(self.synapses.i[:]), np.asarray(self.synapses.j[:])]
+
+    @property
+    def weights_mV(self) -> np.ndarray:
+        """Input weights ``[n_in, n_neurons]`` in mV."""
+        w = np.zeros((self.n_in, self.config.n_neurons))
+        w[np.asarray(self.synapses.i[:]), np.asarray(self.synapses.j[:])] = np.asarray(self.synapses.w[:]) / float(mV)
+        return w
+
+    @weights_mV.setter
+    def weights_mV(self, value: np.ndarray) -> None:
+        value = np.asarray(value, dtype=np.float64)
+        if value.shape != (self.n_in, self.config.n_neurons):
+            raise InputError(f"weights must be [{self.n_in}, {self.config.n_neurons}], got {value.shape}")
+        self.synapses.w = value[np.asarray(self.synapses.i[:]), np.asarray(self.synapses.j[:])] * mV
+
+    def present(self, trains: SpikeTrains, *, learning: bool, record_v: bool = False) -> dict[str, np.ndarray]:
+        """Show every sample of ``trains`` once, in order; return per-image ``winner`` (-1: none),
+        ``event_step`` (-1: none) and, with ``record_v``, ``v`` ``[N, n_neurons, T]`` in mV (steps 1..T)."""
+        if trains.steps != self.steps or trains.n_in != self.n_in or not np.isclose(trains.dt_seconds, self.dt_s):
+            raise InputError(f"spike trains have steps/n_in/dt {trains.steps}/{trains.n_in}/{trains.dt_seconds}, "
+                             f"the network was built for {self.steps}/{self.n_in}/{self.dt_s}")
+        n = trains.n_samples
+        start_step = int(round(float(self.net.t / second) / self.dt_s))
+        if start_step % self.steps:
+            raise InputError("presentations must start at an image boundary")
+        indices, times = [], []
+        for k in range(n):
+            steps, inputs = np.nonzero(trains.dense(k)[0])
+            indices.append(inputs)
+            times.append(start_step + k * self.steps + steps)
+        self.gen.set_spikes(np.concatenate(indices) if indices else [],
+                            (np.concatenate(times) if times else np.zeros(0)) * self.dt_s * second)
+        self.synapses.plastic = 1.0 if learning else 0.0
+        monitor = None
+        if record_v:
+            monitor = StateMonitor(self.layer.group, "v", record=True, when="end", codeobj_class=self._codeobj_class)
+            self.net.add(monitor)
+        first_spike = len(self.spikes.t)
+        self.net.run(n * self.steps * self.dt_s * second, namespace={})
+        spike_steps = np.round(np.asarray(self.spikes.t[first_spike:] / second) / self.dt_s).astype(np.int64) - start_step
+        spike_neurons = np.asarray(self.spikes.i[first_spike:], dtype=np.int64)
+        winner = np.full(n, -1, dtype=np.int64)
+        event = np.full(n, -1, dtype=np.int64)
+        for step, neuron in zip(spike_steps[::-1], spike_neurons[::-1]):  # earliest spike per image wins
+            k = step // self.steps
+            winner[k], event[k] = neuron, step % self.steps
+        result = {"winner": winner, "event_step": event}
+        if monitor is not None:
+            v = np.asarray(monitor.v / mV, dtype=np.float32).reshape(self.config.n_neurons, n, self.steps)
+            result["v"] = v.transpose(1, 0, 2)[:, :, 1:]  # drop step 0 (no input): guidance is t = 1..T
+            self.net.remove(monitor)
+        return result

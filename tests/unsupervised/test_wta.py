@@ -1,0 +1,95 @@
+"""The seed WTA network: its STDP window rule and silent-pixel depression against the formulas of
+seeds_spec 2.7, and guidance traces with the semantics of 1.3."""
+
+import math
+
+import numpy as np
+import pytest
+from brian2 import NumpyCodeObject
+
+from bioSNN.encoding import SpikeTrains
+from bioSNN.errors import InputError
+from bioSNN.unsupervised.wta import WTAConfig, WTANetwork
+
+
+def one_image(spikes_at):
+    dense = np.zeros((1, 71, 5), bool)
+    for inp, step in spikes_at.items():
+        dense[0, step, inp] = True
+    return SpikeTrains.from_dense(dense, 1e-3)
+
+
+@pytest.mark.parametrize("depression", ["intended", "as_coded"])
+def test_window_rule_and_silent_depression(depression):
+    config = WTAConfig(n_neurons=2, P_th_mV=1.5, D_mV=0.0, depression=depression)
+    w0 = np.array([[1.2, 0.0], [0.5, 0.0], [0.8, 0.0], [0.3, 0.0], [0.7, 0.0]])
+    net = WTANetwork(config, n_in=5, steps=71, dt_s=1e-3, weights_mV=w0, codeobj_class=NumpyCodeObject)
+    # input 1 at 25 (5 steps before the post spike), input 0 at 30 (makes neuron 0 fire at 30),
+    # input 4 at 31 (|d| = 1: ignored), input 2 at 35 (5 steps after), input 3 silent
+    result = net.present(one_image({1: 25, 0: 30, 4: 31, 2: 35}), learning=True)
+    assert result["winner"].tolist() == [0] and result["event_step"].tolist() == [30]
+    w = net.weights_mV
+    bound = -1.2 if depression == "intended" else 1.2
+    expected = w0.copy()
+    expected[1, 0] = 0.5 + 0.02 * 0.3 * math.exp(-5 / 10) * (2.0 - 0.5)
+    expected[2, 0] = 0.8 - 0.02 * 0.8 * math.exp(-5 / 10) * (0.8 - bound)
+    expected[3, 0] = 0.3 - 0.06
+    assert np.allclose(w, expected, rtol=0, atol=1e-12)
+    if depression == "as_coded":
+        assert w[2, 0] > 0.8  # the seed's sign slip: "depression" raises weights below |w_min|
+
+
+def test_recording_is_frozen_and_shows_seed_semantics():
+    config = WTAConfig(n_neurons=3, P_th_mV=1.5, D_mV=0.25)
+    w0 = np.zeros((5, 3)); w0[0] = [1.0, 0.6, 0.2]; w0[1] = [1.2, 0.6, -0.4]
+    net = WTANetwork(config, n_in=5, steps=71, dt_s=1e-3, weights_mV=w0, codeobj_class=NumpyCodeObject)
+    r = net.present(one_image({0: 30, 1: 31}), learning=False, record_v=True)
+    assert np.array_equal(net.weights_mV, w0)
+    v = r["v"][0]  # [3, 70], t = 1..70
+    t_star = r["event_step"][0]
+    assert r["winner"][0] == 0 and t_star == 31
+    assert np.all(v[:, : 30 - 1] == 0)  # exactly zero before the first input (t < 30)
+    assert v[0, 29] == pytest.approx(1.0 - 0.25) and v[1, 29] == pytest.approx(0.6 - 0.25)
+    assert np.all(v[0, t_star - 1:] == 0)  # winner reset and held (refractory to the end)
+    assert np.all(v[1:, t_star - 1:] == -500)  # losers at P_in, frozen
+
+
+def test_trains_must_match_the_network():
+    net = WTANetwork(WTAConfig(n_neurons=2), n_in=5, steps=71, dt_s=1e-3, codeobj_class=NumpyCodeObject)
+    with pytest.raises(InputError, match="built for 71/5"):
+        net.present(SpikeTrains.from_dense(np.zeros((1, 50, 5), bool), 1e-3), learning=False)
+    with pytest.raises(InputError, match="depression"):
+        WTAConfig(depression="reversed")
+
+
+def test_interrupted_training_resumes_to_the_same_weights(tmp_path, monkeypatch):
+    from bioSNN.unsupervised.pipeline import train_wta
+
+    rng = np.random.default_rng(1)
+    dense = np.zeros((9, 71, 16), bool)
+    for k in range(9):  # regular trains like the seed's code: one or two spikes per input from step 30
+        for i in rng.choice(16, 10, replace=False):
+            p = int(rng.integers(30, 36))
+            dense[k, p::p, i] = True
+    trains = SpikeTrains.from_dense(dense, 1e-3, labels=np.arange(9) % 3, class_names=("a", "b", "c"))
+    config = WTAConfig(n_neurons=3, P_th_mV=3.0, D_mV=0.1)
+    train_wta(trains, tmp_path / "whole", config=config, epochs=2, chunk=4, backend="numpy", progress=False)
+    calls = {"n": 0}
+    original = WTANetwork.present
+
+    def interrupted(self, *args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 4:  # second chunk of the second epoch
+            raise KeyboardInterrupt
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(WTANetwork, "present", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        train_wta(trains, tmp_path / "cut", config=config, epochs=2, chunk=4, backend="numpy", progress=False)
+    monkeypatch.setattr(WTANetwork, "present", original)
+    train_wta(trains, tmp_path / "cut", config=config, epochs=2, chunk=4, backend="numpy", progress=False, resume=True)
+    from bioSNN.unsupervised.artifacts import load_network
+
+    whole, cut = load_network(tmp_path / "whole"), load_network(tmp_path / "cut")
+    assert np.array_equal(whole.arrays["w_mV"], cut.arrays["w_mV"])
+    assert not np.allclose(whole.arrays["w_mV"], WTANetwork(config, 16, 71, 1e-3).weights_mV)  # it learned
