@@ -260,6 +260,21 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_weights(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from .unsupervised.artifacts import load_network
+    from .unsupervised.weight_images import save_weight_image
+
+    saved = load_network(args.directory)
+    w = saved.arrays["w"] if saved.preset == "diehl_cook" else saved.arrays["w_mV"]
+    side = int(round(np.sqrt(w.shape[0])))
+    shape = tuple(int(x) for x in args.shape.split("x")) if args.shape else (side, side)
+    save_weight_image(args.out, w, shape, title=f"{saved.preset}: input weights of {w.shape[1]} neurons")
+    print(f"{w.shape[1]} weight images -> {args.out}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from .data import IMAGE_DATASETS
     from .encoding import ENCODERS
@@ -379,6 +394,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--backend", default="cython", choices=list(BACKENDS))
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=_cmd_evaluate)
+
+    p = sub.add_parser("weights", help="draw a trained network's input weights as images")
+    p.add_argument("directory", help="folder written by biosnn unsupervised")
+    p.add_argument("--out", required=True, help="image file (.png, .pdf or .svg)")
+    p.add_argument("--shape", help="pixel grid HxW (default: square)")
+    p.set_defaults(func=_cmd_weights)
     return parser
 
 

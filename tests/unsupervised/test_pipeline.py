@@ -74,3 +74,9 @@ def test_wta_cli_round_trip(tmp_path, capsys):
     assert main(["unsupervised", "--preset", "wta", "--spikes", str(spikes), "--n-neurons", "4", "--slice", "5",
                  "--backend", "numpy", "--no-progress", "--resume", "--out", str(out)]) == 0
     assert np.array_equal(load_network(out).arrays["w_mV"], w)
+
+
+def test_weights_command(trained, tmp_path):
+    out = tmp_path / "w.svg"
+    assert main(["weights", str(trained), "--out", str(out)]) == 0
+    assert out.read_bytes().startswith(b"<?xml")
