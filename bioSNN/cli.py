@@ -176,7 +176,12 @@ def _cmd_export_seed(args: argparse.Namespace) -> int:
 
         if trains.labels is None:
             raise InputError(f"{args.file} has no labels, so the class templates of {args.guidance} cannot be used")
-        guidance = Guidance.load(args.guidance).per_sample(trains.labels)
+        loaded = Guidance.load(args.guidance, expect_dt=trains.dt_seconds)
+        if trains.class_names is not None and tuple(trains.class_names) != loaded.class_names:
+            raise InputError(f"{args.file} has classes {trains.class_names}, {args.guidance} {loaded.class_names}")
+        if trains.labels.min() < 0 or trains.labels.max() >= len(loaded.class_names):
+            raise InputError(f"labels of {args.file} lie outside 0..{len(loaded.class_names) - 1}")
+        guidance = loaded.per_sample(trains.labels)
     elif args.guidance:
         from .errors import DataError
 
@@ -216,18 +221,25 @@ def _cmd_unsupervised(args: argparse.Namespace) -> int:
     from .unsupervised.pipeline import train_diehl_cook, train_wta
     from .unsupervised.wta import WTAConfig
 
+    only = {"diehl_cook": ("n_train", "n_assign", "guidance_per_class"), "wta": ("epochs", "depression", "spikes",
+                                                                                 "classes")}
+    for preset, dests in only.items():
+        for dest in dests:
+            if preset != args.preset and getattr(args, dest) is not None:
+                raise InputError(f"{_flag(dest)} does not apply to --preset {args.preset}")
     if args.preset == "wta":
         trains = _wta_trains(args, "train")
-        config = WTAConfig(n_neurons=args.n_neurons or 3, seed=args.seed, depression=args.depression)
-        metrics = train_wta(trains, args.out, config=config, epochs=args.epochs, chunk=args.slice,
+        config = WTAConfig(n_neurons=args.n_neurons or 3, seed=args.seed, depression=args.depression or "intended")
+        metrics = train_wta(trains, args.out, config=config, epochs=args.epochs or 1, chunk=args.slice,
                             backend=args.backend, resume=args.resume, progress=not args.no_progress)
     else:
         if args.spikes or args.dataset is None:
             raise InputError("the diehl_cook preset draws its own Poisson input: give --dataset, not --spikes")
         data = load_images(args.dataset, args.root, "train", progress=not args.no_progress)
         config = DiehlCookConfig(n_neurons=args.n_neurons or 100, seed=args.seed, slice_examples=args.slice)
-        metrics = train_diehl_cook(data, args.out, config=config, n_train=args.n_train, n_assign=args.n_assign,
-                                   guidance_per_class=args.guidance_per_class, backend=args.backend,
+        metrics = train_diehl_cook(data, args.out, config=config, n_train=args.n_train,
+                                   n_assign=args.n_assign or 10000, guidance_per_class=args.guidance_per_class or 10,
+                                   backend=args.backend,
                                    resume=args.resume, progress=not args.no_progress)
     print(json.dumps(metrics, indent=2))
     return 0
@@ -368,12 +380,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--classes", help="wta with --dataset mstar: comma-separated class folders")
     p.add_argument("--n-neurons", type=int, help="output neurons (default: 100 diehl_cook, 3 wta)")
     p.add_argument("--n-train", type=int, help="diehl_cook: training images, in file order (default: all)")
-    p.add_argument("--n-assign", type=int, default=10000,
+    p.add_argument("--n-assign", type=int,
                    help="diehl_cook: last N training images used to assign neurons to classes (default 10000)")
-    p.add_argument("--guidance-per-class", type=int, default=10, help="diehl_cook: images per class whose traces "
+    p.add_argument("--guidance-per-class", type=int, help="diehl_cook: images per class whose traces "
                    "make the guidance templates (default 10)")
-    p.add_argument("--epochs", type=int, default=1, help="wta: passes over the training set (default 1)")
-    p.add_argument("--depression", default="intended", choices=["intended", "as_coded"],
+    p.add_argument("--epochs", type=int, help="wta: passes over the training set (default 1)")
+    p.add_argument("--depression", choices=["intended", "as_coded"],
                    help="wta: STDP depression bound w - w_min (intended) or the seed's w - |w_min| (as_coded)")
     p.add_argument("--backend", default="cython", choices=list(BACKENDS), help="Brian2 target (default cython)")
     p.add_argument("--seed", type=int, default=0, help="seed of the initial weights (and Poisson input)")

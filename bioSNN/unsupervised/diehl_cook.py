@@ -50,7 +50,7 @@ class DiehlCookConfig:
     tick_ms: float = 50.0
     intensity: float = 2.0
     min_spikes: int = 5
-    max_intensity: float = 32.0
+    max_intensity: float = 32.0  # not in the original (unbounded): caps the repeats of an image that never excites
     w_total: float = 78.0
     w_init_scale: float = 0.3
     exc_to_inh: float = 10.4
@@ -97,9 +97,9 @@ class DiehlCookState:
 
 def excitatory_model(learning: bool) -> NeuronModel:
     """The excitatory neuron as it runs: while recording, theta neither grows nor decays."""
-    base = library.diehl_cook_excitatory() if learning else library.diehl_cook_excitatory(
-        theta_plus=0 * mV, tau_theta=1e30 * ms)
-    return base
+    if learning:
+        return library.diehl_cook_excitatory()
+    return library.diehl_cook_excitatory(theta_plus=0 * mV, tau_theta=1e30 * ms)
 
 
 #: The controller's per-tick logic (runs at the start of every tick, before anything else).
@@ -133,11 +133,16 @@ class BuiltNetwork:
 
 def build_network(config: DiehlCookConfig, rates: np.ndarray, state: DiehlCookState, *, learning: bool,
                   rule: STDPRule | None = None, record_v: bool = False, codeobj_class: Any = None) -> BuiltNetwork:
-    """Brian2 objects for presenting ``rates`` (``[n_examples, n_input]`` in Hz at intensity 1, i.e.
-    ``pixel / 8 / 2 * 2``: pixel / 8) one after the other, learning or not."""
+    """Brian2 objects for presenting ``rates`` (``[n_examples, n_input]``, Hz at intensity 1: pixel / 8)
+    one after the other, learning or not."""
     rule = rule or diehl_cook_stdp()
     n_examples, n_input = rates.shape
     n = config.n_neurons
+    expected = {"w": (n_input, n), "delay_ms": (n_input, n), "theta": (n,)}
+    for name, shape in expected.items():
+        if np.shape(getattr(state, name)) != shape:
+            raise InputError(f"state.{name} has shape {np.shape(getattr(state, name))}; {n_input} inputs and "
+                             f"{n} neurons need {shape}")
     dt = config.dt_ms * ms
     exc_model = excitatory_model(learning)
     exc_model = exc_model.replace(equations=exc_model.equations + "\nwsum : 1")

@@ -5,18 +5,20 @@ File format (``guidance.npz``, numpy-readable; version 1):
 ============= ================================ ===================================================
 member        dtype / shape                    meaning
 ============= ================================ ===================================================
-templates     float32 [n_classes, n_out, T]    mean trace of each class, mV
+templates     float32 [n_classes, n_out, T]    trace of each class, mV (Diehl & Cook: mean over
+                                               the recorded samples; wta: one representative)
 traces        float32 [N, n_out, T] (opt.)     per-sample traces, mV
 labels        int64 [N] (opt.)                 class of each per-sample trace
 assignments   int64 [n_out]                    class of each output neuron (-1: none)
 class_names   str [n_classes]
-meta          str (JSON)                       format, version, dt_seconds, time convention, encoder
+meta          str (JSON)                       format, version, dt_seconds, first_step, encoder
                                                settings, network config, the neuron ``model`` dict
                                                and its ``fingerprint``
 ============= ================================ ===================================================
 
-Row ``k`` of a trace is the membrane potential at the *end* of step ``k`` of the presentation
-(the bioSNN time convention), ``k = 0 .. T - 1``.
+Row ``k`` of a trace is the membrane potential at the *end* of step ``first_step + k`` of the
+presentation (the bioSNN time convention), ``k = 0 .. T - 1``: ``first_step`` is 0 for Diehl & Cook
+and 1 for the seed network, whose step 0 carries no input (seeds_spec 6.2: guidance at t = 1..T).
 """
 
 from __future__ import annotations
@@ -62,6 +64,7 @@ class Guidance:
     labels: np.ndarray | None = None
     encoder: dict[str, Any] = field(default_factory=dict)
     network: dict[str, Any] = field(default_factory=dict)
+    first_step: int = 0
 
     def __post_init__(self) -> None:
         t = np.asarray(self.templates, dtype=np.float32)
@@ -107,8 +110,8 @@ class Guidance:
 
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Write the ``.npz`` described in the module docstring, atomically."""
-        meta = {"format": FORMAT, "version": VERSION, "dt_seconds": self.dt_seconds,
-                "time": "row k = end of step k of the presentation", "units": "mV",
+        meta = {"format": FORMAT, "version": VERSION, "dt_seconds": self.dt_seconds, "first_step": self.first_step,
+                "time": "row k = end of step first_step + k of the presentation", "units": "mV",
                 "encoder": self.encoder, "network": self.network, "model": self.model.to_dict(),
                 "fingerprint": self.model.fingerprint()}
         arrays: dict[str, Any] = {"templates": self.templates, "assignments": self.assignments,
@@ -140,7 +143,7 @@ class Guidance:
                                float(meta["dt_seconds"]), model,
                                z["traces"] if "traces" in z.files else None,
                                z["labels"] if "labels" in z.files else None, meta.get("encoder", {}),
-                               meta.get("network", {}))
+                               meta.get("network", {}), int(meta.get("first_step", 0)))
         except DataError:
             raise
         except (OSError, KeyError, ValueError, json.JSONDecodeError) as exc:

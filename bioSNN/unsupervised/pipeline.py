@@ -202,7 +202,8 @@ def train_wta(trains: SpikeTrains, out: str | os.PathLike[str], *, config: WTACo
         if k >= 0:
             templates[c] = rec["v"][k]
     Guidance(templates, assignments, class_names, trains.dt_seconds, net.model, rec["v"], trains.labels,
-             dict(trains.provenance), {**config.to_dict(), "representatives": representatives}).save(out / "guidance.npz")
+             dict(trains.provenance), {**config.to_dict(), "representatives": representatives},
+             first_step=1).save(out / "guidance.npz")
     metrics = {"bioSNN": __version__, "preset": "wta", "backend": backend, "n_train": n, "epochs": epochs,
                "train_seconds": train_seconds, "train_images_per_second": epochs * n / train_seconds
                if train_seconds > 0 else None, "train_accuracy": accuracy(predicted, trains.labels),
@@ -230,6 +231,8 @@ def evaluate_wta(directory: str | os.PathLike[str], trains: SpikeTrains, *, back
                                  f"these spike trains give {net.model.fingerprint()[:12]} (dt or length differ)")
     if trains.labels is None:
         raise InputError("the spike trains have no labels")
+    if trains.class_names is not None and tuple(trains.class_names) != saved.class_names:
+        raise InputError(f"spike-train classes {trains.class_names} differ from the network's {saved.class_names}")
     start = time.perf_counter()
     winners = net.present(trains, learning=False)["winner"]
     predicted = _winner_predictions(winners, saved.assignments)

@@ -19,7 +19,7 @@ from typing import Any, Callable
 import numpy as np
 from brian2 import StateMonitor, mV, ms, seed as brian_seed
 
-from ..errors import DataError, ModelMismatchError
+from ..errors import DataError, InputError, ModelMismatchError
 from ..fileio import atomic_path
 from .diehl_cook import (
     BuiltNetwork, DiehlCookConfig, DiehlCookState, build_network, controller_state, examples_done, excitatory_model,
@@ -121,6 +121,9 @@ def train(config: DiehlCookConfig, rates: np.ndarray, *, state: DiehlCookState |
     the weights of an uninterrupted run with the same seed and backend.
     """
     n = len(rates)
+    if stop_after is not None and stop_after % config.slice_examples:
+        raise InputError(f"stop_after ({stop_after}) must be a multiple of slice_examples ({config.slice_examples}): "
+                         "checkpoints are taken at slice boundaries")
     digest = rates_digest(rates)
     slice_index, controller, start_time = 0, None, 0.0
     if resume and checkpoint is not None and Path(checkpoint).exists():
@@ -187,11 +190,16 @@ def record(config: DiehlCookConfig, rates: np.ndarray, state: DiehlCookState, *,
     for tick in starts:
         if tick_idx[tick] < n:
             last_start[tick_idx[tick]] = tick
+    # count a spike for its presentation only while the input is on (as the repeat decision does)
     spike_tick = np.floor(np.asarray(built.exc_spikes.t / ms) / config.tick_ms + 1e-9).astype(np.int64)
     neuron = np.asarray(built.exc_spikes.i, dtype=np.int64)
+    keep = (spike_tick < len(presentation)) & (presentation[np.minimum(spike_tick, len(presentation) - 1)] >= 0)
+    spike_tick, neuron = spike_tick[keep], neuron[keep]
+    pres = presentation[spike_tick]
+    n_on = int(round(config.present_ms / config.tick_ms))
+    during_input = spike_tick - starts[pres] < n_on
     per_presentation = np.zeros((len(starts), config.n_neurons), dtype=np.int64)
-    valid = spike_tick < len(presentation)
-    np.add.at(per_presentation, (presentation[spike_tick[valid]], neuron[valid]), 1)
+    np.add.at(per_presentation, (pres[during_input], neuron[during_input]), 1)
     counts = np.zeros((n, config.n_neurons), dtype=np.int64)
     shown = last_start >= 0
     counts[shown] = per_presentation[presentation[last_start[shown]]]

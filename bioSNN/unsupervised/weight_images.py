@@ -38,15 +38,18 @@ def weight_tiles(w: np.ndarray, image_shape: Sequence[int], columns: int | None 
 
 
 def save_weight_image(path: str | os.PathLike[str], w: np.ndarray, image_shape: Sequence[int], *,
-                      title: str = "", labels: Sequence[str] | None = None) -> Path:
-    """Save the mosaic of :func:`weight_tiles` (PNG, PDF or SVG by the file's suffix), atomically."""
-    import matplotlib
+                      title: str = "") -> Path:
+    """Save the mosaic of :func:`weight_tiles` (PNG, PDF or SVG by the file's suffix), atomically.
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    Uses a private matplotlib ``Figure``: the caller's pyplot state and backend are left alone.
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
 
     mosaic = weight_tiles(w, image_shape)
-    fig, ax = plt.subplots(figsize=(6, 6 * mosaic.shape[0] / max(mosaic.shape[1], 1) + 0.4))
+    fig = Figure(figsize=(6, 6 * mosaic.shape[0] / max(mosaic.shape[1], 1) + 0.4))
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot()
     image = ax.imshow(np.ma.masked_invalid(mosaic), cmap="viridis", interpolation="nearest")
     ax.set_axis_off()
     if title:
@@ -55,5 +58,4 @@ def save_weight_image(path: str | os.PathLike[str], w: np.ndarray, image_shape: 
     path = Path(path)
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format=path.suffix.lstrip(".") or "png", bbox_inches="tight", dpi=150)
-    plt.close(fig)
     return path

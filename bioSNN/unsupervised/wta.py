@@ -87,7 +87,7 @@ w = w + sigma * pot * (w_max - w)
 """
 _SILENT = ("last = int(timestep(t, dt) % n_steps == n_steps - 1)\n"
            "won = last * plastic * int(wta_done_post and not inhibited_post) * int(n_pre_img < 0.5)\n"
-           "w = w * (1 - won) + won * clip(w - silent_depression, w_min, w_max * 1e6)\n"
+           "w = w * (1 - won) + won * clip(w - silent_depression, w_min, inf*volt)\n"
            "n_pre_img = n_pre_img * (1 - last)")
 
 
