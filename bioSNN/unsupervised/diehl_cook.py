@@ -122,6 +122,7 @@ class BuiltNetwork:
     """Brian2 objects of one Diehl & Cook network."""
 
     net: Network
+    rule: STDPRule
     exc: NeuronGroup
     inh: NeuronGroup
     inp: NeuronGroup
@@ -201,7 +202,7 @@ def build_network(config: DiehlCookConfig, rates: np.ndarray, state: DiehlCookSt
     if record_v:
         v_mon = StateMonitor(exc, "v", record=True, when="end", name="exc_v", codeobj_class=codeobj_class)
         objects.append(v_mon)
-    return BuiltNetwork(Network(*objects), exc, inh, inp, controller, s_in, spikes, v_mon)
+    return BuiltNetwork(Network(*objects), rule, exc, inh, inp, controller, s_in, spikes, v_mon)
 
 
 def read_state(built: BuiltNetwork, n_input: int, n: int) -> DiehlCookState:
@@ -223,7 +224,7 @@ def reset_transients(built: BuiltNetwork) -> None:
         group.gi = 0
         group.lastspike = -1e4 * second
     built.exc.timer = 0 * ms
-    for trace in ("xpre", "xpost1", "xpost2"):
+    for trace in built.rule.state_variables:
         setattr(built.input_synapses, trace, 0)
 
 

@@ -34,6 +34,18 @@ class STDPRule:
     parameters: dict[str, Any] = field(default_factory=dict)
     name: str = "stdp"
 
+    @property
+    def state_variables(self) -> tuple[str, ...]:
+        """The synaptic variables the rule adds (its traces), reset to 0 between slices.
+
+        Example:
+            >>> diehl_cook_stdp().state_variables
+            ('xpost1', 'xpost2', 'xpre')
+        """
+        from brian2 import Equations
+
+        return tuple(sorted(Equations(self.model).names))
+
     def to_dict(self) -> dict[str, Any]:
         from ..quantities import quantity_to_json
 

@@ -21,6 +21,7 @@ from brian2 import StateMonitor, mV, ms, seed as brian_seed
 
 from ..errors import DataError, InputError, ModelMismatchError
 from ..fileio import atomic_path
+from .stdp import STDPRule
 from .diehl_cook import (
     BuiltNetwork, DiehlCookConfig, DiehlCookState, build_network, controller_state, examples_done, excitatory_model,
     read_state, reset_transients, set_controller_state,
@@ -109,13 +110,15 @@ def _run_slices(built: BuiltNetwork, config: DiehlCookConfig, n: int, slice_inde
 
 def train(config: DiehlCookConfig, rates: np.ndarray, *, state: DiehlCookState | None = None,
           checkpoint: str | os.PathLike[str] | None = None, resume: bool = False, progress: bool = True,
-          codeobj_class: Any = None, stop_after: int | None = None) -> DiehlCookState:
+          codeobj_class: Any = None, stop_after: int | None = None, rule: STDPRule | None = None) -> DiehlCookState:
     """Train on ``rates`` (``[n_examples, n_input]``, Hz at intensity 1: pixel / 8) in order.
 
     Args:
         state: initial weights (default :meth:`DiehlCookState.initial`).
         checkpoint: file written after every slice; with ``resume`` training continues from it.
         stop_after: stop after this many examples (to simulate an interruption; the checkpoint stays).
+        rule: the STDP rule (default :func:`~bioSNN.unsupervised.stdp.diehl_cook_stdp`); every weight
+            change must be multiplied by the synaptic variable ``plastic``.
 
     Returns the learned :class:`DiehlCookState`. A run resumed from a checkpoint ends with exactly
     the weights of an uninterrupted run with the same seed and backend.
@@ -134,7 +137,7 @@ def train(config: DiehlCookConfig, rates: np.ndarray, *, state: DiehlCookState |
             raise ModelMismatchError(f"{checkpoint}: written for other training data")
         state, slice_index, controller, start_time = ckpt.state, ckpt.slice_index, ckpt.controller, ckpt.time_s
     state = state or DiehlCookState.initial(config, rates.shape[1])
-    built = build_network(config, rates, state, learning=True, codeobj_class=codeobj_class)
+    built = build_network(config, rates, state, learning=True, rule=rule, codeobj_class=codeobj_class)
     if controller is not None:
         set_controller_state(built, controller)
         built.net.t_ = start_time

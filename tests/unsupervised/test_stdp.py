@@ -39,3 +39,21 @@ def test_signs_and_bounds():
     assert run_pair([10], [5]) < 0.5  # pre after post: depression
     assert run_pair([12], [5, 15], nu_post=1.0) == 1.0  # clipped at w_max
     assert run_pair([10], [5, 15], plastic=0.0) == 0.5  # recording mode: frozen
+
+
+def test_a_user_rule_trains_the_network():
+    """A pair-based rule written by the user replaces the default; its traces are found and reset."""
+    from brian2 import NumpyCodeObject
+
+    from bioSNN.unsupervised.diehl_cook import DiehlCookConfig, DiehlCookState
+    from bioSNN.unsupervised.stdp import STDPRule
+    from bioSNN.unsupervised.training import train
+
+    rule = STDPRule(model="dapre/dt = -apre/(20*ms) : 1 (event-driven)\ndapost/dt = -apost/(20*ms) : 1 (event-driven)",
+                    on_pre="apre += 1; w = clip(w - plastic * 0.001 * apost, 0, 1)",
+                    on_post="apost += 1; w = clip(w + plastic * 0.01 * apre, 0, 1)", name="pair")
+    assert rule.state_variables == ("apost", "apre")
+    config = DiehlCookConfig(n_neurons=3, present_ms=100, rest_ms=50, slice_examples=2, w_total=8.0)
+    rates = np.full((2, 16), 60.0)
+    state = train(config, rates, rule=rule, progress=False, codeobj_class=NumpyCodeObject)
+    assert not np.allclose(state.w, DiehlCookState.initial(config, 16).w)
