@@ -76,16 +76,16 @@ def read_stack(paths: Sequence[Path], read: Callable[[Path], np.ndarray], *, des
 
     Images of different sizes raise :class:`~bioSNN.errors.DataError` naming the two files.
     """
-    iterator: Any = paths
-    if progress:
-        from tqdm.auto import tqdm
+    from ..progress import progress_bar
 
-        iterator = tqdm(paths, unit=unit, desc=desc)
     images: list[np.ndarray] = []
-    for path in iterator:
-        image = read(path)
-        if images and image.shape != images[0].shape:
-            raise DataError(f"mixed image sizes: {path} is {image.shape[0]} x {image.shape[1]} (rows x columns), "
-                            f"{paths[0]} is {images[0].shape[0]} x {images[0].shape[1]}" + (f"; {hint}" if hint else ""))
-        images.append(image)
+    with progress_bar(len(paths), desc, unit, enabled=progress) as bar:
+        for path in paths:
+            image = read(path)
+            if images and image.shape != images[0].shape:
+                raise DataError(f"mixed image sizes: {path} is {image.shape[0]} x {image.shape[1]} (rows x columns), "
+                                f"{paths[0]} is {images[0].shape[0]} x {images[0].shape[1]}"
+                                + (f"; {hint}" if hint else ""))
+            images.append(image)
+            bar.update(1)
     return np.stack(images)

@@ -11,6 +11,7 @@ import numpy as np
 
 from .. import __version__
 from ..errors import InputError
+from ..progress import progress_bar
 from ..arrays import check_images, check_steps, to_numpy
 from .latency import latency
 from .poisson import DEFAULT_MAX_RATE, DIEHL_COOK_INTENSITY, diehl_cook, poisson
@@ -122,19 +123,13 @@ def encode_images(images: Any, encoder: str = "rf-rate", T: int = 70, *, dt: Any
     provenance = {"encoder": encoder, "options": params,
                   "T": T, "source": source or {}, "bioSNN": __version__}
     chunks = range(0, n, chunk_size)
-    if progress:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=n, unit="img", desc=f"encode {encoder}")
-    else:
-        bar = None
+    bar = progress_bar(n, f"encode {encoder}", "img", enabled=progress)
 
     def encode_chunk(start: int) -> SpikeTrains:
         stop = min(start + chunk_size, n)
         chunk = check_images(images[start:stop], "images", upper=255.0, hint="8-bit intensities expected")
         trains = spec.run(chunk, T, dt, start, **params)
-        if bar is not None:
-            bar.update(stop - start)
+        bar.update(stop - start)
         return trains if labels is None else trains.with_labels(labels[start:stop])
 
     try:
@@ -150,5 +145,4 @@ def encode_images(images: Any, encoder: str = "rf-rate", T: int = 70, *, dt: Any
                 writer.write(encode_chunk(start))
         return None
     finally:
-        if bar is not None:
-            bar.close()
+        bar.close()

@@ -12,7 +12,6 @@ Both write ``network.npz``, ``guidance.npz``, ``config.json`` and ``metrics.json
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import time
@@ -22,11 +21,12 @@ from typing import Any
 import numpy as np
 from brian2 import NumpyCodeObject
 
-from .. import __version__
+from .. import __version__, arrays
 from ..data.imageset import ImageSet
 from ..errors import InputError, ModelMismatchError
 from ..encoding.spike_trains import SpikeTrains
 from ..fileio import atomic_path
+from ..progress import progress_bar
 from .artifacts import SavedNetwork, load_network, save_network
 from .assignment import accuracy, assign_labels, predict
 from .diehl_cook import DiehlCookConfig, DiehlCookState, excitatory_model
@@ -130,10 +130,6 @@ def _wta_checkpoint(path: Path, w_volt: np.ndarray, meta: dict[str, Any]) -> Non
             np.savez(fh, w_volt=w_volt, meta=np.asarray(json.dumps(meta, sort_keys=True)))
 
 
-def _trains_digest(trains: SpikeTrains) -> str:
-    return hashlib.sha256(repr(trains.shape).encode() + trains.packed.tobytes()).hexdigest()
-
-
 def _winner_predictions(winners: np.ndarray, assignments: np.ndarray) -> np.ndarray:
     return np.where(winners >= 0, assignments[np.maximum(winners, 0)], -1)
 
@@ -148,7 +144,7 @@ def train_wta(trains: SpikeTrains, out: str | os.PathLike[str], *, config: WTACo
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     cls = codeobj_class(backend)
-    digest = _trains_digest(trains)
+    digest = arrays.digest(trains.packed)
     ckpt_path = out / "checkpoint.npz"
     epoch, position, weights = 0, 0, None
     if resume and ckpt_path.exists():
@@ -162,27 +158,21 @@ def train_wta(trains: SpikeTrains, out: str | os.PathLike[str], *, config: WTACo
     if weights is not None:
         net.weights_volt = weights
     n = trains.n_samples
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=epochs * n, initial=epoch * n + position, unit="img", desc="STDP training (wta)")
+    bar = progress_bar(epochs * n, "STDP training (wta)", "img", enabled=progress, initial=epoch * n + position)
     start = time.perf_counter()
     try:
         while epoch < epochs:
             while position < n:
                 stop = min(n, position + chunk)
                 net.present(trains[position:stop], learning=True)
-                if bar is not None:
-                    bar.update(stop - position)
+                bar.update(stop - position)
                 position = stop
                 done_epoch, done_pos = (epoch + 1, 0) if position >= n else (epoch, position)
                 _wta_checkpoint(ckpt_path, net.weights_volt, {"config": config.to_dict(), "trains_sha256": digest,
                                                            "epoch": done_epoch, "position": done_pos})
             epoch, position = epoch + 1, 0
     finally:
-        if bar is not None:
-            bar.close()
+        bar.close()
     train_seconds = time.perf_counter() - start
     rec = net.present(trains, learning=False, record_v=True)
     n_classes = len(trains.class_names) if trains.class_names else int(trains.labels.max()) + 1

@@ -8,7 +8,6 @@ the excitatory model's fingerprint, examples done).
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import time
@@ -19,8 +18,10 @@ from typing import Any, Callable
 import numpy as np
 from brian2 import StateMonitor, mV, ms, seed as brian_seed
 
+from ..arrays import digest
 from ..errors import DataError, InputError, ModelMismatchError
 from ..fileio import atomic_path
+from ..progress import progress_bar
 from .stdp import STDPRule
 from .diehl_cook import (
     BuiltNetwork, DiehlCookConfig, DiehlCookState, build_network, controller_state, examples_done, excitatory_model,
@@ -32,8 +33,7 @@ __all__ = ["train", "record", "Recording", "record_counts", "save_checkpoint", "
 
 def rates_digest(rates: np.ndarray) -> str:
     """SHA-256 of the rates array (shape and float64 bytes), stored to refuse resuming on other data."""
-    arr = np.ascontiguousarray(rates, dtype=np.float64)
-    return hashlib.sha256(repr(arr.shape).encode() + arr.tobytes()).hexdigest()
+    return digest(np.asarray(rates, dtype=np.float64))
 
 
 def _slice_seed(seed: int, slice_index: int) -> int:
@@ -83,14 +83,6 @@ def load_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:
                       meta["rates_sha256"], meta["examples_done"], meta.get("time_s", 0.0))
 
 
-def _bar(total: int, initial: int, desc: str, enabled: bool) -> Any:
-    if not enabled:
-        return None
-    from tqdm.auto import tqdm
-
-    return tqdm(total=total, initial=initial, unit="ex", desc=desc)
-
-
 def _run_slices(built: BuiltNetwork, config: DiehlCookConfig, n: int, slice_index: int,
                 after_slice: Callable[[int, int], None], bar: Any) -> None:
     done = examples_done(config, controller_state(built))
@@ -101,8 +93,7 @@ def _run_slices(built: BuiltNetwork, config: DiehlCookConfig, n: int, slice_inde
         while done < target:
             built.net.run((target - done) * config.example_ms * ms, namespace={})
             new = examples_done(config, controller_state(built))
-            if bar is not None:
-                bar.update(new - done)
+            bar.update(new - done)
             done = new
         slice_index += 1
         after_slice(slice_index, done)
@@ -142,7 +133,8 @@ def train(config: DiehlCookConfig, rates: np.ndarray, *, state: DiehlCookState |
         set_controller_state(built, controller)
         built.net.t_ = start_time
     limit = n if stop_after is None else min(n, stop_after)
-    bar = _bar(limit, examples_done(config, controller_state(built)), "STDP training", progress)
+    bar = progress_bar(limit, "STDP training", "ex", enabled=progress,
+                       initial=examples_done(config, controller_state(built)))
 
     def after_slice(index: int, done: int) -> None:
         if checkpoint is not None:
@@ -153,8 +145,7 @@ def train(config: DiehlCookConfig, rates: np.ndarray, *, state: DiehlCookState |
     try:
         _run_slices(built, config, limit, slice_index, after_slice, bar)
     finally:
-        if bar is not None:
-            bar.close()
+        bar.close()
     return read_state(built, rates.shape[1], config.n_neurons)
 
 
@@ -180,12 +171,11 @@ def record(config: DiehlCookConfig, rates: np.ndarray, state: DiehlCookState, *,
     ticks = StateMonitor(built.controller, ["idx", "new_example"], record=0, dt=config.tick_ms * ms,
                          when="start", order=-5, name="ticks", codeobj_class=codeobj_class)
     built.net.add(ticks)
-    bar = _bar(n, 0, "recording", progress)
+    bar = progress_bar(n, "recording", "ex", enabled=progress)
     try:
         _run_slices(built, config, n, 0, lambda index, done: None, bar)
     finally:
-        if bar is not None:
-            bar.close()
+        bar.close()
     tick_idx = np.asarray(ticks.idx[0], dtype=np.int64)
     starts = np.flatnonzero(np.asarray(ticks.new_example[0]) > 0)  # ticks where a presentation begins
     presentation = np.cumsum(np.asarray(ticks.new_example[0]) > 0) - 1  # presentation shown at each tick
