@@ -123,13 +123,15 @@ class WTANetwork:
         self.synapses.post.when, self.synapses.post.order = "after_resets", 1
         self.synapses.t_pre_last = -1e4 * second
         self.synapses.run_regularly(_SILENT, when="end", name="wta_silent", codeobj_class=codeobj_class)
-        if weights_mV is None:
-            rng = np.random.default_rng(config.seed)
-            weights_mV = rng.random((n_in, config.n_neurons)) * config.w_init_max_mV
-        self.weights_mV = weights_mV
+        self.weights_mV = self.initial_weights_mV(config, n_in) if weights_mV is None else weights_mV
         self.spikes = SpikeMonitor(self.layer.group, name="wta_spikes", codeobj_class=codeobj_class)
         self.net = Network(self.layer.group, self.layer.lateral, self.gen, self.synapses, self.spikes)
         self._codeobj_class = codeobj_class
+
+    @staticmethod
+    def initial_weights_mV(config: WTAConfig, n_in: int) -> np.ndarray:
+        """``U(0, w_init_max)`` from ``numpy.random.default_rng(config.seed)``, ``[n_in, n_neurons]`` in mV."""
+        return np.random.default_rng(config.seed).random((n_in, config.n_neurons)) * config.w_init_max_mV
 
     @property
     def weights_volt(self) -> np.ndarray:

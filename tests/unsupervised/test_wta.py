@@ -92,4 +92,4 @@ def test_interrupted_training_resumes_to_the_same_weights(tmp_path, monkeypatch)
 
     whole, cut = load_network(tmp_path / "whole"), load_network(tmp_path / "cut")
     assert np.array_equal(whole.arrays["w_mV"], cut.arrays["w_mV"])
-    assert not np.allclose(whole.arrays["w_mV"], WTANetwork(config, 16, 71, 1e-3).weights_mV)  # it learned
+    assert not np.allclose(whole.arrays["w_mV"], WTANetwork.initial_weights_mV(config, 16))  # it learned
