@@ -2,10 +2,12 @@
 Brian2 port style (one ``run()`` for each presentation and one for each rest, rates and weight
 normalisation set from Python between runs), run side by side in one process on the same digits.
 
-    python bench/unsupervised_speed.py --neurons 100 400 --examples 40 --target cython
+    python bench/unsupervised_speed.py --neurons 100 400 --examples 40 --target cython --standalone 1000
 
 Both use the same neuron models (bioSNN.equations.library), STDP rule, constants and Brian2 target;
-compilation is excluded (each variant is warmed up on 4 examples first). Prints examples/s and the ratio.
+compilation is excluded (each variant is warmed up on 4 examples first). With ``--standalone N`` the
+cpp_standalone backend is also timed on the first N digits (slices of 500). Prints examples/s and the
+ratios against the per-example loop.
 """
 
 from __future__ import annotations
@@ -79,21 +81,41 @@ def sliced(config: DiehlCookConfig, rates: np.ndarray, cls) -> float:
     return (len(rates) - 4) / (time.perf_counter() - start)
 
 
+def sliced_standalone(config: DiehlCookConfig, rates: np.ndarray, directory: str) -> float:
+    """cpp_standalone on all of ``rates``: the first call compiles; the timed second call pays code
+    generation and a no-op ``make`` (a few seconds) but no compilation, as a resumed run would."""
+    from bioSNN.unsupervised.standalone import train_standalone
+
+    train_standalone(config, rates, directory, progress=False)
+    start = time.perf_counter()
+    train_standalone(config, rates, directory, progress=False)
+    return len(rates) / (time.perf_counter() - start)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--neurons", type=int, nargs="+", default=[100, 400])
     parser.add_argument("--examples", type=int, default=40)
     parser.add_argument("--target", default="cython", choices=["cython", "numpy"])
+    parser.add_argument("--standalone", type=int, default=0, metavar="N_EXAMPLES",
+                        help="also time the cpp_standalone backend on this many examples (e.g. 1000)")
     args = parser.parse_args()
-    rates = rates_of(load_mnist_subset("train").images[: args.examples + 4])
+    all_rates = rates_of(load_mnist_subset("train").images)
+    rates = all_rates[: args.examples + 4]
     cls = codeobj_class(args.target)
-    print(f"{'N':>5s} {'per-example run() ex/s':>24s} {'bioSNN sliced ex/s':>20s} {'ratio':>7s}")
+    print(f"{'N':>5s} {'per-example run() ex/s':>24s} {'bioSNN sliced ex/s':>20s} {'ratio':>7s}"
+          + (f" {'cpp_standalone ex/s':>20s} {'ratio':>7s}" if args.standalone else ""))
     for n in args.neurons:
         config = DiehlCookConfig(n_neurons=n, slice_examples=args.examples + 4)
         seed(0)
         base = per_example_loop(config, rates, cls)
         ours = sliced(config, rates, cls)
-        print(f"{n:5d} {base:24.2f} {ours:20.2f} {ours / base:6.2f}x", flush=True)
+        line = f"{n:5d} {base:24.2f} {ours:20.2f} {ours / base:6.2f}x"
+        if args.standalone:
+            sa_config = DiehlCookConfig(n_neurons=n, slice_examples=500)
+            fast = sliced_standalone(sa_config, all_rates[: args.standalone], f"/tmp/biosnn_bench_standalone_{n}")
+            line += f" {fast:20.2f} {fast / base:6.2f}x"
+        print(line, flush=True)
 
 
 if __name__ == "__main__":

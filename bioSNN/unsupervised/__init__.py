@@ -8,7 +8,8 @@ Presets on Brian2's runtime targets (``cython``, ``numpy``): Diehl & Cook (2015)
 :mod:`~bioSNN.unsupervised.assignment` (label assignment and vote), :class:`Guidance` (the guidance
 file) and :func:`~bioSNN.unsupervised.pipeline.train_diehl_cook` / ``evaluate`` behind
 ``biosnn unsupervised`` and ``biosnn evaluate`` (``train_wta`` / ``evaluate_wta`` for the seed network).
-Not yet: the ``cpp_standalone`` / ``cuda_standalone`` backends (issue 4 continues).
+Diehl & Cook training also runs compiled (:func:`~bioSNN.unsupervised.standalone.train_standalone`,
+``--backend cpp_standalone``). Not yet: ``cuda_standalone`` (issue 4 continues).
 """
 
 from .assignment import accuracy, assign_labels, predict

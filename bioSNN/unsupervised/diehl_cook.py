@@ -111,7 +111,7 @@ intensity = intensity + ended * (repeat + (1 - repeat) * (start_intensity - inte
 repeats = repeats + repeat
 count = count * (1 - ended)
 block = block * (1 - ended)
-on = int(block < n_on) * int(idx < n_examples)
+on = int(block < n_on) * int(idx < stop_idx)
 new_example = int(block == 0)
 block = block + 1
 """
@@ -150,16 +150,18 @@ def build_network(config: DiehlCookConfig, rates: np.ndarray, state: DiehlCookSt
     exc = build_layer(exc_model, n, dt, name="exc", codeobj_class=codeobj_class).group
     inh = build_layer(library.diehl_cook_inhibitory(), n, dt, name="inh", codeobj_class=codeobj_class).group
     exc.theta = state.theta * volt
-    stim = TimedArray(np.ascontiguousarray(rates, dtype=np.float64) * Hz, dt=1 * second)
+    # fixed names: regenerated standalone code stays identical, so make recompiles nothing
+    stim = TimedArray(np.ascontiguousarray(rates, dtype=np.float64) * Hz, dt=1 * second, name="stimulus")
     n_blocks = int(round(config.example_ms / config.tick_ms))
     n_on = int(round(config.present_ms / config.tick_ms))
     controller = NeuronGroup(
-        1, "idx : 1\nintensity : 1\non : 1\ncount : 1\nblock : 1\nrepeats : 1\nnew_example : 1",
+        1, "idx : 1\nintensity : 1\non : 1\ncount : 1\nblock : 1\nrepeats : 1\nnew_example : 1\nstop_idx : 1",
         dt=dt, name="controller", codeobj_class=codeobj_class,
         namespace={"n_blocks": n_blocks, "n_on": n_on, "min_spikes": config.min_spikes,
                    "max_intensity": config.max_intensity, "start_intensity": config.intensity,
                    "n_examples": n_examples})
     controller.intensity = config.intensity
+    controller.stop_idx = n_examples  # the standalone backend lowers it to stop at a slice's end
     controller.run_regularly(CONTROLLER_CODE, dt=config.tick_ms * ms, when="start", order=-10, name="controller_tick",
                              codeobj_class=codeobj_class)
     inp = NeuronGroup(n_input, "rate = stim(idx * second, i) * intensity * on : Hz\n"
@@ -173,10 +175,10 @@ def build_network(config: DiehlCookConfig, rates: np.ndarray, state: DiehlCookSt
     s_in = Synapses(inp, exc, "w : 1\nplastic : 1 (shared)\n" + rule.model,
                     on_pre=f"{exc_model.on_pre}; {rule.on_pre}", on_post=rule.on_post,
                     namespace=dict(rule.parameters), dt=dt, name="input_exc", codeobj_class=codeobj_class)
-    s_in.connect()
-    order = np.asarray(s_in.i[:]) * n + np.asarray(s_in.j[:])  # position in the row-major [n_input, n] arrays
-    s_in.w = state.w.ravel()[order]
-    s_in.delay = state.delay_ms.ravel()[order] * ms
+    pre, post = np.meshgrid(np.arange(n_input), np.arange(n), indexing="ij")
+    s_in.connect(i=pre.ravel(), j=post.ravel())  # synapse k = i * n + j: the row-major order of state.w
+    s_in.w = state.w.ravel()
+    s_in.delay = state.delay_ms.ravel() * ms
     s_in.plastic = 1.0 if learning else 0.0
     s_ei = Synapses(exc, inh, on_pre="ge_post += w_ei", namespace={"w_ei": config.exc_to_inh}, dt=dt,
                     name="exc_inh", codeobj_class=codeobj_class)
@@ -202,7 +204,7 @@ def build_network(config: DiehlCookConfig, rates: np.ndarray, state: DiehlCookSt
     if record_v:
         v_mon = StateMonitor(exc, "v", record=True, when="end", name="exc_v", codeobj_class=codeobj_class)
         objects.append(v_mon)
-    return BuiltNetwork(Network(*objects), rule, exc, inh, inp, controller, s_in, spikes, v_mon)
+    return BuiltNetwork(Network(*objects, name="diehl_cook"), rule, exc, inh, inp, controller, s_in, spikes, v_mon)
 
 
 def read_state(built: BuiltNetwork, n_input: int, n: int) -> DiehlCookState:

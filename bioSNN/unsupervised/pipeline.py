@@ -36,20 +36,21 @@ from .wta import WTAConfig, WTANetwork
 
 __all__ = ["train_diehl_cook", "train_wta", "evaluate", "evaluate_wta", "BACKENDS", "codeobj_class"]
 
-#: Backends available today (Brian2 runtime targets).
-BACKENDS = ("cython", "numpy")
+#: Backends: Brian2's runtime targets, and cpp_standalone for Diehl & Cook training (its recordings,
+#: assignment and guidance, run on cython).
+BACKENDS = ("cython", "numpy", "cpp_standalone")
 
 
 def codeobj_class(backend: str) -> Any:
     """The Brian2 code-object class of a runtime ``backend``."""
     if backend == "numpy":
         return NumpyCodeObject
-    if backend == "cython":
+    if backend in ("cython", "cpp_standalone"):  # standalone training records with cython
         from brian2.codegen.runtime.cython_rt import CythonCodeObject
 
         return CythonCodeObject
-    raise InputError(f"unknown backend {backend!r}; available: {', '.join(BACKENDS)} (cpp_standalone and "
-                     "cuda_standalone are not implemented yet)")
+    raise InputError(f"unknown backend {backend!r}; available: {', '.join(BACKENDS)} (cuda_standalone is not "
+                     "implemented yet)")
 
 
 def rates_of(images: np.ndarray) -> np.ndarray:
@@ -74,8 +75,14 @@ def train_diehl_cook(train_set: ImageSet, out: str | os.PathLike[str], *, config
         raise InputError("n_train must be at least 1")
     rates = rates_of(train_set.images[:n_train])
     start = time.perf_counter()
-    state = train(config, rates, checkpoint=out / "checkpoint.npz", resume=resume, progress=progress,
-                  codeobj_class=cls)
+    if backend == "cpp_standalone":
+        from .standalone import train_standalone
+
+        state = train_standalone(config, rates, out / "standalone", checkpoint=out / "checkpoint.npz",
+                                 resume=resume, progress=progress)
+    else:
+        state = train(config, rates, checkpoint=out / "checkpoint.npz", resume=resume, progress=progress,
+                      codeobj_class=cls)
     train_seconds = time.perf_counter() - start
     assign_idx = np.arange(max(0, n_train - n_assign), n_train)
     n_classes = len(train_set.class_names)

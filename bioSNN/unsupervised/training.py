@@ -51,13 +51,14 @@ class Checkpoint:
     rates_sha256: str
     examples_done: int
     time_s: float = 0.0  # network time: resuming at the same absolute time keeps float rounding identical
+    backend: str = "runtime"  # checkpoints of the runtime and standalone backends do not mix
 
 
 def save_checkpoint(path: str | os.PathLike[str], ckpt: Checkpoint) -> Path:
     """Write ``ckpt`` atomically (see the module docstring for the members)."""
     meta = {"format": "bioSNN.DiehlCookCheckpoint", "version": 1, "config": ckpt.config.to_dict(),
             "slice_index": ckpt.slice_index, "controller": ckpt.controller, "rates_sha256": ckpt.rates_sha256,
-            "examples_done": ckpt.examples_done, "time_s": ckpt.time_s, "model_fingerprint": excitatory_model(True).fingerprint()}
+            "examples_done": ckpt.examples_done, "time_s": ckpt.time_s, "backend": ckpt.backend, "model_fingerprint": excitatory_model(True).fingerprint()}
     with atomic_path(path) as tmp:
         with open(tmp, "wb") as fh:
             np.savez(fh, w=ckpt.state.w, delay_ms=ckpt.state.delay_ms, theta=ckpt.state.theta,
@@ -80,7 +81,8 @@ def load_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:
         raise ModelMismatchError(f"{path}: written for neuron model {meta['model_fingerprint'][:12]}, this "
                                  f"version of bioSNN runs {excitatory_model(True).fingerprint()[:12]}")
     return Checkpoint(state, DiehlCookConfig(**meta["config"]), meta["slice_index"], meta["controller"],
-                      meta["rates_sha256"], meta["examples_done"], meta.get("time_s", 0.0))
+                      meta["rates_sha256"], meta["examples_done"], meta.get("time_s", 0.0),
+                      meta.get("backend", "runtime"))
 
 
 def _run_slices(built: BuiltNetwork, config: DiehlCookConfig, n: int, slice_index: int,
@@ -126,6 +128,8 @@ def train(config: DiehlCookConfig, rates: np.ndarray, *, state: DiehlCookState |
             raise ModelMismatchError(f"{checkpoint}: written with another configuration ({ckpt.config})")
         if ckpt.rates_sha256 != digest:
             raise ModelMismatchError(f"{checkpoint}: written for other training data")
+        if ckpt.backend != "runtime":
+            raise ModelMismatchError(f"{checkpoint}: written by the {ckpt.backend} backend")
         state, slice_index, controller, start_time = ckpt.state, ckpt.slice_index, ckpt.controller, ckpt.time_s
     state = state or DiehlCookState.initial(config, rates.shape[1])
     built = build_network(config, rates, state, learning=True, rule=rule, codeobj_class=codeobj_class)
