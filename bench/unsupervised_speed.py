@@ -16,7 +16,7 @@ import argparse
 import time
 
 import numpy as np
-from brian2 import Hz, Network, PoissonGroup, Synapses, ms, second, seed
+from brian2 import Hz, Network, PoissonGroup, Synapses, ms, seed
 
 from bioSNN.data import load_mnist_subset
 from bioSNN.equations import library
@@ -49,7 +49,7 @@ def per_example_loop(config: DiehlCookConfig, rates: np.ndarray, cls) -> float:
 
     mon = SpikeMonitor(exc, codeobj_class=cls)
     net = Network(exc, inh, inp, s, ei, ie, mon)
-    i_idx, j_idx = s.i[:], s.j[:]
+    j_idx = s.j[:]
 
     def example(r: np.ndarray) -> None:
         intensity = config.intensity

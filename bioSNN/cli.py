@@ -23,9 +23,12 @@ import json
 import os
 import sys
 import time
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 from . import __version__
+
+if TYPE_CHECKING:
+    from .encoding import SpikeTrains
 
 
 def _cmd_models(args: argparse.Namespace) -> int:

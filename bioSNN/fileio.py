@@ -10,7 +10,7 @@ import tempfile
 from pathlib import Path
 from typing import Any, Iterator
 
-__all__ = ["atomic_write_bytes", "atomic_write_text", "atomic_write_json", "atomic_path", "atomic_dir"]
+__all__ = ["atomic_write_bytes", "atomic_write_text", "atomic_write_json", "atomic_savez", "atomic_path", "atomic_dir"]
 
 
 @contextlib.contextmanager
@@ -106,3 +106,21 @@ def atomic_write_text(path: str | os.PathLike[str], text: str) -> Path:
 def atomic_write_json(path: str | os.PathLike[str], data: Any) -> Path:
     """:func:`atomic_write_text` of ``data`` as indented JSON."""
     return atomic_write_text(path, json.dumps(data, indent=2, sort_keys=True) + "\n")
+
+
+def atomic_savez(path: str | os.PathLike[str], *, compress: bool = False, **arrays: Any) -> Path:
+    """``numpy.savez`` (or ``savez_compressed``) of ``arrays`` to exactly ``path``, atomically.
+
+    Example:
+        >>> import tempfile, numpy as np
+        >>> path = atomic_savez(Path(tempfile.mkdtemp()) / "a.npz", x=np.arange(3))
+        >>> np.load(path)["x"].tolist()
+        [0, 1, 2]
+    """
+    import numpy as np
+
+    save = np.savez_compressed if compress else np.savez
+    with atomic_path(path) as tmp:
+        with open(tmp, "wb") as fh:  # a file handle: savez would append ".npz" to a bare name
+            save(fh, **arrays)
+    return Path(path)

@@ -60,7 +60,7 @@ def _sha256(path: Path) -> str:
 
 def build_mnist_subset(mnist_root: str | os.PathLike[str], out: str | os.PathLike[str] | None = None) -> Path:
     """Rebuild the subset file from the official MNIST IDX files in ``mnist_root`` (atomically)."""
-    from ..fileio import atomic_path
+    from ..fileio import atomic_savez
 
     arrays: dict[str, np.ndarray] = {}
     sha: dict[str, str] = {}
@@ -78,7 +78,4 @@ def build_mnist_subset(mnist_root: str | os.PathLike[str], out: str | os.PathLik
         "selection": {s: f"first {n} images of each digit, source order" for s, n in SUBSET_PER_CLASS.items()},
         "sha256": sha}, sort_keys=True))
     out = Path(out) if out is not None else subset_path()
-    with atomic_path(out) as tmp:
-        with open(tmp, "wb") as fh:
-            np.savez_compressed(fh, **arrays)
-    return out
+    return atomic_savez(out, compress=True, **arrays)

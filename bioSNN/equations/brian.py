@@ -23,7 +23,7 @@ from ..errors import InputError, ModelError
 from .model import NeuronModel
 from ..quantities import dimension_of, si_value
 
-__all__ = ["Layer", "DriveTerm", "build_layer", "connect_input", "drive_terms", "weight_dimension", "weight_unit"]
+__all__ = ["Layer", "DriveTerm", "build_layer", "connect_input", "connect_all", "drive_terms", "weight_dimension", "weight_unit"]
 
 
 class Layer(NamedTuple):
@@ -167,6 +167,14 @@ def build_layer(
     return Layer(group, lateral)
 
 
+def connect_all(syn: Synapses, n_in: int, n_out: int) -> None:
+    """Connect every source to every target, synapse ``k = i * n_out + j``: the row-major order of an
+    ``[n_in, n_out]`` weight array, so ``syn.w = w.ravel()`` and ``w = syn.w[:].reshape(n_in, n_out)``
+    (also in standalone mode, where ``syn.i`` cannot be read before the run)."""
+    ii, jj = np.meshgrid(np.arange(n_in), np.arange(n_out), indexing="ij")
+    syn.connect(i=ii.ravel(), j=jj.ravel())
+
+
 def connect_input(
     model: NeuronModel,
     source: Any,
@@ -190,8 +198,7 @@ def connect_input(
     except Exception as exc:
         raise ModelError(f"Brian2 rejects on_pre {model.on_pre!r} of model '{model.name}': {exc}") from exc
     n_in, n_out = len(source), len(group)
-    ii, jj = np.meshgrid(np.arange(n_in), np.arange(n_out), indexing="ij")
-    syn.connect(i=ii.ravel(), j=jj.ravel())
+    connect_all(syn, n_in, n_out)
     if weights is not None:
         w = np.asarray(si_value(weights), dtype=np.float64)
         if w.shape != (n_in, n_out):

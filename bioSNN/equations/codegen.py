@@ -33,7 +33,7 @@ from brian2 import Network, SpikeGeneratorGroup, ms
 from brian2.codegen.runtime.numpy_rt import NumpyCodeObject
 from brian2.codegen.translation import make_statements
 from brian2.core.functions import Function
-from brian2.core.variables import ArrayVariable, Constant, Subexpression
+from brian2.core.variables import Constant, Subexpression
 from brian2.groups.neurongroup import Resetter, StateUpdater, Thresholder
 from brian2.groups.group import CodeRunner
 from brian2.parsing.expressions import parse_expression_dimensions

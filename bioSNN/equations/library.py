@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from brian2 import mV, ms, nA, pF
+from brian2 import mV, ms, pF
 
 from .model import NeuronModel, PerStep
 

@@ -22,7 +22,7 @@ import numpy as np
 
 from ..equations.model import NeuronModel
 from ..errors import DataError, ModelMismatchError
-from ..fileio import atomic_path, atomic_write_json
+from ..fileio import atomic_savez, atomic_write_json
 
 __all__ = ["SavedNetwork", "save_network", "load_network"]
 
@@ -48,11 +48,9 @@ def save_network(directory: str | os.PathLike[str], saved: SavedNetwork, *, metr
     directory.mkdir(parents=True, exist_ok=True)
     meta = {**saved.meta, "format": FORMAT, "version": 1, "preset": saved.preset, "model": saved.model.to_dict(),
             "fingerprint": saved.model.fingerprint()}
-    with atomic_path(directory / "network.npz") as tmp:
-        with open(tmp, "wb") as fh:
-            np.savez_compressed(fh, **saved.arrays, assignments=np.asarray(saved.assignments, dtype=np.int64),
-                                class_names=np.asarray(saved.class_names),
-                                meta=np.asarray(json.dumps(meta, sort_keys=True, default=str)))
+    atomic_savez(directory / "network.npz", compress=True, **saved.arrays,
+                 assignments=np.asarray(saved.assignments, dtype=np.int64), class_names=np.asarray(saved.class_names),
+                 meta=np.asarray(json.dumps(meta, sort_keys=True, default=str)))
     if run_config is not None:
         atomic_write_json(directory / "config.json", run_config)
     if metrics is not None:

@@ -22,14 +22,14 @@ run. (Between examples inside a slice the state decays during the rest, as in th
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 from brian2 import Hz, Network, NeuronGroup, SpikeMonitor, StateMonitor, Synapses, TimedArray, linked_var, mV, ms
 from brian2 import second, volt
 
 from ..equations import library
-from ..equations.brian import build_layer
+from ..equations.brian import build_layer, connect_all
 from ..equations.model import NeuronModel
 from ..errors import InputError
 from .stdp import STDPRule, diehl_cook_stdp
@@ -70,6 +70,16 @@ class DiehlCookConfig:
     @property
     def example_ms(self) -> float:
         return self.present_ms + self.rest_ms
+
+    @property
+    def ticks_per_example(self) -> int:
+        """Controller ticks in one presentation plus rest."""
+        return int(round(self.example_ms / self.tick_ms))
+
+    @property
+    def ticks_on(self) -> int:
+        """Controller ticks while the input is on."""
+        return int(round(self.present_ms / self.tick_ms))
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -152,12 +162,10 @@ def build_network(config: DiehlCookConfig, rates: np.ndarray, state: DiehlCookSt
     exc.theta = state.theta * volt
     # fixed names: regenerated standalone code stays identical, so make recompiles nothing
     stim = TimedArray(np.ascontiguousarray(rates, dtype=np.float64) * Hz, dt=1 * second, name="stimulus")
-    n_blocks = int(round(config.example_ms / config.tick_ms))
-    n_on = int(round(config.present_ms / config.tick_ms))
     controller = NeuronGroup(
         1, "idx : 1\nintensity : 1\non : 1\ncount : 1\nblock : 1\nrepeats : 1\nnew_example : 1\nstop_idx : 1",
         dt=dt, name="controller", codeobj_class=codeobj_class,
-        namespace={"n_blocks": n_blocks, "n_on": n_on, "min_spikes": config.min_spikes,
+        namespace={"n_blocks": config.ticks_per_example, "n_on": config.ticks_on, "min_spikes": config.min_spikes,
                    "max_intensity": config.max_intensity, "start_intensity": config.intensity,
                    "n_examples": n_examples})
     controller.intensity = config.intensity
@@ -175,8 +183,7 @@ def build_network(config: DiehlCookConfig, rates: np.ndarray, state: DiehlCookSt
     s_in = Synapses(inp, exc, "w : 1\nplastic : 1 (shared)\n" + rule.model,
                     on_pre=f"{exc_model.on_pre}; {rule.on_pre}", on_post=rule.on_post,
                     namespace=dict(rule.parameters), dt=dt, name="input_exc", codeobj_class=codeobj_class)
-    pre, post = np.meshgrid(np.arange(n_input), np.arange(n), indexing="ij")
-    s_in.connect(i=pre.ravel(), j=post.ravel())  # synapse k = i * n + j: the row-major order of state.w
+    connect_all(s_in, n_input, n)
     s_in.w = state.w.ravel()
     s_in.delay = state.delay_ms.ravel() * ms
     s_in.plastic = 1.0 if learning else 0.0
@@ -209,13 +216,10 @@ def build_network(config: DiehlCookConfig, rates: np.ndarray, state: DiehlCookSt
 
 def read_state(built: BuiltNetwork, n_input: int, n: int) -> DiehlCookState:
     """Copy the learned arrays out of the Brian2 objects."""
-    s = built.input_synapses
-    w = np.zeros((n_input, n))
-    d = np.zeros((n_input, n))
-    i, j = np.asarray(s.i[:]), np.asarray(s.j[:])
-    w[i, j] = np.asarray(s.w[:])
-    d[i, j] = np.asarray(s.delay[:]) / float(ms)
-    return DiehlCookState(w, d, np.asarray(built.exc.theta[:], dtype=np.float64))
+    s = built.input_synapses  # connected with connect_all: row-major [n_input, n]
+    return DiehlCookState(np.asarray(s.w[:], dtype=np.float64).reshape(n_input, n),
+                          (np.asarray(s.delay[:]) / float(ms)).reshape(n_input, n),
+                          np.asarray(built.exc.theta[:], dtype=np.float64))
 
 
 def reset_transients(built: BuiltNetwork) -> None:
@@ -245,7 +249,6 @@ def set_controller_state(built: BuiltNetwork, values: dict[str, float]) -> None:
 
 def examples_done(config: DiehlCookConfig, ctrl: dict[str, float]) -> int:
     """Examples finished once the pending end-of-example decision (made at the next tick) is taken."""
-    n_blocks = int(round(config.example_ms / config.tick_ms))
-    ended = ctrl["block"] >= n_blocks
+    ended = ctrl["block"] >= config.ticks_per_example
     repeat = ended and ctrl["count"] < config.min_spikes and ctrl["intensity"] + 1 <= config.max_intensity
     return int(ctrl["idx"]) + int(ended and not repeat)

@@ -33,7 +33,7 @@ import numpy as np
 
 from ..equations.model import NeuronModel
 from ..errors import DataError, InputError, ModelMismatchError
-from ..fileio import atomic_path
+from ..fileio import atomic_savez
 
 __all__ = ["Guidance", "FORMAT", "VERSION"]
 
@@ -119,10 +119,7 @@ class Guidance:
                                   "meta": np.asarray(json.dumps(meta, sort_keys=True, default=str))}
         if self.traces is not None:
             arrays.update(traces=self.traces, labels=self.labels)
-        with atomic_path(path) as tmp:
-            with open(tmp, "wb") as fh:
-                np.savez_compressed(fh, **arrays)
-        return Path(path)
+        return atomic_savez(path, compress=True, **arrays)
 
     @classmethod
     def load(cls, path: str | os.PathLike[str], *, expect_model: NeuronModel | None = None,

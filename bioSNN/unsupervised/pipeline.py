@@ -25,7 +25,7 @@ from .. import __version__, arrays
 from ..data.imageset import ImageSet
 from ..errors import InputError, ModelMismatchError
 from ..encoding.spike_trains import SpikeTrains
-from ..fileio import atomic_path
+from ..fileio import atomic_savez
 from ..progress import progress_bar
 from .artifacts import SavedNetwork, load_network, save_network
 from .assignment import accuracy, assign_labels, predict
@@ -132,9 +132,7 @@ def evaluate(directory: str | os.PathLike[str], test_set: ImageSet, *, backend: 
 
 # ------------------------------------------------------------------------------------------ WTA
 def _wta_checkpoint(path: Path, w_volt: np.ndarray, meta: dict[str, Any]) -> None:
-    with atomic_path(path) as tmp:
-        with open(tmp, "wb") as fh:
-            np.savez(fh, w_volt=w_volt, meta=np.asarray(json.dumps(meta, sort_keys=True)))
+    atomic_savez(path, w_volt=w_volt, meta=np.asarray(json.dumps(meta, sort_keys=True)))
 
 
 def _winner_predictions(winners: np.ndarray, assignments: np.ndarray) -> np.ndarray:

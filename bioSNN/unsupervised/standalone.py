@@ -27,7 +27,7 @@ import numpy as np
 from brian2 import device, ms, prefs, seed as brian_seed, set_device, volt
 from brian2.devices.device import reset_device
 
-from ..errors import InputError, ModelMismatchError
+from ..errors import InputError
 from ..progress import progress_bar
 from .diehl_cook import (
     CONTROLLER_VARIABLES, DiehlCookConfig, DiehlCookState, build_network, controller_state, examples_done, read_state,
@@ -62,7 +62,7 @@ def train_standalone(config: DiehlCookConfig, rates: np.ndarray, directory: str 
     """Train like :func:`~bioSNN.unsupervised.training.train`, compiled with ``cpp_standalone`` into
     ``directory``, checkpointing after every slice. Returns the learned state; a resumed run ends
     with exactly the weights of an uninterrupted one (every run's seed depends only on its slice)."""
-    from .training import Checkpoint, load_checkpoint, rates_digest, save_checkpoint
+    from .training import Checkpoint, rates_digest, resume_from, save_checkpoint
 
     n = len(rates)
     if n < 1:
@@ -71,13 +71,8 @@ def train_standalone(config: DiehlCookConfig, rates: np.ndarray, directory: str 
         raise InputError(f"stop_after ({stop_after}) must be a multiple of slice_examples ({config.slice_examples})")
     limit = n if stop_after is None else min(n, stop_after)
     digest = rates_digest(rates)
-    start = None
-    if resume and checkpoint is not None and Path(checkpoint).exists():
-        start = load_checkpoint(checkpoint)
-        if start.config != config or start.rates_sha256 != digest:
-            raise ModelMismatchError(f"{checkpoint}: written for another configuration or other training data")
-        if start.backend != "cpp_standalone":
-            raise ModelMismatchError(f"{checkpoint}: written by the {start.backend} backend")
+    start = resume_from(checkpoint, config, digest, "cpp_standalone") if resume else None
+    if start is not None:
         state = start.state
     state = state or DiehlCookState.initial(config, rates.shape[1])
     directory = Path(directory)

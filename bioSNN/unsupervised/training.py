@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
@@ -20,7 +19,7 @@ from brian2 import StateMonitor, mV, ms, seed as brian_seed
 
 from ..arrays import digest
 from ..errors import DataError, InputError, ModelMismatchError
-from ..fileio import atomic_path
+from ..fileio import atomic_savez
 from ..progress import progress_bar
 from .stdp import STDPRule
 from .diehl_cook import (
@@ -59,11 +58,8 @@ def save_checkpoint(path: str | os.PathLike[str], ckpt: Checkpoint) -> Path:
     meta = {"format": "bioSNN.DiehlCookCheckpoint", "version": 1, "config": ckpt.config.to_dict(),
             "slice_index": ckpt.slice_index, "controller": ckpt.controller, "rates_sha256": ckpt.rates_sha256,
             "examples_done": ckpt.examples_done, "time_s": ckpt.time_s, "backend": ckpt.backend, "model_fingerprint": excitatory_model(True).fingerprint()}
-    with atomic_path(path) as tmp:
-        with open(tmp, "wb") as fh:
-            np.savez(fh, w=ckpt.state.w, delay_ms=ckpt.state.delay_ms, theta=ckpt.state.theta,
-                     meta=np.asarray(json.dumps(meta, sort_keys=True)))
-    return Path(path)
+    return atomic_savez(path, w=ckpt.state.w, delay_ms=ckpt.state.delay_ms, theta=ckpt.state.theta,
+                        meta=np.asarray(json.dumps(meta, sort_keys=True)))
 
 
 def load_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:
@@ -83,6 +79,22 @@ def load_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:
     return Checkpoint(state, DiehlCookConfig(**meta["config"]), meta["slice_index"], meta["controller"],
                       meta["rates_sha256"], meta["examples_done"], meta.get("time_s", 0.0),
                       meta.get("backend", "runtime"))
+
+
+def resume_from(checkpoint: str | os.PathLike[str] | None, config: DiehlCookConfig, digest: str,
+                backend: str) -> Checkpoint | None:
+    """The checkpoint to resume from (``None`` if there is none), refused unless it was written for
+    the same configuration, training data and backend."""
+    if checkpoint is None or not Path(checkpoint).exists():
+        return None
+    ckpt = load_checkpoint(checkpoint)
+    if ckpt.config != config:
+        raise ModelMismatchError(f"{checkpoint}: written with another configuration ({ckpt.config})")
+    if ckpt.rates_sha256 != digest:
+        raise ModelMismatchError(f"{checkpoint}: written for other training data")
+    if ckpt.backend != backend:
+        raise ModelMismatchError(f"{checkpoint}: written by the {ckpt.backend} backend")
+    return ckpt
 
 
 def _run_slices(built: BuiltNetwork, config: DiehlCookConfig, n: int, slice_index: int,
@@ -122,14 +134,8 @@ def train(config: DiehlCookConfig, rates: np.ndarray, *, state: DiehlCookState |
                          "checkpoints are taken at slice boundaries")
     digest = rates_digest(rates)
     slice_index, controller, start_time = 0, None, 0.0
-    if resume and checkpoint is not None and Path(checkpoint).exists():
-        ckpt = load_checkpoint(checkpoint)
-        if ckpt.config != config:
-            raise ModelMismatchError(f"{checkpoint}: written with another configuration ({ckpt.config})")
-        if ckpt.rates_sha256 != digest:
-            raise ModelMismatchError(f"{checkpoint}: written for other training data")
-        if ckpt.backend != "runtime":
-            raise ModelMismatchError(f"{checkpoint}: written by the {ckpt.backend} backend")
+    ckpt = resume_from(checkpoint, config, digest, "runtime") if resume else None
+    if ckpt is not None:
         state, slice_index, controller, start_time = ckpt.state, ckpt.slice_index, ckpt.controller, ckpt.time_s
     state = state or DiehlCookState.initial(config, rates.shape[1])
     built = build_network(config, rates, state, learning=True, rule=rule, codeobj_class=codeobj_class)
@@ -193,8 +199,7 @@ def record(config: DiehlCookConfig, rates: np.ndarray, state: DiehlCookState, *,
     keep = (spike_tick < len(presentation)) & (presentation[np.minimum(spike_tick, len(presentation) - 1)] >= 0)
     spike_tick, neuron = spike_tick[keep], neuron[keep]
     pres = presentation[spike_tick]
-    n_on = int(round(config.present_ms / config.tick_ms))
-    during_input = spike_tick - starts[pres] < n_on
+    during_input = spike_tick - starts[pres] < config.ticks_on
     per_presentation = np.zeros((len(starts), config.n_neurons), dtype=np.int64)
     np.add.at(per_presentation, (pres[during_input], neuron[during_input]), 1)
     counts = np.zeros((n, config.n_neurons), dtype=np.int64)

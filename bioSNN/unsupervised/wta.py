@@ -23,11 +23,11 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
-from brian2 import Network, SpikeGeneratorGroup, SpikeMonitor, StateMonitor, Synapses, mV, ms, second, volt
+from brian2 import Network, SpikeGeneratorGroup, SpikeMonitor, StateMonitor, Synapses, mV, second
 
 from ..encoding.spike_trains import SpikeTrains
 from ..equations import library
-from ..equations.brian import build_layer
+from ..equations.brian import build_layer, connect_all
 from ..equations.model import NeuronModel
 from ..errors import InputError
 
@@ -117,7 +117,7 @@ class WTANetwork:
             self.gen, self.layer.group, "w : volt\nplastic : 1 (shared)\nt_pre_last : second\nn_pre_img : 1",
             on_pre=_ON_PRE_STDP + self.model.on_pre + "\nt_pre_last = t\nn_pre_img += 1",
             on_post=_ON_POST_STDP, namespace=ns, dt=dt, name="wta_synapses", codeobj_class=codeobj_class)
-        self.synapses.connect()
+        connect_all(self.synapses, n_in, config.n_neurons)  # row-major [n_in, n_neurons]
         # potentiation in the step of the post spike, after the threshold and the WTA, before the next
         # image's reset can clear lastspike (a spike at an image's last step still learns)
         self.synapses.post.when, self.synapses.post.order = "after_resets", 1
@@ -136,30 +136,23 @@ class WTANetwork:
     @property
     def weights_volt(self) -> np.ndarray:
         """Input weights ``[n_in, n_neurons]`` in volts, exactly as Brian2 holds them (for checkpoints)."""
-        w = np.zeros((self.n_in, self.config.n_neurons))
-        w[np.asarray(self.synapses.i[:]), np.asarray(self.synapses.j[:])] = np.asarray(self.synapses.w_[:])
-        return w
+        return np.asarray(self.synapses.w_[:], dtype=np.float64).reshape(self.n_in, self.config.n_neurons)
 
     @weights_volt.setter
     def weights_volt(self, value: np.ndarray) -> None:
         value = np.asarray(value, dtype=np.float64)
         if value.shape != (self.n_in, self.config.n_neurons):
             raise InputError(f"weights must be [{self.n_in}, {self.config.n_neurons}], got {value.shape}")
-        self.synapses.w_ = value[np.asarray(self.synapses.i[:]), np.asarray(self.synapses.j[:])]
+        self.synapses.w_ = value.ravel()
 
     @property
     def weights_mV(self) -> np.ndarray:
         """Input weights ``[n_in, n_neurons]`` in mV."""
-        w = np.zeros((self.n_in, self.config.n_neurons))
-        w[np.asarray(self.synapses.i[:]), np.asarray(self.synapses.j[:])] = np.asarray(self.synapses.w[:]) / float(mV)
-        return w
+        return self.weights_volt / float(mV)
 
     @weights_mV.setter
     def weights_mV(self, value: np.ndarray) -> None:
-        value = np.asarray(value, dtype=np.float64)
-        if value.shape != (self.n_in, self.config.n_neurons):
-            raise InputError(f"weights must be [{self.n_in}, {self.config.n_neurons}], got {value.shape}")
-        self.synapses.w = value[np.asarray(self.synapses.i[:]), np.asarray(self.synapses.j[:])] * mV
+        self.weights_volt = np.asarray(value, dtype=np.float64) * float(mV)
 
     def present(self, trains: SpikeTrains, *, learning: bool, record_v: bool = False) -> dict[str, np.ndarray]:
         """Show every sample of ``trains`` once, in order; return per-image ``winner`` (-1: none),

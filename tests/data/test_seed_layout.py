@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from bioSNN.data import read_seed_layout, write_seed_layout
-from bioSNN.encoding import SpikeTrains, rate_code, receptive_field
+from bioSNN.encoding import rate_code, receptive_field
 from bioSNN.errors import DataError, InputError
 
 

@@ -10,7 +10,7 @@ from brian2 import NumpyCodeObject
 from bioSNN.errors import ModelMismatchError
 from bioSNN.unsupervised.assignment import accuracy, assign_labels, predict
 from bioSNN.unsupervised.diehl_cook import DiehlCookConfig, DiehlCookState, build_network, controller_state
-from bioSNN.unsupervised.training import load_checkpoint, record_counts, save_checkpoint, train
+from bioSNN.unsupervised.training import load_checkpoint, record_counts, train
 
 CFG = DiehlCookConfig(n_neurons=4, present_ms=100, rest_ms=50, slice_examples=2, w_total=8.0, seed=3)
 
