@@ -16,7 +16,8 @@ import numpy as np
 
 from bioSNN.data import load_mnist
 from bioSNN.unsupervised.assignment import accuracy, assign_labels, predict
-from bioSNN.unsupervised.pipeline import codeobj_class, rates_of
+from bioSNN.unsupervised.backends import codeobj_class
+from bioSNN.unsupervised.pipeline import rates_of
 from bioSNN.unsupervised.training import load_checkpoint, record
 
 

@@ -22,7 +22,8 @@ from bioSNN.data import load_mnist_subset
 from bioSNN.equations import library
 from bioSNN.equations.brian import build_layer
 from bioSNN.unsupervised.diehl_cook import DiehlCookConfig, DiehlCookState
-from bioSNN.unsupervised.pipeline import codeobj_class, rates_of
+from bioSNN.unsupervised.backends import codeobj_class
+from bioSNN.unsupervised.pipeline import rates_of
 from bioSNN.unsupervised.stdp import diehl_cook_stdp
 from bioSNN.unsupervised.training import train
 

@@ -369,7 +369,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--overwrite", action="store_true", help="replace an existing split folder")
     p.set_defaults(func=_cmd_export_seed)
 
-    from .unsupervised.pipeline import BACKENDS
+    from .unsupervised.backends import BACKENDS
 
     p = sub.add_parser("unsupervised", help="train an STDP network and write its guidance signals",
                        description="Train an STDP network (checkpointed, resumable with --resume), then assign "

@@ -12,13 +12,21 @@ Diehl & Cook training also runs compiled (:func:`~bioSNN.unsupervised.standalone
 ``--backend cpp_standalone``). Not yet: ``cuda_standalone`` (issue 4 continues).
 """
 
-from .assignment import accuracy, assign_labels, predict
-from .diehl_cook import DiehlCookConfig, DiehlCookState
-from .guidance import Guidance
-from .stdp import STDPRule, diehl_cook_stdp
-from .training import record, train
-from .wta import WTAConfig, WTANetwork
+from importlib import import_module
+from typing import Any
 
-__all__ = ["DiehlCookConfig", "DiehlCookState", "Guidance", "STDPRule", "diehl_cook_stdp", "train", "record",
-           "assign_labels", "predict", "accuracy",
-           "WTAConfig", "WTANetwork"]
+# Public names -> defining submodule. Imported on first use (PEP 562), so that light submodules such
+# as ``backends`` (read by the CLI) do not pull in Brian2 networks and torch.
+_EXPORTS = {
+    "accuracy": "assignment", "assign_labels": "assignment", "predict": "assignment",
+    "DiehlCookConfig": "diehl_cook", "DiehlCookState": "diehl_cook", "Guidance": "guidance",
+    "STDPRule": "stdp", "diehl_cook_stdp": "stdp", "record": "training", "train": "training",
+    "WTAConfig": "wta", "WTANetwork": "wta",
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        return getattr(import_module(f".{_EXPORTS[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

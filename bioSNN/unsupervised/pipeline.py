@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from brian2 import NumpyCodeObject
 
 from .. import __version__, arrays
 from ..data.imageset import ImageSet
@@ -28,6 +27,7 @@ from ..encoding.spike_trains import SpikeTrains
 from ..fileio import atomic_savez
 from ..progress import progress_bar
 from .artifacts import SavedNetwork, load_network, save_network
+from .backends import BACKENDS, codeobj_class
 from .assignment import accuracy, assign_labels, predict
 from .diehl_cook import DiehlCookConfig, DiehlCookState, excitatory_model
 from .guidance import Guidance
@@ -35,23 +35,6 @@ from .training import record, train
 from .wta import WTAConfig, WTANetwork
 
 __all__ = ["train_diehl_cook", "train_wta", "evaluate", "evaluate_wta", "BACKENDS", "codeobj_class"]
-
-#: Backends: Brian2's runtime targets, and cpp_standalone for Diehl & Cook training (its recordings,
-#: assignment and guidance, run on cython).
-BACKENDS = ("cython", "numpy", "cpp_standalone")
-
-
-def codeobj_class(backend: str) -> Any:
-    """The Brian2 code-object class of a runtime ``backend``."""
-    if backend == "numpy":
-        return NumpyCodeObject
-    if backend in ("cython", "cpp_standalone"):  # standalone training records with cython
-        from brian2.codegen.runtime.cython_rt import CythonCodeObject
-
-        return CythonCodeObject
-    raise InputError(f"unknown backend {backend!r}; available: {', '.join(BACKENDS)} (cuda_standalone is not "
-                     "implemented yet)")
-
 
 def rates_of(images: np.ndarray) -> np.ndarray:
     """Diehl & Cook's input rates at intensity 1 (Hz): ``pixel / 8``, flattened per image."""
