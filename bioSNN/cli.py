@@ -23,9 +23,10 @@ import json
 import os
 import sys
 import time
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 from . import __version__
+from .errors import InputError
 
 if TYPE_CHECKING:
     from .encoding import SpikeTrains
@@ -89,7 +90,6 @@ def _flag(dest: str) -> str:
 
 def _refuse_inapplicable(args: argparse.Namespace) -> None:
     from .encoding import ENCODERS
-    from .errors import InputError
 
     for dest, datasets in _IMAGE_FLAGS.items():
         if getattr(args, dest) is not None and args.dataset not in datasets:
@@ -106,7 +106,6 @@ def _cmd_encode(args: argparse.Namespace) -> int:
 
     from .data import load_images, read_seed_layout
     from .encoding import encode_images
-    from .errors import InputError
 
     dt = args.dt * ms
     if args.dataset == "seed":
@@ -204,7 +203,6 @@ def _wta_trains(args: argparse.Namespace, split: str, steps: int | None = None) 
     """Spike trains for the WTA preset: --spikes FILE, or --dataset encoded with the seed's rf-rate code."""
     from .data import load_images
     from .encoding import SpikeTrains, encode_images
-    from .errors import InputError
 
     if args.spikes:
         trains = SpikeTrains.load(args.spikes)
@@ -219,7 +217,6 @@ def _wta_trains(args: argparse.Namespace, split: str, steps: int | None = None) 
 
 def _cmd_unsupervised(args: argparse.Namespace) -> int:
     from .data import load_images
-    from .errors import InputError
     from .unsupervised.diehl_cook import DiehlCookConfig
     from .unsupervised.pipeline import train_diehl_cook, train_wta
     from .unsupervised.wta import WTAConfig
@@ -242,10 +239,22 @@ def _cmd_unsupervised(args: argparse.Namespace) -> int:
         config = DiehlCookConfig(n_neurons=args.n_neurons or 100, seed=args.seed, slice_examples=args.slice)
         metrics = train_diehl_cook(data, args.out, config=config, n_train=args.n_train,
                                    n_assign=args.n_assign or 10000, guidance_per_class=args.guidance_per_class or 10,
-                                   backend=args.backend,
+                                   backend=args.backend, cuda=_cuda_options(args),
                                    resume=args.resume, progress=not args.no_progress)
     print(json.dumps(metrics, indent=2))
     return 0
+
+
+def _cuda_options(args: argparse.Namespace) -> Any:
+    """``CudaOptions`` from ``--gpu-id`` / ``--compute-capability`` (refused on other backends)."""
+    from .unsupervised.backends import CudaOptions
+
+    given = args.gpu_id is not None or args.compute_capability is not None
+    if args.backend != "cuda_standalone":
+        if given:
+            raise InputError("--gpu-id and --compute-capability apply to --backend cuda_standalone only")
+        return None
+    return CudaOptions(gpu_id=args.gpu_id, compute_capability=args.compute_capability)
 
 
 def _cmd_evaluate(args: argparse.Namespace) -> int:
@@ -265,7 +274,8 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
         data = load_images(args.dataset, args.root, args.split, progress=not args.no_progress)
         if args.limit is not None:
             data = data[: args.limit]
-        result = evaluate(args.directory, data, backend=args.backend, progress=not args.no_progress)
+        result = evaluate(args.directory, data, backend=args.backend, cuda=_cuda_options(args),
+                          progress=not args.no_progress)
         key = f"{args.dataset}/{args.split}/{result['n_test']}"
     print(f"accuracy {result['accuracy']:.4f} on {result['n_test']} {args.split} samples ({result['seconds']:.0f} s)")
     metrics_path = Path(args.directory) / "metrics.json"
@@ -391,6 +401,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--depression", choices=["intended", "as_coded"],
                    help="wta: STDP depression bound w - w_min (intended) or the seed's w - |w_min| (as_coded)")
     p.add_argument("--backend", default="cython", choices=list(BACKENDS), help="Brian2 target (default cython)")
+    p.add_argument("--gpu-id", type=int, help="cuda_standalone: GPU to use")
+    p.add_argument("--compute-capability", type=float,
+                   help="cuda_standalone: e.g. 9.0; with --gpu-id, build without looking for a GPU")
     p.add_argument("--seed", type=int, default=0, help="seed of the initial weights (and Poisson input)")
     p.add_argument("--slice", type=int, default=500, help="examples between checkpoints (default 500)")
     p.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.npz")
@@ -407,6 +420,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--split", default="test")
     p.add_argument("--limit", type=int, help="evaluate only the first N samples")
     p.add_argument("--backend", default="cython", choices=list(BACKENDS))
+    p.add_argument("--gpu-id", type=int, help="cuda_standalone: GPU to use")
+    p.add_argument("--compute-capability", type=float,
+                   help="cuda_standalone: e.g. 9.0; with --gpu-id, build without looking for a GPU")
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=_cmd_evaluate)
 

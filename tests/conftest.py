@@ -4,15 +4,20 @@ import os
 from pathlib import Path
 
 import pytest
-import torch
 
-torch.set_num_threads(1)
+try:  # the brian2cuda environment (Python >= 3.12) runs the Brian2-side tests without torch
+    import torch
+except ImportError:
+    torch = None
+else:
+    torch.set_num_threads(1)
 os.environ.setdefault("MPLBACKEND", "Agg")
 
 
 @pytest.fixture(autouse=True)
 def _seed_torch():
-    torch.manual_seed(0)
+    if torch is not None:
+        torch.manual_seed(0)
 
 
 # Real data sets live in ../shared/data (relative to the project root); tests that need them skip cleanly.

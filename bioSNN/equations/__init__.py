@@ -6,16 +6,27 @@ differentiable PyTorch step generated from Brian2's own abstract code, so that b
 membrane traces to floating-point precision (see ``tests/equations/test_equivalence.py``).
 """
 
+from importlib import import_module
+from typing import Any
+
 from . import library
 from .brian import Layer, build_layer, connect_input, weight_dimension, weight_unit
 from ..errors import InputError, ModelError, ModelMismatchError
 from .model import NeuronModel, PerStep
-from .simulate import compare, simulate
-from .surrogate import Surrogate
-from .torch_step import LayerState, RunResult, TorchStep
+
+# The torch side is imported on first use (PEP 562): the Brian2 side (and brian2cuda machines
+# without torch) can use models without loading torch.
+_TORCH_EXPORTS = {"compare": "simulate", "simulate": "simulate", "Surrogate": "surrogate",
+                  "LayerState": "torch_step", "RunResult": "torch_step", "TorchStep": "torch_step"}
 
 __all__ = [
     "NeuronModel", "PerStep", "Surrogate", "TorchStep", "LayerState", "RunResult", "simulate", "compare",
     "build_layer", "connect_input", "weight_dimension", "weight_unit", "Layer", "library",
     "ModelError", "InputError", "ModelMismatchError",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _TORCH_EXPORTS:
+        return getattr(import_module(f".{_TORCH_EXPORTS[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

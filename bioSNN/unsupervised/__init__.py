@@ -8,8 +8,9 @@ Presets on Brian2's runtime targets (``cython``, ``numpy``): Diehl & Cook (2015)
 :mod:`~bioSNN.unsupervised.assignment` (label assignment and vote), :class:`Guidance` (the guidance
 file) and :func:`~bioSNN.unsupervised.pipeline.train_diehl_cook` / ``evaluate`` behind
 ``biosnn unsupervised`` and ``biosnn evaluate`` (``train_wta`` / ``evaluate_wta`` for the seed network).
-Diehl & Cook training also runs compiled (:func:`~bioSNN.unsupervised.standalone.train_standalone`,
-``--backend cpp_standalone``). Not yet: ``cuda_standalone`` (issue 4 continues).
+Diehl & Cook training and recording also run compiled
+(:func:`~bioSNN.unsupervised.standalone.train_standalone`, ``record_standalone``; ``--backend
+cpp_standalone`` or ``cuda_standalone``, configured by :mod:`~bioSNN.unsupervised.backends`).
 """
 
 from importlib import import_module

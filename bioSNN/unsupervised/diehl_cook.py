@@ -112,9 +112,11 @@ def excitatory_model(learning: bool) -> NeuronModel:
     return library.diehl_cook_excitatory(theta_plus=0 * mV, tau_theta=1e30 * ms)
 
 
-#: The controller's per-tick logic (runs at the start of every tick, before anything else).
+#: The controller's per-tick logic (runs at the start of every tick, before anything else). Once
+#: ``idx`` reaches ``stop_idx`` it idles: no input, no decisions, so a run longer than its examples
+#: (a compiled run of a whole slice after repeats) neither skips nor re-shows anything.
 CONTROLLER_CODE = """
-ended = int(block >= n_blocks)
+ended = int(block >= n_blocks) * int(idx < stop_idx)
 repeat = ended * int(count < min_spikes) * int(intensity + 1 <= max_intensity)
 idx = idx + ended * (1 - repeat)
 intensity = intensity + ended * (repeat + (1 - repeat) * (start_intensity - intensity))
@@ -140,12 +142,16 @@ class BuiltNetwork:
     input_synapses: Synapses
     exc_spikes: SpikeMonitor
     exc_v: StateMonitor | None
+    ticks: StateMonitor | None = None
 
 
 def build_network(config: DiehlCookConfig, rates: np.ndarray, state: DiehlCookState, *, learning: bool,
-                  rule: STDPRule | None = None, record_v: bool = False, codeobj_class: Any = None) -> BuiltNetwork:
+                  rule: STDPRule | None = None, record_v: bool = False, record_ticks: bool = False,
+                  codeobj_class: Any = None) -> BuiltNetwork:
     """Brian2 objects for presenting ``rates`` (``[n_examples, n_input]``, Hz at intensity 1: pixel / 8)
-    one after the other, learning or not."""
+    one after the other, learning or not. ``record_v`` records the excitatory potentials,
+    ``record_ticks`` the controller's ``idx`` and ``new_example`` at every tick (what
+    :func:`~bioSNN.unsupervised.training.presentation_counts` needs)."""
     rule = rule or diehl_cook_stdp()
     n_examples, n_input = rates.shape
     n = config.n_neurons
@@ -211,7 +217,13 @@ def build_network(config: DiehlCookConfig, rates: np.ndarray, state: DiehlCookSt
     if record_v:
         v_mon = StateMonitor(exc, "v", record=True, when="end", name="exc_v", codeobj_class=codeobj_class)
         objects.append(v_mon)
-    return BuiltNetwork(Network(*objects, name="diehl_cook"), rule, exc, inh, inp, controller, s_in, spikes, v_mon)
+    ticks = None
+    if record_ticks:
+        ticks = StateMonitor(controller, ["idx", "new_example"], record=0, dt=config.tick_ms * ms, when="start",
+                             order=-5, name="ticks", codeobj_class=codeobj_class)
+        objects.append(ticks)
+    return BuiltNetwork(Network(*objects, name="diehl_cook"), rule, exc, inh, inp, controller, s_in, spikes, v_mon,
+                        ticks)
 
 
 def read_state(built: BuiltNetwork, n_input: int, n: int) -> DiehlCookState:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -27,7 +28,7 @@ from ..encoding.spike_trains import SpikeTrains
 from ..fileio import atomic_savez
 from ..progress import progress_bar
 from .artifacts import SavedNetwork, load_network, save_network
-from .backends import BACKENDS, codeobj_class
+from .backends import BACKENDS, STANDALONE_BACKENDS, CudaOptions, codeobj_class
 from .assignment import accuracy, assign_labels, predict
 from .diehl_cook import DiehlCookConfig, DiehlCookState, excitatory_model
 from .guidance import Guidance
@@ -48,8 +49,12 @@ def _guidance_examples(labels: np.ndarray, n_classes: int, per_class: int) -> np
 
 def train_diehl_cook(train_set: ImageSet, out: str | os.PathLike[str], *, config: DiehlCookConfig,
                      n_train: int | None = None, n_assign: int = 10000, guidance_per_class: int = 10,
-                     backend: str = "cython", resume: bool = False, progress: bool = True) -> dict[str, Any]:
-    """Train, assign and record guidance; write the artifacts into ``out``. Returns the metrics."""
+                     backend: str = "cython", cuda: CudaOptions | None = None, resume: bool = False,
+                     progress: bool = True) -> dict[str, Any]:
+    """Train, assign and record guidance; write the artifacts into ``out``. Returns the metrics.
+
+    With a compiled ``backend`` the training and the assignment counts run compiled (builds in
+    ``out/standalone`` and ``out/standalone_record``); guidance traces are recorded with cython."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     cls = codeobj_class(backend)
@@ -58,18 +63,18 @@ def train_diehl_cook(train_set: ImageSet, out: str | os.PathLike[str], *, config
         raise InputError("n_train must be at least 1")
     rates = rates_of(train_set.images[:n_train])
     start = time.perf_counter()
-    if backend == "cpp_standalone":
+    if backend in STANDALONE_BACKENDS:
         from .standalone import train_standalone
 
         state = train_standalone(config, rates, out / "standalone", checkpoint=out / "checkpoint.npz",
-                                 resume=resume, progress=progress)
+                                 resume=resume, progress=progress, backend=backend, cuda=cuda)
     else:
         state = train(config, rates, checkpoint=out / "checkpoint.npz", resume=resume, progress=progress,
                       codeobj_class=cls)
     train_seconds = time.perf_counter() - start
     assign_idx = np.arange(max(0, n_train - n_assign), n_train)
     n_classes = len(train_set.class_names)
-    counts = record(config, rates[assign_idx], state, progress=progress, codeobj_class=cls).counts
+    counts = _counts(config, rates[assign_idx], state, backend, cuda, out / "standalone_record", progress)
     assignments = assign_labels(counts, train_set.labels[assign_idx], n_classes)
     train_acc = accuracy(predict(counts, assignments, n_classes), train_set.labels[assign_idx])
     chosen = assign_idx[_guidance_examples(train_set.labels[assign_idx], n_classes, guidance_per_class)]
@@ -95,8 +100,18 @@ def train_diehl_cook(train_set: ImageSet, out: str | os.PathLike[str], *, config
     return metrics
 
 
+def _counts(config: DiehlCookConfig, rates: np.ndarray, state: DiehlCookState, backend: str,
+            cuda: CudaOptions | None, build_dir: Path, progress: bool) -> np.ndarray:
+    """Spike counts with plasticity off, on ``backend`` (compiled ones build into ``build_dir``)."""
+    if backend in STANDALONE_BACKENDS:
+        from .standalone import record_standalone
+
+        return record_standalone(config, rates, state, build_dir, backend=backend, cuda=cuda, progress=progress)
+    return record(config, rates, state, progress=progress, codeobj_class=codeobj_class(backend)).counts
+
+
 def evaluate(directory: str | os.PathLike[str], test_set: ImageSet, *, backend: str = "cython",
-             progress: bool = True) -> dict[str, Any]:
+             cuda: CudaOptions | None = None, progress: bool = True) -> dict[str, Any]:
     """Accuracy of a trained Diehl & Cook network's spike-count vote on ``test_set`` (plasticity off)."""
     saved = load_network(directory, expect_model=excitatory_model(False))
     if saved.preset != "diehl_cook":
@@ -106,8 +121,11 @@ def evaluate(directory: str | os.PathLike[str], test_set: ImageSet, *, backend: 
     config = DiehlCookConfig(**saved.meta["config"])
     state = DiehlCookState(saved.arrays["w"], saved.arrays["delay_ms"], saved.arrays["theta"])
     start = time.perf_counter()
-    counts = record(config, rates_of(test_set.images), state, progress=progress,
-                    codeobj_class=codeobj_class(backend)).counts
+    if backend in STANDALONE_BACKENDS:
+        with tempfile.TemporaryDirectory(prefix="biosnn-evaluate-") as build_dir:
+            counts = _counts(config, rates_of(test_set.images), state, backend, cuda, Path(build_dir), progress)
+    else:
+        counts = _counts(config, rates_of(test_set.images), state, backend, cuda, Path("."), progress)
     predicted = predict(counts, saved.assignments, len(saved.class_names))
     return {"accuracy": accuracy(predicted, test_set.labels), "n_test": len(test_set),
             "seconds": time.perf_counter() - start, "data": dict(test_set.source)}

@@ -1,18 +1,21 @@
-"""Diehl & Cook training with Brian2's ``cpp_standalone`` device: compiled once, one ``device.run`` per slice.
+"""Diehl & Cook on Brian2's compiled devices: ``cpp_standalone`` and ``cuda_standalone`` (brian2cuda).
 
-The network of :func:`~bioSNN.unsupervised.diehl_cook.build_network` is generated once for a run of
-one slice (``slice_examples`` presentations). Every slice is then one ``device.run`` of the compiled
-binary with the learned state (weights, theta, controller) passed as ``run_args``; the transient
-state starts from its initial values, as in the runtime backends' slice-boundary reset. If repeated
-presentations leave examples of the slice unfinished, the binary runs again from where it stopped.
+The network of :func:`~bioSNN.unsupervised.diehl_cook.build_network` is generated and compiled once
+for a run of one slice (``slice_examples`` presentations). Every slice is then one ``device.run``
+of the compiled binary with the learned state (weights, theta, controller) passed as ``run_args``;
+the transient state starts from its initial values, as in the runtime backends' slice-boundary
+reset. If repeated presentations leave examples of the slice unfinished, the binary runs again from
+where it stopped (the controller idles once it reaches the slice's end, see
+:data:`~bioSNN.unsupervised.diehl_cook.CONTROLLER_CODE`). Recording spike counts works the same way
+with plasticity off.
 
-Random numbers: Brian2 compiles the seed into ``main.cpp``. bioSNN rewrites that one line so the
-binary reads the seed from the environment variable ``BIOSNN_SEED``, and gives every run its own
-seed derived from ``(config.seed, slice, run)``. Standalone streams differ from the runtime backends'
-(Brian2 promises equal spikes only between ``numpy`` and ``cython``), so the two backends train
+Random numbers: Brian2 compiles the seed into ``main.cpp`` (``main.cu``). bioSNN rewrites that one
+line so the binary reads the seed from the environment variable ``BIOSNN_SEED``, and gives every
+run its own seed derived from ``(config.seed, slice, run)``. Compiled streams differ from the runtime
+backends' (Brian2 promises equal spikes only between ``numpy`` and ``cython``), so the backends train
 statistically equivalent but not identical networks.
 
-Brian2's device is global state: :func:`train_standalone` switches to ``cpp_standalone`` and back to
+Brian2's device is global state: every function here switches to the compiled device and back to
 ``runtime`` before returning.
 """
 
@@ -20,50 +23,154 @@ from __future__ import annotations
 
 import os
 import re
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import numpy as np
-from brian2 import device, ms, prefs, seed as brian_seed, set_device, volt
+from brian2 import NeuronGroup, defaultclock, device, ms, prefs, seed as brian_seed, set_device, volt
 from brian2.devices.device import reset_device
 
 from ..errors import InputError
 from ..progress import progress_bar
+from .backends import STANDALONE_BACKENDS, CudaOptions, configure_cuda
 from .diehl_cook import (
-    CONTROLLER_VARIABLES, DiehlCookConfig, DiehlCookState, build_network, controller_state, examples_done, read_state,
+    CONTROLLER_VARIABLES, BuiltNetwork, DiehlCookConfig, DiehlCookState, build_network, controller_state,
+    examples_done, read_state,
 )
 from .stdp import STDPRule
 
-__all__ = ["train_standalone", "SEED_ENV"]
+__all__ = ["train_standalone", "record_standalone", "compiled_network", "SEED_ENV"]
 
 #: Environment variable the patched binary reads its random seed from.
 SEED_ENV = "BIOSNN_SEED"
-_SEED_LINE = re.compile(r"_random_generators\[_i\]\.seed\(\s*\d+L\s*\+\s*_i\s*\)")
+_GETENV = f'(std::getenv("{SEED_ENV}") ? std::getenv("{SEED_ENV}") : "0")'
+#: per device: the main file, its one seed line, and what replaces it
+_SEED_LINES = {
+    "cpp_standalone": ("main.cpp", re.compile(r"_random_generators\[_i\]\.seed\(\s*\d+L\s*\+\s*_i\s*\)"),
+                       f"_random_generators[_i].seed(std::strtoul({_GETENV}, nullptr, 10) + _i)"),
+    "cuda_standalone": ("main.cu", re.compile(r"random_number_buffer\.set_seed\(\s*\d+ULL\s*\)"),
+                        f"random_number_buffer.set_seed(std::strtoull({_GETENV}, nullptr, 10))"),
+}
 
 
-def _patch_seed(main_cpp: Path) -> None:
-    code = main_cpp.read_text()
-    patched, count = _SEED_LINE.subn(
-        f'_random_generators[_i].seed(std::strtoul(std::getenv("{SEED_ENV}") ? std::getenv("{SEED_ENV}") : "0", '
-        "nullptr, 10) + _i)", code)
+def _patch_seed(main_file: Path, backend: str = "cpp_standalone") -> None:
+    _, pattern, replacement = _SEED_LINES[backend]
+    code = main_file.read_text()
+    patched, count = pattern.subn(replacement, code)
     if count != 1:
-        raise RuntimeError(f"{main_cpp}: expected one random-seed line to patch, found {count} (Brian2 changed?)")
-    main_cpp.write_text("#include <cstdlib>\n" + patched)
+        raise RuntimeError(f"{main_file}: expected one random-seed line to patch, found {count} (Brian2 changed?)")
+    main_file.write_text("#include <cstdlib>\n" + patched)
+
+
+def _patch_cxx_standard(makefile: Path, standard: str) -> None:
+    """brian2cuda 1.0b1 writes ``-std=c++11``; CUDA 13's Thrust/CUB need C++17."""
+    makefile.write_text(re.sub(r"-std=c\+\+\d+", f"-std={standard}", makefile.read_text()))
 
 
 def _run_seed(seed: int, slice_index: int, run: int) -> int:
     return (int(seed) * 1_000_003 + int(slice_index) * 101 + int(run)) % (2**31)
 
 
+def _check_backend(backend: str) -> None:
+    if backend not in STANDALONE_BACKENDS:
+        raise InputError(f"{backend!r} is not a compiled backend; choose one of {', '.join(STANDALONE_BACKENDS)}")
+
+
+@contextmanager
+def compiled_network(config: DiehlCookConfig, rates: np.ndarray, state: DiehlCookState,
+                     directory: str | os.PathLike[str], *, learning: bool, backend: str = "cpp_standalone",
+                     rule: STDPRule | None = None, cuda: CudaOptions | None = None, compile: bool = True,
+                     make_jobs: int = 2) -> Iterator[BuiltNetwork]:
+    """Generate (and unless ``compile=False``, compile) the network for one slice-long run into
+    ``directory`` and yield its Brian2 objects; ``device.run(run_args=...)`` then runs it. Restores
+    Brian2's runtime device on exit.
+
+    ``cuda`` configures ``cuda_standalone`` (``CudaOptions(gpu_id=0, compute_capability=9.0)``
+    generates and compiles code on a machine without a GPU).
+    """
+    _check_backend(backend)
+    directory = Path(directory)
+    if backend == "cuda_standalone":
+        configure_cuda(cuda or CudaOptions(), directory)
+    set_device(backend, build_on_run=False, directory=str(directory))
+    default_dt = defaultclock.dt
+    try:
+        prefs.devices.cpp_standalone.extra_make_args_unix = [f"-j{make_jobs}"]
+        built = build_network(config, rates, state, learning=learning, rule=rule, record_ticks=not learning)
+        if backend == "cuda_standalone":
+            # brian2cuda 1.0b1's kernels for synapses without delays read ``defaultclock.timestep``,
+            # which the generated code declares only if some object runs on the default clock
+            defaultclock.dt = config.dt_ms * ms
+            built.net.add(NeuronGroup(1, "anchor : 1", name="defaultclock_anchor"))
+        device.apply_run_args()
+        brian_seed(0)  # replaced by the per-run seed
+        built.net.run(config.slice_examples * config.example_ms * ms, namespace={})
+        device.build(directory=str(directory), compile=False, run=False)
+        main_file = _SEED_LINES[backend][0]
+        _patch_seed(directory / main_file, backend)
+        if backend == "cuda_standalone":
+            _patch_cxx_standard(directory / "makefile", (cuda or CudaOptions()).cxx_standard)
+        if compile:
+            device.compile_source(str(directory), compiler=None, debug=False, clean=False)
+        yield built
+    finally:
+        defaultclock.dt = default_dt
+        device.reinit()
+        reset_device("runtime")
+
+
+def _run_examples(built: BuiltNetwork, config: DiehlCookConfig, n: int, first_slice: int, done: int,
+                  w: np.ndarray, theta: np.ndarray, ctrl: dict[str, float], bar: Any,
+                  after_run: Any = None, after_slice: Any = None) -> tuple[np.ndarray, np.ndarray, dict[str, float]]:
+    """Run slice after slice until ``n`` examples are done; returns the final ``(w, theta, ctrl)``."""
+    n_input = built.input_synapses.source.N
+    slice_index = first_slice
+    while done < n:
+        target = min(n, (slice_index + 1) * config.slice_examples)
+        run = 0
+        while done < target:
+            os.environ[SEED_ENV] = str(_run_seed(config.seed, slice_index, run))
+            run_args: dict[Any, Any] = {built.input_synapses.w: w.ravel(), built.exc.theta: theta * volt,
+                                        built.controller.stop_idx: np.array([float(target)])}
+            for name, value in ctrl.items():
+                run_args[getattr(built.controller, name)] = np.array([value])
+            device.run(run_args=run_args)
+            learned = read_state(built, n_input, config.n_neurons)
+            w, theta = learned.w, learned.theta
+            ctrl = controller_state(built)
+            if after_run is not None:
+                after_run(target)
+            if ctrl["idx"] >= target:  # idled at the end: start the next example afresh
+                ctrl.update(idx=float(target), block=0.0, count=0.0, on=0.0, new_example=0.0,
+                            intensity=config.intensity)
+            new = min(examples_done(config, ctrl), target)
+            bar.update(new - done)
+            done, run = new, run + 1
+        slice_index += 1
+        if after_slice is not None:
+            after_slice(slice_index, done, w, theta, ctrl)
+    return w, theta, ctrl
+
+
+def _initial_controller(config: DiehlCookConfig) -> dict[str, float]:
+    ctrl = {name: 0.0 for name in CONTROLLER_VARIABLES}
+    ctrl["intensity"] = config.intensity
+    return ctrl
+
+
 def train_standalone(config: DiehlCookConfig, rates: np.ndarray, directory: str | os.PathLike[str], *,
                      state: DiehlCookState | None = None, rule: STDPRule | None = None, progress: bool = True,
                      checkpoint: str | os.PathLike[str] | None = None, resume: bool = False,
-                     stop_after: int | None = None, make_jobs: int = 2) -> DiehlCookState:
-    """Train like :func:`~bioSNN.unsupervised.training.train`, compiled with ``cpp_standalone`` into
-    ``directory``, checkpointing after every slice. Returns the learned state; a resumed run ends
-    with exactly the weights of an uninterrupted one (every run's seed depends only on its slice)."""
+                     stop_after: int | None = None, backend: str = "cpp_standalone",
+                     cuda: CudaOptions | None = None, make_jobs: int = 2) -> DiehlCookState:
+    """Train like :func:`~bioSNN.unsupervised.training.train`, compiled with ``backend``
+    (``cpp_standalone`` or ``cuda_standalone``) into ``directory``, checkpointing after every slice.
+    Returns the learned state; a resumed run ends with exactly the weights of an uninterrupted one
+    (every run's seed depends only on its slice)."""
     from .training import Checkpoint, rates_digest, resume_from, save_checkpoint
 
+    _check_backend(backend)
     n = len(rates)
     if n < 1:
         raise InputError("no training examples")
@@ -71,50 +178,49 @@ def train_standalone(config: DiehlCookConfig, rates: np.ndarray, directory: str 
         raise InputError(f"stop_after ({stop_after}) must be a multiple of slice_examples ({config.slice_examples})")
     limit = n if stop_after is None else min(n, stop_after)
     digest = rates_digest(rates)
-    start = resume_from(checkpoint, config, digest, "cpp_standalone") if resume else None
+    start = resume_from(checkpoint, config, digest, backend) if resume else None
     if start is not None:
         state = start.state
     state = state or DiehlCookState.initial(config, rates.shape[1])
-    directory = Path(directory)
-    set_device("cpp_standalone", build_on_run=False, directory=str(directory))
-    try:
-        prefs.devices.cpp_standalone.extra_make_args_unix = [f"-j{make_jobs}"]
-        built = build_network(config, rates, state, learning=True, rule=rule)
-        device.apply_run_args()
-        brian_seed(0)  # replaced by the per-run seed
-        built.net.run(config.slice_examples * config.example_ms * ms, namespace={})
-        device.build(directory=str(directory), compile=False, run=False)
-        _patch_seed(directory / "main.cpp")
-        device.compile_source(str(directory), compiler=None, debug=False, clean=False)
+    ctrl, slice_index, done = _initial_controller(config), 0, 0
+    if start is not None:
+        ctrl, slice_index, done = dict(start.controller), start.slice_index, start.examples_done
 
-        w, theta = state.w, state.theta
-        ctrl = {name: 0.0 for name in CONTROLLER_VARIABLES}  # the controller's initial state
-        ctrl["intensity"] = config.intensity
-        done, slice_index = 0, 0
-        if start is not None:
-            ctrl, slice_index, done = dict(start.controller), start.slice_index, start.examples_done
-        with progress_bar(limit, "STDP training (cpp_standalone)", "ex", enabled=progress, initial=done) as bar:
-            while done < limit:
-                target = min(n, (slice_index + 1) * config.slice_examples)
-                run = 0
-                while done < target:
-                    os.environ[SEED_ENV] = str(_run_seed(config.seed, slice_index, run))
-                    run_args: dict[Any, Any] = {built.input_synapses.w: w.ravel(), built.exc.theta: theta * volt,
-                                                built.controller.stop_idx: np.array([float(target)])}
-                    for name, value in ctrl.items():
-                        run_args[getattr(built.controller, name)] = np.array([value])
-                    device.run(run_args=run_args)
-                    learned = read_state(built, rates.shape[1], config.n_neurons)
-                    w, theta = learned.w, learned.theta
-                    ctrl = controller_state(built)
-                    new = min(examples_done(config, ctrl), target)
-                    bar.update(new - done)
-                    done, run = new, run + 1
-                slice_index += 1
-                if checkpoint is not None:
-                    save_checkpoint(checkpoint, Checkpoint(DiehlCookState(w, state.delay_ms, theta), config,
-                                                           slice_index, ctrl, digest, done, 0.0, "cpp_standalone"))
-        return DiehlCookState(w, state.delay_ms, theta)
-    finally:
-        device.reinit()
-        reset_device("runtime")
+    def after_slice(index: int, done_now: int, w: np.ndarray, theta: np.ndarray, ctrl_now: dict[str, float]) -> None:
+        if checkpoint is not None:
+            save_checkpoint(checkpoint, Checkpoint(DiehlCookState(w, state.delay_ms, theta), config, index, ctrl_now,
+                                                   digest, done_now, 0.0, backend))
+
+    with compiled_network(config, rates, state, directory, learning=True, backend=backend, rule=rule, cuda=cuda,
+                          make_jobs=make_jobs) as built:
+        with progress_bar(limit, f"STDP training ({backend})", "ex", enabled=progress, initial=done) as bar:
+            w, theta, _ = _run_examples(built, config, limit, slice_index, done, state.w, state.theta, ctrl, bar,
+                                        after_slice=after_slice)
+    return DiehlCookState(w, state.delay_ms, theta)
+
+
+def record_standalone(config: DiehlCookConfig, rates: np.ndarray, state: DiehlCookState,
+                      directory: str | os.PathLike[str], *, backend: str = "cpp_standalone",
+                      cuda: CudaOptions | None = None, progress: bool = True, make_jobs: int = 2) -> np.ndarray:
+    """Spike counts ``[n_examples, N]`` with plasticity off and theta fixed, like
+    :func:`~bioSNN.unsupervised.training.record` (without traces), compiled with ``backend``."""
+    from .training import presentation_counts
+
+    n = len(rates)
+    if n < 1:
+        raise InputError("no examples to record")
+    counts = np.zeros((n, config.n_neurons), dtype=np.int64)
+    with compiled_network(config, rates, state, directory, learning=False, backend=backend, cuda=cuda,
+                          make_jobs=make_jobs) as built:
+
+        def after_run(target: int) -> None:  # every run's monitors start empty: fold them in
+            run_counts, last_start = presentation_counts(config, target, built.ticks.idx[0],
+                                                         built.ticks.new_example[0], built.exc_spikes.t / ms,
+                                                         built.exc_spikes.i)
+            shown = np.flatnonzero(last_start >= 0)
+            counts[shown] = run_counts[shown]
+
+        with progress_bar(n, f"recording ({backend})", "ex", enabled=progress) as bar:
+            _run_examples(built, config, n, 0, 0, state.w, state.theta, _initial_controller(config), bar,
+                          after_run=after_run)
+    return counts

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
-from brian2 import StateMonitor, mV, ms, seed as brian_seed
+from brian2 import mV, ms, seed as brian_seed
 
 from ..arrays import digest
 from ..errors import DataError, InputError, ModelMismatchError
@@ -27,7 +27,7 @@ from .diehl_cook import (
     read_state, reset_transients, set_controller_state,
 )
 
-__all__ = ["train", "record", "Recording", "record_counts", "save_checkpoint", "load_checkpoint", "Checkpoint", "rates_digest"]
+__all__ = ["train", "record", "Recording", "record_counts", "save_checkpoint", "load_checkpoint", "Checkpoint", "rates_digest", "presentation_counts"]
 
 
 def rates_digest(rates: np.ndarray) -> str:
@@ -177,34 +177,17 @@ def record(config: DiehlCookConfig, rates: np.ndarray, state: DiehlCookState, *,
     as in the original code.
     """
     n = len(rates)
-    built = build_network(config, rates, state, learning=False, record_v=traces, codeobj_class=codeobj_class)
-    ticks = StateMonitor(built.controller, ["idx", "new_example"], record=0, dt=config.tick_ms * ms,
-                         when="start", order=-5, name="ticks", codeobj_class=codeobj_class)
-    built.net.add(ticks)
+    built = build_network(config, rates, state, learning=False, record_v=traces, record_ticks=True,
+                          codeobj_class=codeobj_class)
+    ticks = built.ticks
     bar = progress_bar(n, "recording", "ex", enabled=progress)
     try:
         _run_slices(built, config, n, 0, lambda index, done: None, bar)
     finally:
         bar.close()
-    tick_idx = np.asarray(ticks.idx[0], dtype=np.int64)
-    starts = np.flatnonzero(np.asarray(ticks.new_example[0]) > 0)  # ticks where a presentation begins
-    presentation = np.cumsum(np.asarray(ticks.new_example[0]) > 0) - 1  # presentation shown at each tick
-    last_start = np.full(n, -1, dtype=np.int64)  # tick of each example's last presentation
-    for tick in starts:
-        if tick_idx[tick] < n:
-            last_start[tick_idx[tick]] = tick
-    # count a spike for its presentation only while the input is on (as the repeat decision does)
-    spike_tick = np.floor(np.asarray(built.exc_spikes.t / ms) / config.tick_ms + 1e-9).astype(np.int64)
-    neuron = np.asarray(built.exc_spikes.i, dtype=np.int64)
-    keep = (spike_tick < len(presentation)) & (presentation[np.minimum(spike_tick, len(presentation) - 1)] >= 0)
-    spike_tick, neuron = spike_tick[keep], neuron[keep]
-    pres = presentation[spike_tick]
-    during_input = spike_tick - starts[pres] < config.ticks_on
-    per_presentation = np.zeros((len(starts), config.n_neurons), dtype=np.int64)
-    np.add.at(per_presentation, (pres[during_input], neuron[during_input]), 1)
-    counts = np.zeros((n, config.n_neurons), dtype=np.int64)
+    counts, last_start = presentation_counts(config, n, ticks.idx[0], ticks.new_example[0],
+                                             built.exc_spikes.t / ms, built.exc_spikes.i)
     shown = last_start >= 0
-    counts[shown] = per_presentation[presentation[last_start[shown]]]
     trace_array = None
     if traces:
         v = np.asarray(built.exc_v.v / mV, dtype=np.float32)  # [N, steps]
@@ -215,6 +198,39 @@ def record(config: DiehlCookConfig, rates: np.ndarray, state: DiehlCookState, *,
             first = last_start[k] * steps_per_tick
             trace_array[k] = v[:, first:first + length]
     return Recording(counts, trace_array)
+
+
+def presentation_counts(config: DiehlCookConfig, n: int, tick_idx: np.ndarray, tick_new_example: np.ndarray,
+                        spike_t_ms: np.ndarray, spike_i: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Spike counts ``[n, N]`` per example from one run's controller ticks and excitatory spikes.
+
+    A spike counts for the presentation under way while the input is on; an example shown more than
+    once keeps its last presentation (as in the original). Examples not shown in this run (and
+    presentations of ``idx >= n``) have ``last_start == -1`` and zero counts.
+
+    Returns ``(counts, last_start)``, ``last_start[k]`` being the tick where example ``k``'s last
+    presentation began.
+    """
+    tick_idx = np.asarray(tick_idx, dtype=np.int64)
+    new_example = np.asarray(tick_new_example) > 0
+    starts = np.flatnonzero(new_example)  # ticks where a presentation begins
+    presentation = np.cumsum(new_example) - 1  # presentation shown at each tick (-1 before the first)
+    last_start = np.full(n, -1, dtype=np.int64)
+    for tick in starts:
+        if 0 <= tick_idx[tick] < n:
+            last_start[tick_idx[tick]] = tick
+    spike_tick = np.floor(np.asarray(spike_t_ms, dtype=np.float64) / config.tick_ms + 1e-9).astype(np.int64)
+    neuron = np.asarray(spike_i, dtype=np.int64)
+    keep = (spike_tick < len(presentation)) & (presentation[np.minimum(spike_tick, len(presentation) - 1)] >= 0)
+    spike_tick, neuron = spike_tick[keep], neuron[keep]
+    pres = presentation[spike_tick]
+    during_input = spike_tick - starts[pres] < config.ticks_on
+    per_presentation = np.zeros((len(starts), config.n_neurons), dtype=np.int64)
+    np.add.at(per_presentation, (pres[during_input], neuron[during_input]), 1)
+    counts = np.zeros((n, config.n_neurons), dtype=np.int64)
+    shown = last_start >= 0
+    counts[shown] = per_presentation[presentation[last_start[shown]]]
+    return counts, last_start
 
 
 def record_counts(config: DiehlCookConfig, rates: np.ndarray, state: DiehlCookState, *, progress: bool = True,

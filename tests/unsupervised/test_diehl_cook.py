@@ -68,6 +68,17 @@ def test_silent_example_is_repeated_with_more_intensity():
     assert ctrl["repeats"] == 4 and ctrl["idx"] == 1 and ctrl["intensity"] == 4.0
 
 
+def test_controller_idles_once_it_reaches_stop_idx():
+    """A compiled run longer than its examples must neither repeat nor skip past its last example."""
+    config = DiehlCookConfig(n_neurons=2, present_ms=100, rest_ms=50, max_intensity=4.0, slice_examples=10)
+    built = build_network(config, np.zeros((3, 9)), DiehlCookState.initial(config, 9), learning=False,
+                          codeobj_class=NumpyCodeObject)
+    built.controller.stop_idx = 1
+    built.net.run(12 * config.example_ms * 1e-3 * __import__("brian2").second, namespace={})
+    ctrl = controller_state(built)  # example 0 shown at intensity 2, 3, 4, then nine idle presentations
+    assert ctrl["idx"] == 1 and ctrl["repeats"] == 2 and ctrl["on"] == 0 and ctrl["intensity"] == 2.0
+
+
 def test_record_counts_map_to_examples(rates):
     state = train(CFG, rates, progress=False, codeobj_class=NumpyCodeObject)
     counts = record_counts(CFG, rates, state, progress=False, codeobj_class=NumpyCodeObject)

@@ -7,7 +7,7 @@ from brian2 import NumpyCodeObject
 
 from bioSNN.errors import ModelMismatchError
 from bioSNN.unsupervised.diehl_cook import DiehlCookConfig, DiehlCookState
-from bioSNN.unsupervised.standalone import SEED_ENV, _patch_seed, train_standalone
+from bioSNN.unsupervised.standalone import SEED_ENV, _patch_cxx_standard, _patch_seed, record_standalone, train_standalone
 from bioSNN.unsupervised.training import load_checkpoint, train
 
 CFG = DiehlCookConfig(n_neurons=3, present_ms=100, rest_ms=50, slice_examples=2, w_total=8.0, seed=5)
@@ -29,6 +29,17 @@ def test_seed_line_patched(tmp_path):
         _patch_seed(main)
 
 
+def test_cuda_seed_line_and_cxx_standard_patched(tmp_path):
+    main = tmp_path / "main.cu"
+    main.write_text("int main() {\n        random_number_buffer.set_seed(0ULL);\n}\n")
+    _patch_seed(main, "cuda_standalone")
+    assert f'std::getenv("{SEED_ENV}")' in main.read_text() and "0ULL" not in main.read_text()
+    makefile = tmp_path / "makefile"
+    makefile.write_text('NVCCFLAGS = -I. -std=c++11 -arch=sm_90 -Xcompiler "-O3 -std=c++11"\n')
+    _patch_cxx_standard(makefile, "c++17")
+    assert makefile.read_text().count("-std=c++17") == 2 and "c++11" not in makefile.read_text()
+
+
 def test_standalone_trains_reproducibly_and_resumes_exactly(tmp_path, rates):
     whole = train_standalone(CFG, rates, tmp_path / "build", progress=False, checkpoint=tmp_path / "a.npz")
     again = train_standalone(CFG, rates, tmp_path / "build", progress=False)
@@ -46,3 +57,14 @@ def test_standalone_trains_reproducibly_and_resumes_exactly(tmp_path, rates):
     # backends do not mix checkpoints
     with pytest.raises(ModelMismatchError, match="cpp_standalone backend"):
         train(CFG, rates, checkpoint=tmp_path / "a.npz", resume=True, progress=False, codeobj_class=NumpyCodeObject)
+
+
+def test_standalone_recording_counts_every_example(tmp_path, rates):
+    state = train_standalone(CFG, rates, tmp_path / "build", progress=False)
+    many = np.concatenate([rates, rates[::-1], np.zeros((1, 16))])  # 9 examples, slices of 2: five runs or more
+    counts = record_standalone(CFG, many, state, tmp_path / "rec", progress=False)
+    assert counts.shape == (9, 3) and counts.dtype == np.int64
+    assert np.all(counts[:8].sum(axis=1) >= CFG.min_spikes)  # every bright example counted, after its repeats
+    assert counts[8].sum() == 0  # the black image never fires, even at the capped intensity
+    again = record_standalone(CFG, many, state, tmp_path / "rec", progress=False)
+    assert np.array_equal(counts, again)  # seeded per run
