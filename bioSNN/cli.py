@@ -221,7 +221,7 @@ def _cmd_unsupervised(args: argparse.Namespace) -> int:
     from .unsupervised.pipeline import train_diehl_cook, train_wta
     from .unsupervised.wta import WTAConfig
 
-    only = {"diehl_cook": ("n_train", "n_assign", "guidance_per_class"), "wta": ("epochs", "depression", "spikes",
+    only = {"diehl_cook": ("n_train", "n_assign", "guidance_per_class", "no_sample_traces"), "wta": ("epochs", "depression", "spikes",
                                                                                  "classes")}
     for preset, dests in only.items():
         for dest in dests:
@@ -239,7 +239,7 @@ def _cmd_unsupervised(args: argparse.Namespace) -> int:
         config = DiehlCookConfig(n_neurons=args.n_neurons or 100, seed=args.seed, slice_examples=args.slice)
         metrics = train_diehl_cook(data, args.out, config=config, n_train=args.n_train,
                                    n_assign=args.n_assign or 10000, guidance_per_class=args.guidance_per_class or 10,
-                                   backend=args.backend, cuda=_cuda_options(args),
+                                   backend=args.backend, cuda=_cuda_options(args), sample_traces=not args.no_sample_traces,
                                    resume=args.resume, progress=not args.no_progress)
     print(json.dumps(metrics, indent=2))
     return 0
@@ -397,6 +397,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="diehl_cook: last N training images used to assign neurons to classes (default 10000)")
     p.add_argument("--guidance-per-class", type=int, help="diehl_cook: images per class whose traces "
                    "make the guidance templates (default 10)")
+    p.add_argument("--no-sample-traces", action="store_true", default=None,
+                   help="diehl_cook: keep only the per-class templates in guidance.npz, not every recorded trace")
     p.add_argument("--epochs", type=int, help="wta: passes over the training set (default 1)")
     p.add_argument("--depression", choices=["intended", "as_coded"],
                    help="wta: STDP depression bound w - w_min (intended) or the seed's w - |w_min| (as_coded)")

@@ -50,8 +50,11 @@ def _guidance_examples(labels: np.ndarray, n_classes: int, per_class: int) -> np
 def train_diehl_cook(train_set: ImageSet, out: str | os.PathLike[str], *, config: DiehlCookConfig,
                      n_train: int | None = None, n_assign: int = 10000, guidance_per_class: int = 10,
                      backend: str = "cython", cuda: CudaOptions | None = None, resume: bool = False,
-                     progress: bool = True) -> dict[str, Any]:
+                     sample_traces: bool = True, progress: bool = True) -> dict[str, Any]:
     """Train, assign and record guidance; write the artifacts into ``out``. Returns the metrics.
+
+    The guidance templates average ``guidance_per_class`` recorded images per class; their per-sample
+    traces are kept in the file unless ``sample_traces=False`` (a file ten times smaller).
 
     With a compiled ``backend`` the training and the assignment counts run compiled (builds in
     ``out/standalone`` and ``out/standalone_record``); guidance traces are recorded with cython."""
@@ -85,7 +88,8 @@ def train_diehl_cook(train_set: ImageSet, out: str | os.PathLike[str], *, config
     model = excitatory_model(False)
     encoder = {"encoder": "diehl-cook", "rate": "pixel / 8 * intensity Hz", "intensity": config.intensity,
                "present_ms": config.present_ms, "rest_ms": config.rest_ms, "source": dict(train_set.source)}
-    Guidance(templates, assignments, train_set.class_names, config.dt_ms * 1e-3, model, traces, labels,
+    Guidance(templates, assignments, train_set.class_names, config.dt_ms * 1e-3, model,
+             traces if sample_traces else None, labels if sample_traces else None,
              encoder, config.to_dict()).save(out / "guidance.npz")
     metrics = {"bioSNN": __version__, "backend": backend, "n_train": n_train, "train_seconds": train_seconds,
                "train_examples_per_second": n_train / train_seconds if train_seconds > 0 else None,
@@ -93,7 +97,8 @@ def train_diehl_cook(train_set: ImageSet, out: str | os.PathLike[str], *, config
                "neurons_per_class": np.bincount(assignments[assignments >= 0], minlength=n_classes).tolist(),
                "silent_neurons": int((assignments < 0).sum())}
     run_config = {"preset": "diehl_cook", "config": config.to_dict(), "n_train": n_train, "n_assign": n_assign,
-                  "guidance_per_class": guidance_per_class, "backend": backend, "data": dict(train_set.source)}
+                  "guidance_per_class": guidance_per_class, "sample_traces": sample_traces, "backend": backend,
+                  "data": dict(train_set.source)}
     arrays = {"w": state.w, "delay_ms": state.delay_ms, "theta": state.theta}
     save_network(out, SavedNetwork("diehl_cook", arrays, assignments, train_set.class_names, model,
                                    {"config": config.to_dict()}), metrics=metrics, run_config=run_config)

@@ -80,3 +80,17 @@ def test_weights_command(trained, tmp_path):
     out = tmp_path / "w.svg"
     assert main(["weights", str(trained), "--out", str(out)]) == 0
     assert out.read_bytes().startswith(b"<?xml")
+
+
+def test_templates_only_guidance_and_flag_checks(tmp_path, capsys):
+    out = tmp_path / "dc"
+    assert main(["unsupervised", "--dataset", "mnist-subset", "--n-neurons", "3", "--n-train", "4", "--n-assign",
+                 "4", "--guidance-per-class", "1", "--slice", "4", "--backend", "numpy", "--no-progress",
+                 "--no-sample-traces", "--out", str(out)]) == 0
+    guidance = Guidance.load(out / "guidance.npz")
+    assert guidance.traces is None and guidance.templates.shape == (10, 3, 700)
+    for extra in (["--no-sample-traces", "--preset", "wta"], ["--gpu-id", "0"]):
+        assert main(["unsupervised", "--dataset", "mnist-subset", "--out", str(tmp_path / "x"), *extra]) == 2
+    err = capsys.readouterr().err
+    assert "--no-sample-traces does not apply to --preset wta" in err
+    assert "--gpu-id and --compute-capability apply to --backend cuda_standalone only" in err
