@@ -56,6 +56,9 @@ class DiehlCookConfig:
     exc_to_inh: float = 10.4
     inh_to_exc: float = 17.0
     delay_max_ms: float = 10.0
+    #: rate of the excitatory spike-block timer: 100 (the original code as Brian 1 ran it, no block
+    #: beyond the refractoriness) or 0.1 (Brian2 ports: 50 ms block); see ``diehl_cook_excitatory``
+    timer_rate: float = 100.0
     seed: int = 0
     slice_examples: int = 200
 
@@ -105,11 +108,17 @@ class DiehlCookState:
         return cls(w, delay, theta)
 
 
-def excitatory_model(learning: bool) -> NeuronModel:
-    """The excitatory neuron as it runs: while recording, theta neither grows nor decays."""
+def excitatory_model(learning: bool, config: DiehlCookConfig | None = None) -> NeuronModel:
+    """The excitatory neuron as it runs: while recording, theta neither grows nor decays.
+
+    Example:
+        >>> excitatory_model(False).parameters["theta_plus"]
+        0. * volt
+    """
+    timer_rate = (config or DiehlCookConfig()).timer_rate
     if learning:
-        return library.diehl_cook_excitatory()
-    return library.diehl_cook_excitatory(theta_plus=0 * mV, tau_theta=1e30 * ms)
+        return library.diehl_cook_excitatory(timer_rate=timer_rate)
+    return library.diehl_cook_excitatory(theta_plus=0 * mV, tau_theta=1e30 * ms, timer_rate=timer_rate)
 
 
 #: The controller's per-tick logic (runs at the start of every tick, before anything else). Once
@@ -161,7 +170,7 @@ def build_network(config: DiehlCookConfig, rates: np.ndarray, state: DiehlCookSt
             raise InputError(f"state.{name} has shape {np.shape(getattr(state, name))}; {n_input} inputs and "
                              f"{n} neurons need {shape}")
     dt = config.dt_ms * ms
-    exc_model = excitatory_model(learning)
+    exc_model = excitatory_model(learning, config)
     exc_model = exc_model.replace(equations=exc_model.equations + "\nwsum : 1")
     exc = build_layer(exc_model, n, dt, name="exc", codeobj_class=codeobj_class).group
     inh = build_layer(library.diehl_cook_inhibitory(), n, dt, name="inh", codeobj_class=codeobj_class).group

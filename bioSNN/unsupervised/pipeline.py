@@ -85,7 +85,7 @@ def train_diehl_cook(train_set: ImageSet, out: str | os.PathLike[str], *, config
     labels = train_set.labels[chosen]
     templates = np.stack([traces[labels == c].mean(axis=0) if (labels == c).any()
                           else np.zeros(traces.shape[1:], np.float32) for c in range(n_classes)])
-    model = excitatory_model(False)
+    model = excitatory_model(False, config)
     encoder = {"encoder": "diehl-cook", "rate": "pixel / 8 * intensity Hz", "intensity": config.intensity,
                "present_ms": config.present_ms, "rest_ms": config.rest_ms, "source": dict(train_set.source)}
     Guidance(templates, assignments, train_set.class_names, config.dt_ms * 1e-3, model,
@@ -118,12 +118,13 @@ def _counts(config: DiehlCookConfig, rates: np.ndarray, state: DiehlCookState, b
 def evaluate(directory: str | os.PathLike[str], test_set: ImageSet, *, backend: str = "cython",
              cuda: CudaOptions | None = None, progress: bool = True) -> dict[str, Any]:
     """Accuracy of a trained Diehl & Cook network's spike-count vote on ``test_set`` (plasticity off)."""
-    saved = load_network(directory, expect_model=excitatory_model(False))
+    saved = load_network(directory)
     if saved.preset != "diehl_cook":
         raise InputError(f"{directory} holds a {saved.preset!r} network: evaluate it on spike trains")
+    config = DiehlCookConfig(**saved.meta["config"])
+    load_network(directory, expect_model=excitatory_model(False, config))  # refuses a network of another model
     if tuple(test_set.class_names) != saved.class_names:
         raise InputError(f"test classes {test_set.class_names} differ from the network's {saved.class_names}")
-    config = DiehlCookConfig(**saved.meta["config"])
     state = DiehlCookState(saved.arrays["w"], saved.arrays["delay_ms"], saved.arrays["theta"])
     start = time.perf_counter()
     if backend in STANDALONE_BACKENDS:

@@ -57,7 +57,7 @@ def save_checkpoint(path: str | os.PathLike[str], ckpt: Checkpoint) -> Path:
     """Write ``ckpt`` atomically (see the module docstring for the members)."""
     meta = {"format": "bioSNN.DiehlCookCheckpoint", "version": 1, "config": ckpt.config.to_dict(),
             "slice_index": ckpt.slice_index, "controller": ckpt.controller, "rates_sha256": ckpt.rates_sha256,
-            "examples_done": ckpt.examples_done, "time_s": ckpt.time_s, "backend": ckpt.backend, "model_fingerprint": excitatory_model(True).fingerprint()}
+            "examples_done": ckpt.examples_done, "time_s": ckpt.time_s, "backend": ckpt.backend, "model_fingerprint": excitatory_model(True, ckpt.config).fingerprint()}
     return atomic_savez(path, w=ckpt.state.w, delay_ms=ckpt.state.delay_ms, theta=ckpt.state.theta,
                         meta=np.asarray(json.dumps(meta, sort_keys=True)))
 
@@ -73,10 +73,12 @@ def load_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:
         raise DataError(f"{path}: unreadable checkpoint ({exc})") from exc
     if meta.get("format") != "bioSNN.DiehlCookCheckpoint":
         raise DataError(f"{path}: not a Diehl & Cook checkpoint")
-    if meta["model_fingerprint"] != excitatory_model(True).fingerprint():
+    config = DiehlCookConfig(**meta["config"])
+    expected = excitatory_model(True, config).fingerprint()
+    if meta["model_fingerprint"] != expected:
         raise ModelMismatchError(f"{path}: written for neuron model {meta['model_fingerprint'][:12]}, this "
-                                 f"version of bioSNN runs {excitatory_model(True).fingerprint()[:12]}")
-    return Checkpoint(state, DiehlCookConfig(**meta["config"]), meta["slice_index"], meta["controller"],
+                                 f"version of bioSNN runs {expected[:12]}")
+    return Checkpoint(state, config, meta["slice_index"], meta["controller"],
                       meta["rates_sha256"], meta["examples_done"], meta.get("time_s", 0.0),
                       meta.get("backend", "runtime"))
 

@@ -112,3 +112,23 @@ def test_traces_follow_the_counts(rates):
     resets = (at_reset[..., 1:] & ~at_reset[..., :-1]).sum(axis=2)
     assert rec.counts.sum() > 0
     assert np.all((rec.counts == resets) | ((rec.counts == resets + 1) & at_reset[..., 0]))
+
+
+@pytest.mark.parametrize("timer_rate, block_ms", [(100.0, 5.0), (0.1, 50.0)])
+def test_timer_rate_sets_the_spike_block(timer_rate, block_ms):
+    """The original's timer (Brian 1 numerics, rate 100) leaves only the 5 ms refractoriness; the
+    Brian2 ports' reading (0.1) blocks 50 ms after every spike."""
+    from brian2 import Network, SpikeMonitor, mV, ms
+
+    from bioSNN.equations import library
+    from bioSNN.equations.brian import build_layer
+
+    group = build_layer(library.diehl_cook_excitatory(timer_rate=timer_rate), 1, 0.5 * ms, name="exc_timer",
+                        codeobj_class=NumpyCodeObject).group
+    group.v = -65 * mV
+    group.theta = 0 * mV
+    group.run_regularly("ge = 5", when="start", codeobj_class=NumpyCodeObject)  # a strong constant drive
+    spikes = SpikeMonitor(group, codeobj_class=NumpyCodeObject)
+    Network(group, spikes).run(400 * ms, namespace={})
+    isi = np.diff(np.asarray(spikes.t / ms))
+    assert len(isi) >= 5 and block_ms <= isi.min() <= block_ms + 1.0
