@@ -221,15 +221,16 @@ def _cmd_unsupervised(args: argparse.Namespace) -> int:
     from .unsupervised.pipeline import train_diehl_cook, train_wta
     from .unsupervised.wta import WTAConfig
 
-    only = {"diehl_cook": ("n_train", "n_assign", "guidance_per_class", "no_sample_traces"), "wta": ("epochs", "depression", "spikes",
-                                                                                 "classes")}
+    only = {"diehl_cook": ("n_train", "n_assign", "guidance_per_class", "no_sample_traces"),
+            "wta": ("depression", "spikes", "classes", "threshold")}
     for preset, dests in only.items():
         for dest in dests:
             if preset != args.preset and getattr(args, dest) is not None:
                 raise InputError(f"{_flag(dest)} does not apply to --preset {args.preset}")
     if args.preset == "wta":
         trains = _wta_trains(args, "train")
-        config = WTAConfig(n_neurons=args.n_neurons or 3, seed=args.seed, depression=args.depression or "intended")
+        config = WTAConfig(n_neurons=args.n_neurons or 3, seed=args.seed, depression=args.depression or "intended",
+                           threshold=args.threshold or "fixed")
         metrics = train_wta(trains, args.out, config=config, epochs=args.epochs or 1, chunk=args.slice,
                             backend=args.backend, resume=args.resume, progress=not args.no_progress)
     else:
@@ -240,6 +241,7 @@ def _cmd_unsupervised(args: argparse.Namespace) -> int:
         metrics = train_diehl_cook(data, args.out, config=config, n_train=args.n_train,
                                    n_assign=args.n_assign or 10000, guidance_per_class=args.guidance_per_class or 10,
                                    backend=args.backend, cuda=_cuda_options(args), sample_traces=not args.no_sample_traces,
+                                   epochs=args.epochs or 1,
                                    resume=args.resume, progress=not args.no_progress)
     print(json.dumps(metrics, indent=2))
     return 0
@@ -399,9 +401,11 @@ def build_parser() -> argparse.ArgumentParser:
                    "make the guidance templates (default 10)")
     p.add_argument("--no-sample-traces", action="store_true", default=None,
                    help="diehl_cook: keep only the per-class templates in guidance.npz, not every recorded trace")
-    p.add_argument("--epochs", type=int, help="wta: passes over the training set (default 1)")
+    p.add_argument("--epochs", type=int, help="passes over the training images, in file order (default 1)")
     p.add_argument("--depression", choices=["intended", "as_coded"],
                    help="wta: STDP depression bound w - w_min (intended) or the seed's w - |w_min| (as_coded)")
+    p.add_argument("--threshold", choices=["fixed", "per_image"],
+                   help="wta: P_th fixed at 80 mV (default) or per image, peak input spikes per step / 3 (in mV)")
     p.add_argument("--backend", default="cython", choices=list(BACKENDS), help="Brian2 target (default cython)")
     p.add_argument("--gpu-id", type=int, help="cuda_standalone: GPU to use")
     p.add_argument("--compute-capability", type=float,

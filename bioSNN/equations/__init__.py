@@ -16,7 +16,7 @@ from .model import NeuronModel, PerStep
 
 # The torch side is imported on first use (PEP 562): the Brian2 side (and brian2cuda machines
 # without torch) can use models without loading torch.
-_TORCH_EXPORTS = {"compare": "simulate", "simulate": "simulate", "Surrogate": "surrogate",
+_TORCH_EXPORTS = {"compare": "simulation", "simulate": "simulation", "Surrogate": "surrogate",
                   "LayerState": "torch_step", "RunResult": "torch_step", "TorchStep": "torch_step"}
 
 __all__ = [

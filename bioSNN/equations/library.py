@@ -141,6 +141,9 @@ def seed_wta_if(**parameters: Any) -> NeuronModel:
        frozen for the rest of the presentation;
     4. the recorded value is the one after all of this (the guidance semantics of seeds_spec 1.3).
 
+    The threshold is the state variable ``th``, which starts at ``P_th`` and has no dynamics: a fixed
+    threshold unless the network sets it per image (seeds_spec 2.5, ``WTAConfig(threshold="per_image")``).
+
     Every ``t_image`` (71 steps: step 0 without input, then 70 steps) all neurons return to rest and
     the WTA is re-armed, so many presentations run in one Brian2 ``run``. Lateral all-to-all
     synapses compute ``n_above`` (how many neurons beat this one) and ``n_cross`` (how many are above
@@ -153,18 +156,19 @@ def seed_wta_if(**parameters: Any) -> NeuronModel:
         description="seed SAR project: discrete IF, constant conditional leak, one-shot WTA, refractoriness",
         equations="""
             v : volt
+            th : volt
             inhibited : boolean
             wta_done : boolean
             n_above : 1
             n_cross : 1
         """,
-        threshold="v > P_th and n_above < 0.5 and not inhibited",
+        threshold="v > th and n_above < 0.5 and not inhibited",
         reset="v = P_reset",
         refractory="t_ref + dt",
         on_pre="v += w*int(not_refractory)*int(not inhibited)",
         method="exact",
         parameters=p,
-        initial={"v": p["P_rest"]},
+        initial={"v": p["P_rest"], "th": p["P_th"]},
         per_step=[
             PerStep(
                 "new_image = timestep(t, dt) % timestep(t_image, dt) == 0\n"
@@ -187,7 +191,7 @@ def seed_wta_if(**parameters: Any) -> NeuronModel:
         ],
         lateral="""
             n_above_post = int(v_pre > v_post or (v_pre == v_post and i < j)) : 1 (summed)
-            n_cross_post = int(v_pre > P_th) : 1 (summed)
+            n_cross_post = int(v_pre > th_pre) : 1 (summed)
         """,
         schedule={"lateral": ("after_synapses", 1), "threshold": ("after_synapses", 2)},
     )

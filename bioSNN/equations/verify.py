@@ -14,7 +14,7 @@ import torch
 from brian2 import mV, ms, nA
 
 from .model import NeuronModel
-from .simulate import compare, simulate
+from .simulation import compare, simulate
 
 __all__ = ["Drive", "DEFAULT_DRIVES", "random_inputs", "verify_model"]
 

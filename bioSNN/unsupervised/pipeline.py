@@ -50,8 +50,11 @@ def _guidance_examples(labels: np.ndarray, n_classes: int, per_class: int) -> np
 def train_diehl_cook(train_set: ImageSet, out: str | os.PathLike[str], *, config: DiehlCookConfig,
                      n_train: int | None = None, n_assign: int = 10000, guidance_per_class: int = 10,
                      backend: str = "cython", cuda: CudaOptions | None = None, resume: bool = False,
-                     sample_traces: bool = True, progress: bool = True) -> dict[str, Any]:
+                     sample_traces: bool = True, epochs: int = 1, progress: bool = True) -> dict[str, Any]:
     """Train, assign and record guidance; write the artifacts into ``out``. Returns the metrics.
+
+    Training shows the first ``n_train`` images ``epochs`` times, in file order (as the original
+    code does); assignment uses the last ``n_assign`` of them, with plasticity off.
 
     The guidance templates average ``guidance_per_class`` recorded images per class; their per-sample
     traces are kept in the file unless ``sample_traces=False`` (a file ten times smaller).
@@ -62,18 +65,20 @@ def train_diehl_cook(train_set: ImageSet, out: str | os.PathLike[str], *, config
     out.mkdir(parents=True, exist_ok=True)
     cls = codeobj_class(backend)
     n_train = len(train_set) if n_train is None else min(n_train, len(train_set))
-    if n_train < 1:
-        raise InputError("n_train must be at least 1")
+    if n_train < 1 or epochs < 1:
+        raise InputError("n_train and epochs must be at least 1")
     rates = rates_of(train_set.images[:n_train])
+    schedule = np.tile(rates, (epochs, 1)) if epochs > 1 else rates
     start = time.perf_counter()
     if backend in STANDALONE_BACKENDS:
         from .standalone import train_standalone
 
-        state = train_standalone(config, rates, out / "standalone", checkpoint=out / "checkpoint.npz",
+        state = train_standalone(config, schedule, out / "standalone", checkpoint=out / "checkpoint.npz",
                                  resume=resume, progress=progress, backend=backend, cuda=cuda)
     else:
-        state = train(config, rates, checkpoint=out / "checkpoint.npz", resume=resume, progress=progress,
+        state = train(config, schedule, checkpoint=out / "checkpoint.npz", resume=resume, progress=progress,
                       codeobj_class=cls)
+    del schedule
     train_seconds = time.perf_counter() - start
     assign_idx = np.arange(max(0, n_train - n_assign), n_train)
     n_classes = len(train_set.class_names)
@@ -91,12 +96,14 @@ def train_diehl_cook(train_set: ImageSet, out: str | os.PathLike[str], *, config
     Guidance(templates, assignments, train_set.class_names, config.dt_ms * 1e-3, model,
              traces if sample_traces else None, labels if sample_traces else None,
              encoder, config.to_dict()).save(out / "guidance.npz")
-    metrics = {"bioSNN": __version__, "backend": backend, "n_train": n_train, "train_seconds": train_seconds,
-               "train_examples_per_second": n_train / train_seconds if train_seconds > 0 else None,
+    metrics = {"bioSNN": __version__, "backend": backend, "n_train": n_train, "epochs": epochs,
+               "train_seconds": train_seconds,
+               "train_examples_per_second": n_train * epochs / train_seconds if train_seconds > 0 else None,
                "n_assign": len(assign_idx), "assignment_set_accuracy": train_acc,
                "neurons_per_class": np.bincount(assignments[assignments >= 0], minlength=n_classes).tolist(),
                "silent_neurons": int((assignments < 0).sum())}
-    run_config = {"preset": "diehl_cook", "config": config.to_dict(), "n_train": n_train, "n_assign": n_assign,
+    run_config = {"preset": "diehl_cook", "config": config.to_dict(), "n_train": n_train, "epochs": epochs,
+                  "n_assign": n_assign,
                   "guidance_per_class": guidance_per_class, "sample_traces": sample_traces, "backend": backend,
                   "data": dict(train_set.source)}
     arrays = {"w": state.w, "delay_ms": state.delay_ms, "theta": state.theta}

@@ -23,7 +23,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
-from brian2 import Network, SpikeGeneratorGroup, SpikeMonitor, StateMonitor, Synapses, mV, second
+from brian2 import Network, SpikeGeneratorGroup, SpikeMonitor, StateMonitor, Synapses, TimedArray, mV, second
 
 from ..encoding.spike_trains import SpikeTrains
 from ..equations import library
@@ -56,11 +56,20 @@ class WTAConfig:
     w_init_max_mV: float = 1.0
     silent_depression_mV: float = 0.06
     depression: str = "intended"
+    #: ``"fixed"`` (``P_th_mV``) or ``"per_image"`` (seeds_spec 2.5): before each image,
+    #: ``P_th = max_t sum_i s_i(t) / threshold_divisor * threshold_scale`` mV
+    threshold: str = "fixed"
+    threshold_divisor: float = 3.0
+    threshold_scale: float = 1.0
     seed: int = 0
 
     def __post_init__(self) -> None:
         if self.depression not in ("intended", "as_coded"):
             raise InputError(f"depression must be 'intended' or 'as_coded', got {self.depression!r}")
+        if self.threshold not in ("fixed", "per_image"):
+            raise InputError(f"threshold must be 'fixed' or 'per_image', got {self.threshold!r}")
+        if self.threshold_divisor <= 0 or self.threshold_scale <= 0:
+            raise InputError("threshold_divisor and threshold_scale must be positive")
         if self.n_neurons < 1:
             raise InputError("n_neurons must be positive")
 
@@ -123,10 +132,22 @@ class WTANetwork:
         self.synapses.post.when, self.synapses.post.order = "after_resets", 1
         self.synapses.t_pre_last = -1e4 * second
         self.synapses.run_regularly(_SILENT, when="end", name="wta_silent", codeobj_class=codeobj_class)
+        if config.threshold == "per_image":  # th of every image from a TimedArray set by present()
+            self.layer.group.run_regularly("th = image_threshold(t - first_image_t)", dt=steps * dt,
+                                           when="before_groups", order=-1, name="wta_image_threshold",
+                                           codeobj_class=codeobj_class)
         self.weights_mV = self.initial_weights_mV(config, n_in) if weights_mV is None else weights_mV
         self.spikes = SpikeMonitor(self.layer.group, name="wta_spikes", codeobj_class=codeobj_class)
         self.net = Network(self.layer.group, self.layer.lateral, self.gen, self.synapses, self.spikes)
         self._codeobj_class = codeobj_class
+
+    def image_thresholds_mV(self, trains: SpikeTrains) -> np.ndarray:
+        """Per-image thresholds in mV (seeds_spec 2.5): the most input spikes in one step, divided by
+        ``threshold_divisor``, times ``threshold_scale``; ``P_th_mV`` for every image when fixed."""
+        if self.config.threshold == "fixed":
+            return np.full(trains.n_samples, self.config.P_th_mV)
+        peak = np.array([trains.dense(k)[0].sum(axis=1).max() for k in range(trains.n_samples)], dtype=np.float64)
+        return peak / self.config.threshold_divisor * self.config.threshold_scale
 
     @staticmethod
     def initial_weights_mV(config: WTAConfig, n_in: int) -> np.ndarray:
@@ -172,6 +193,10 @@ class WTANetwork:
         self.gen.set_spikes(np.concatenate(indices) if indices else [],
                             (np.concatenate(times) if times else np.zeros(0)) * self.dt_s * second)
         self.synapses.plastic = 1.0 if learning else 0.0
+        if self.config.threshold == "per_image":
+            self.layer.group.namespace["image_threshold"] = TimedArray(self.image_thresholds_mV(trains) * mV,
+                                                                       dt=self.steps * self.dt_s * second)
+            self.layer.group.namespace["first_image_t"] = start_step * self.dt_s * second
         monitor = None
         if record_v:
             monitor = StateMonitor(self.layer.group, "v", record=True, when="end", codeobj_class=self._codeobj_class)

@@ -5,7 +5,7 @@ import math
 
 import numpy as np
 import pytest
-from brian2 import NumpyCodeObject
+from brian2 import NumpyCodeObject, mV
 
 from bioSNN.encoding import SpikeTrains
 from bioSNN.errors import InputError
@@ -93,3 +93,24 @@ def test_interrupted_training_resumes_to_the_same_weights(tmp_path, monkeypatch)
     whole, cut = load_network(tmp_path / "whole"), load_network(tmp_path / "cut")
     assert np.array_equal(whole.arrays["w_mV"], cut.arrays["w_mV"])
     assert not np.allclose(whole.arrays["w_mV"], WTANetwork.initial_weights_mV(config, 16))  # it learned
+
+
+def test_per_image_threshold_follows_the_input_peak():
+    """seeds_spec 2.5: P_th = (most input spikes in one step) / 3, so a faint image can still win."""
+    dense = np.zeros((2, 20, 6), bool)
+    dense[0, 10, :6] = True  # six inputs at once: threshold 2 mV
+    dense[1, 10, :3] = True  # three: threshold 1 mV
+    trains = SpikeTrains.from_dense(dense, 1e-3)
+    weights = np.zeros((6, 2))
+    weights[:, 0] = 1.0  # neuron 0 gets 1 mV per input spike
+    fixed = WTANetwork(WTAConfig(n_neurons=2, P_th_mV=4.0, D_mV=0.0), 6, 20, 1e-3, weights_mV=weights,
+                       codeobj_class=NumpyCodeObject)
+    assert fixed.present(trains, learning=False)["winner"].tolist() == [0, -1]  # 3 mV never beats 4 mV
+    per_image = WTANetwork(WTAConfig(n_neurons=2, D_mV=0.0, threshold="per_image"), 6, 20, 1e-3,
+                           weights_mV=weights, codeobj_class=NumpyCodeObject)
+    assert per_image.image_thresholds_mV(trains).tolist() == [2.0, 1.0]
+    result = per_image.present(trains, learning=False)
+    assert result["winner"].tolist() == [0, 0] and result["event_step"].tolist() == [10, 10]
+    assert np.isclose(float(per_image.layer.group.th[0] / mV), 1.0)  # the last image's threshold
+    with pytest.raises(InputError, match="threshold must be 'fixed' or 'per_image'"):
+        WTAConfig(threshold="adaptive")

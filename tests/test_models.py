@@ -1,0 +1,49 @@
+"""The trained artifacts shipped in ``models/``: readable, consistent with the code that made them,
+and (slow) as accurate as their README says."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bioSNN.unsupervised.artifacts import load_network
+from bioSNN.unsupervised.diehl_cook import DiehlCookConfig, excitatory_model
+from bioSNN.unsupervised.guidance import Guidance
+
+MODELS = Path(__file__).resolve().parents[1] / "models"
+
+
+def _model_dir(name: str) -> Path:
+    path = MODELS / name
+    if not (path / "network.npz").is_file():
+        pytest.skip(f"{path} is not shipped")
+    return path
+
+
+def test_mnist_dc100_is_consistent():
+    path = _model_dir("mnist-dc100")
+    saved = load_network(path)
+    config = DiehlCookConfig(**saved.meta["config"])
+    load_network(path, expect_model=excitatory_model(False, config))  # the model the code runs today
+    assert config.n_neurons == 100 and saved.arrays["w"].shape == (784, 100)
+    assert np.allclose(saved.arrays["w"].sum(axis=0), config.w_total)
+    assert set(saved.assignments.tolist()) == set(range(10))  # every digit has neurons
+    guidance = Guidance.load(path / "guidance.npz", expect_model=excitatory_model(False, config), expect_dt=0.5e-3)
+    assert guidance.templates.shape == (10, 100, 700) and np.isfinite(guidance.templates).all()
+    assert np.array_equal(guidance.assignments, saved.assignments)
+    metrics = json.loads((path / "metrics.json").read_text())
+    assert metrics["n_train"] == 60000
+    readme = (path / "README.md").read_text()
+    assert "biosnn unsupervised --preset diehl_cook --dataset mnist" in readme
+
+
+@pytest.mark.slow
+def test_mnist_dc100_reaches_80_percent(mnist_root):
+    """Re-evaluates the shipped network on the 10,000 MNIST test images (minutes, cpp_standalone)."""
+    from bioSNN.data import load_mnist
+    from bioSNN.unsupervised.pipeline import evaluate
+
+    path = _model_dir("mnist-dc100")
+    result = evaluate(path, load_mnist(mnist_root, "test"), backend="cpp_standalone", progress=False)
+    assert result["n_test"] == 10000 and result["accuracy"] >= 0.80
