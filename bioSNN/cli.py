@@ -221,8 +221,8 @@ def _cmd_unsupervised(args: argparse.Namespace) -> int:
     from .unsupervised.pipeline import train_diehl_cook, train_wta
     from .unsupervised.wta import WTAConfig
 
-    only = {"diehl_cook": ("n_train", "n_assign", "guidance_per_class", "no_sample_traces"),
-            "wta": ("depression", "spikes", "classes", "threshold")}
+    only = {"diehl_cook": ("n_train", "n_assign", "guidance_per_class", "no_sample_traces", "timer_rate"),
+            "wta": ("depression", "spikes", "classes", "threshold", "shuffle", "silent_depression")}
     for preset, dests in only.items():
         for dest in dests:
             if preset != args.preset and getattr(args, dest) is not None:
@@ -230,14 +230,17 @@ def _cmd_unsupervised(args: argparse.Namespace) -> int:
     if args.preset == "wta":
         trains = _wta_trains(args, "train")
         config = WTAConfig(n_neurons=args.n_neurons or 3, seed=args.seed, depression=args.depression or "intended",
-                           threshold=args.threshold or "fixed")
+                           threshold=args.threshold or "fixed",
+                           silent_depression_mV=0.06 if args.silent_depression is None else args.silent_depression)
         metrics = train_wta(trains, args.out, config=config, epochs=args.epochs or 1, chunk=args.slice,
+                            shuffle=bool(args.shuffle),
                             backend=args.backend, resume=args.resume, progress=not args.no_progress)
     else:
         if args.spikes or args.dataset is None:
             raise InputError("the diehl_cook preset draws its own Poisson input: give --dataset, not --spikes")
         data = load_images(args.dataset, args.root, "train", progress=not args.no_progress)
-        config = DiehlCookConfig(n_neurons=args.n_neurons or 100, seed=args.seed, slice_examples=args.slice)
+        config = DiehlCookConfig(n_neurons=args.n_neurons or 100, seed=args.seed, slice_examples=args.slice,
+                                 timer_rate=100.0 if args.timer_rate is None else args.timer_rate)
         metrics = train_diehl_cook(data, args.out, config=config, n_train=args.n_train,
                                    n_assign=args.n_assign or 10000, guidance_per_class=args.guidance_per_class or 10,
                                    backend=args.backend, cuda=_cuda_options(args), sample_traces=not args.no_sample_traces,
@@ -399,11 +402,17 @@ def build_parser() -> argparse.ArgumentParser:
                    help="diehl_cook: last N training images used to assign neurons to classes (default 10000)")
     p.add_argument("--guidance-per-class", type=int, help="diehl_cook: images per class whose traces "
                    "make the guidance templates (default 10)")
+    p.add_argument("--timer-rate", type=float, help="diehl_cook: excitatory spike-block timer rate, 100 (the "
+                   "original code as Brian 1 ran it, default) or 0.1 (Brian2 ports: 50 ms block)")
     p.add_argument("--no-sample-traces", action="store_true", default=None,
                    help="diehl_cook: keep only the per-class templates in guidance.npz, not every recorded trace")
     p.add_argument("--epochs", type=int, help="passes over the training images, in file order (default 1)")
     p.add_argument("--depression", choices=["intended", "as_coded"],
                    help="wta: STDP depression bound w - w_min (intended) or the seed's w - |w_min| (as_coded)")
+    p.add_argument("--shuffle", action="store_true", default=None,
+                   help="wta: a new seeded image order every epoch (default: file order, as the seed)")
+    p.add_argument("--silent-depression", type=float,
+                   help="wta: mV taken from the winner's weights of inputs silent in an image (default 0.06)")
     p.add_argument("--threshold", choices=["fixed", "per_image"],
                    help="wta: P_th fixed at 80 mV (default) or per image, peak input spikes per step / 3 (in mV)")
     p.add_argument("--backend", default="cython", choices=list(BACKENDS), help="Brian2 target (default cython)")
@@ -448,7 +457,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     if getattr(args, "steps", 1) < 1:
         parser.error("--steps must be at least 1")
-    from .errors import DataError, InputError, ModelError
+    from .errors import DataError, InputError, ModelError, ModelMismatchError
 
     for flag in ("T", "limit", "chunk_size", "n_neurons", "n_train", "n_assign", "guidance_per_class", "slice",
                  "epochs"):
@@ -459,7 +468,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.func(args))
     except KeyError as exc:
         parser.error(str(exc.args[0]) if exc.args else str(exc))
-    except (DataError, InputError, ModelError) as exc:
+    except (DataError, InputError, ModelError, ModelMismatchError) as exc:
         print(f"biosnn: error: {exc}", file=sys.stderr)
     except BrokenPipeError:  # output piped into `head` and the like
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

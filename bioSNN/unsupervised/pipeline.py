@@ -154,8 +154,13 @@ def _winner_predictions(winners: np.ndarray, assignments: np.ndarray) -> np.ndar
 
 
 def train_wta(trains: SpikeTrains, out: str | os.PathLike[str], *, config: WTAConfig, epochs: int = 1,
-              chunk: int = 100, backend: str = "cython", resume: bool = False, progress: bool = True) -> dict[str, Any]:
-    """Train the seed WTA network on labelled ``trains``; write the artifacts into ``out``."""
+              chunk: int = 100, shuffle: bool = False, backend: str = "cython", resume: bool = False,
+              progress: bool = True) -> dict[str, Any]:
+    """Train the seed WTA network on labelled ``trains``; write the artifacts into ``out``.
+
+    Images are shown in file order (the seed's way) or, with ``shuffle``, in a new order every
+    epoch drawn from ``numpy.random.default_rng([config.seed, epoch])``.
+    """
     if trains.labels is None:
         raise InputError("the spike trains have no labels: they are needed to assign neurons to classes")
     if epochs < 1 or chunk < 1:
@@ -170,8 +175,9 @@ def train_wta(trains: SpikeTrains, out: str | os.PathLike[str], *, config: WTACo
         with np.load(ckpt_path, allow_pickle=False) as z:
             meta = json.loads(str(z["meta"]))
             weights = z["w_volt"]
-        if meta["config"] != config.to_dict() or meta["trains_sha256"] != digest:
-            raise ModelMismatchError(f"{ckpt_path}: written for another configuration or other spike trains")
+        if (meta["config"] != config.to_dict() or meta["trains_sha256"] != digest
+                or meta.get("shuffle", False) != shuffle):
+            raise ModelMismatchError(f"{ckpt_path}: written for another configuration, order or spike trains")
         epoch, position = meta["epoch"], meta["position"]
     net = WTANetwork(config, trains.n_in, trains.steps, trains.dt_seconds, codeobj_class=cls)
     if weights is not None:
@@ -181,14 +187,16 @@ def train_wta(trains: SpikeTrains, out: str | os.PathLike[str], *, config: WTACo
     start = time.perf_counter()
     try:
         while epoch < epochs:
+            order = np.random.default_rng([config.seed, epoch]).permutation(n) if shuffle else np.arange(n)
             while position < n:
                 stop = min(n, position + chunk)
-                net.present(trains[position:stop], learning=True)
+                net.present(trains[order[position:stop]], learning=True)
                 bar.update(stop - position)
                 position = stop
                 done_epoch, done_pos = (epoch + 1, 0) if position >= n else (epoch, position)
                 _wta_checkpoint(ckpt_path, net.weights_volt, {"config": config.to_dict(), "trains_sha256": digest,
-                                                           "epoch": done_epoch, "position": done_pos})
+                                                           "epoch": done_epoch, "position": done_pos,
+                                                           "shuffle": shuffle})
             epoch, position = epoch + 1, 0
     finally:
         bar.close()
@@ -218,7 +226,7 @@ def train_wta(trains: SpikeTrains, out: str | os.PathLike[str], *, config: WTACo
                if train_seconds > 0 else None, "train_accuracy": accuracy(predicted, trains.labels),
                "images_without_winner": int((~won).sum()),
                "neurons_per_class": np.bincount(assignments[assignments >= 0], minlength=n_classes).tolist()}
-    run_config = {"preset": "wta", "config": config.to_dict(), "epochs": epochs, "backend": backend,
+    run_config = {"preset": "wta", "config": config.to_dict(), "epochs": epochs, "shuffle": shuffle, "backend": backend,
                   "spike_trains": dict(trains.provenance)}
     save_network(out, SavedNetwork("wta", {"w_mV": net.weights_mV}, assignments, class_names, net.model,
                                    {"config": config.to_dict(), "steps": trains.steps, "dt_seconds": trains.dt_seconds}),

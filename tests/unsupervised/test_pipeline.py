@@ -74,6 +74,17 @@ def test_wta_cli_round_trip(tmp_path, capsys):
     assert main(["unsupervised", "--preset", "wta", "--spikes", str(spikes), "--n-neurons", "4", "--slice", "5",
                  "--backend", "numpy", "--no-progress", "--resume", "--out", str(out)]) == 0
     assert np.array_equal(load_network(out).arrays["w_mV"], w)
+    # ... but not in another order
+    assert main(["unsupervised", "--preset", "wta", "--spikes", str(spikes), "--n-neurons", "4", "--slice", "5",
+                 "--backend", "numpy", "--no-progress", "--resume", "--shuffle", "--out", str(out)]) == 2
+    assert "written for another configuration, order or spike trains" in capsys.readouterr().err
+    shuffled = tmp_path / "shuffled"
+    assert main(["unsupervised", "--preset", "wta", "--spikes", str(spikes), "--n-neurons", "4", "--slice", "5",
+                 "--backend", "numpy", "--no-progress", "--shuffle", "--silent-depression", "0",
+                 "--threshold", "per_image", "--out", str(shuffled)]) == 0
+    run = json.loads((shuffled / "config.json").read_text())
+    assert run["shuffle"] is True and run["config"]["silent_depression_mV"] == 0.0
+    assert run["config"]["threshold"] == "per_image"
 
 
 def test_weights_command(trained, tmp_path):
