@@ -47,3 +47,23 @@ def test_mnist_dc100_reaches_80_percent(mnist_root):
     path = _model_dir("mnist-dc100")
     result = evaluate(path, load_mnist(mnist_root, "test"), backend="cpp_standalone", progress=False)
     assert result["n_test"] == 10000 and result["accuracy"] >= 0.80
+
+
+def test_mstar3_wta_is_consistent():
+    path = _model_dir("mstar3-wta")
+    saved = load_network(path)
+    assert saved.preset == "wta" and saved.class_names == ("BMP2", "BTR70", "T72")
+    assert set(saved.assignments.tolist()) >= {0, 1, 2}  # every class has a neuron
+    guidance = Guidance.load(path / "guidance.npz", expect_model=saved.model, expect_dt=1e-3)
+    assert guidance.templates.shape[:2] == (3, saved.arrays["w_mV"].shape[1])
+    for c, template in enumerate(guidance.templates):  # the seed's semantics (seeds_spec 1.3)
+        winner = int(np.argmax(template[:, -1]))  # the winner ends at rest, the losers at -500 mV
+        assert saved.assignments[winner] == c
+        first_input = int(np.flatnonzero(np.any(template != 0, axis=0))[0])
+        assert first_input > 0  # exactly zero before the first input spike
+        event = int(np.flatnonzero(np.isclose(template, -500.0).any(axis=0))[0])
+        losers = np.arange(len(template)) != winner
+        assert np.all(template[losers, event:] == -500.0) and template[winner, event] == 0.0
+    metrics = json.loads((path / "metrics.json").read_text())
+    assert any("/test/587" in key for key in metrics["evaluations"])  # evaluated on every test chip
+    assert "biosnn unsupervised --preset wta" in (path / "README.md").read_text()
