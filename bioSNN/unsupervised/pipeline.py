@@ -140,7 +140,7 @@ def evaluate(directory: str | os.PathLike[str], test_set: ImageSet, *, backend: 
     else:
         counts = _counts(config, rates_of(test_set.images), state, backend, cuda, Path("."), progress)
     predicted = predict(counts, saved.assignments, len(saved.class_names))
-    return {"accuracy": accuracy(predicted, test_set.labels), "n_test": len(test_set),
+    return {"accuracy": accuracy(predicted, test_set.labels), "n_test": len(test_set), "backend": backend,
             "seconds": time.perf_counter() - start, "data": dict(test_set.source)}
 
 
