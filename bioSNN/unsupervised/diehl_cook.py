@@ -108,17 +108,30 @@ class DiehlCookState:
         return cls(w, delay, theta)
 
 
-def excitatory_model(learning: bool, config: DiehlCookConfig | None = None) -> NeuronModel:
-    """The excitatory neuron as it runs: while recording, theta neither grows nor decays.
+def excitatory_model(learning: bool, config: DiehlCookConfig | None = None,
+                     neuron: NeuronModel | None = None) -> NeuronModel:
+    """The excitatory neuron as it runs: ``neuron`` (a user's model; default
+    :func:`~bioSNN.equations.library.diehl_cook_excitatory` with the config's ``timer_rate``), and
+    while recording the same model with ``theta_plus = 0`` and ``tau_theta = 1e30 ms`` (where it has
+    those parameters), so theta neither grows nor decays.
+
+    A user's model must define ``v``, ``ge`` (increased by ``w`` in its ``on_pre``), ``gi`` and
+    ``theta``, as the network connects and checkpoints them.
 
     Example:
         >>> excitatory_model(False).parameters["theta_plus"]
         0. * volt
     """
     timer_rate = (config or DiehlCookConfig()).timer_rate
+    if neuron is None:
+        if learning:
+            return library.diehl_cook_excitatory(timer_rate=timer_rate)
+        return library.diehl_cook_excitatory(theta_plus=0 * mV, tau_theta=1e30 * ms, timer_rate=timer_rate)
     if learning:
-        return library.diehl_cook_excitatory(timer_rate=timer_rate)
-    return library.diehl_cook_excitatory(theta_plus=0 * mV, tau_theta=1e30 * ms, timer_rate=timer_rate)
+        return neuron
+    frozen = {name: value for name, value in (("theta_plus", 0 * mV), ("tau_theta", 1e30 * ms))
+              if name in neuron.parameters}
+    return neuron.replace(parameters={**neuron.parameters, **frozen})
 
 
 #: The controller's per-tick logic (runs at the start of every tick, before anything else). Once
@@ -152,11 +165,12 @@ class BuiltNetwork:
     exc_spikes: SpikeMonitor
     exc_v: StateMonitor | None
     ticks: StateMonitor | None = None
+    exc_model: NeuronModel | None = None
 
 
 def build_network(config: DiehlCookConfig, rates: np.ndarray, state: DiehlCookState, *, learning: bool,
                   rule: STDPRule | None = None, record_v: bool = False, record_ticks: bool = False,
-                  codeobj_class: Any = None) -> BuiltNetwork:
+                  codeobj_class: Any = None, neuron: NeuronModel | None = None) -> BuiltNetwork:
     """Brian2 objects for presenting ``rates`` (``[n_examples, n_input]``, Hz at intensity 1: pixel / 8)
     one after the other, learning or not. ``record_v`` records the excitatory potentials,
     ``record_ticks`` the controller's ``idx`` and ``new_example`` at every tick (what
@@ -170,7 +184,10 @@ def build_network(config: DiehlCookConfig, rates: np.ndarray, state: DiehlCookSt
             raise InputError(f"state.{name} has shape {np.shape(getattr(state, name))}; {n_input} inputs and "
                              f"{n} neurons need {shape}")
     dt = config.dt_ms * ms
-    exc_model = excitatory_model(learning, config)
+    exc_model = excitatory_model(learning, config, neuron)
+    missing = {"v", "ge", "gi", "theta"} - set(exc_model.state_variables)
+    if missing:
+        raise InputError(f"the excitatory model {exc_model.name!r} lacks {sorted(missing)}, which the network uses")
     exc_model = exc_model.replace(equations=exc_model.equations + "\nwsum : 1")
     exc = build_layer(exc_model, n, dt, name="exc", codeobj_class=codeobj_class).group
     inh = build_layer(library.diehl_cook_inhibitory(), n, dt, name="inh", codeobj_class=codeobj_class).group
@@ -232,7 +249,7 @@ def build_network(config: DiehlCookConfig, rates: np.ndarray, state: DiehlCookSt
                              order=-5, name="ticks", codeobj_class=codeobj_class)
         objects.append(ticks)
     return BuiltNetwork(Network(*objects, name="diehl_cook"), rule, exc, inh, inp, controller, s_in, spikes, v_mon,
-                        ticks)
+                        ticks, exc_model)
 
 
 def read_state(built: BuiltNetwork, n_input: int, n: int) -> DiehlCookState:
@@ -245,12 +262,15 @@ def read_state(built: BuiltNetwork, n_input: int, n: int) -> DiehlCookState:
 
 def reset_transients(built: BuiltNetwork) -> None:
     """Initial values for everything that is not learned (the slice-boundary state reset)."""
-    for group, model in ((built.exc, library.diehl_cook_excitatory()), (built.inh, library.diehl_cook_inhibitory())):
-        group.v = model.initial["v"]
+    exc_model = built.exc_model or library.diehl_cook_excitatory()
+    for group, model in ((built.exc, exc_model), (built.inh, library.diehl_cook_inhibitory())):
+        group.v = model.initial.get("v", 0 * volt)
         group.ge = 0
         group.gi = 0
-        group.lastspike = -1e4 * second
-    built.exc.timer = 0 * ms
+        if "lastspike" in group.variables:
+            group.lastspike = -1e4 * second
+    if "timer" in built.exc.variables:
+        built.exc.timer = 0 * ms
     for trace in built.rule.state_variables:
         setattr(built.input_synapses, trace, 0)
 

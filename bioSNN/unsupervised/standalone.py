@@ -36,8 +36,9 @@ from ..progress import progress_bar
 from .backends import STANDALONE_BACKENDS, CudaOptions, configure_cuda
 from .diehl_cook import (
     CONTROLLER_VARIABLES, BuiltNetwork, DiehlCookConfig, DiehlCookState, build_network, controller_state,
-    examples_done, read_state,
+    examples_done, excitatory_model, read_state,
 )
+from ..equations.model import NeuronModel
 from .stdp import STDPRule
 
 __all__ = ["train_standalone", "record_standalone", "compiled_network", "SEED_ENV"]
@@ -81,7 +82,7 @@ def _check_backend(backend: str) -> None:
 def compiled_network(config: DiehlCookConfig, rates: np.ndarray, state: DiehlCookState,
                      directory: str | os.PathLike[str], *, learning: bool, backend: str = "cpp_standalone",
                      rule: STDPRule | None = None, cuda: CudaOptions | None = None, compile: bool = True,
-                     make_jobs: int = 2) -> Iterator[BuiltNetwork]:
+                     make_jobs: int = 2, neuron: NeuronModel | None = None) -> Iterator[BuiltNetwork]:
     """Generate (and unless ``compile=False``, compile) the network for one slice-long run into
     ``directory`` and yield its Brian2 objects; ``device.run(run_args=...)`` then runs it. Restores
     Brian2's runtime device on exit.
@@ -97,7 +98,8 @@ def compiled_network(config: DiehlCookConfig, rates: np.ndarray, state: DiehlCoo
     default_dt = defaultclock.dt
     try:
         prefs.devices.cpp_standalone.extra_make_args_unix = [f"-j{make_jobs}"]
-        built = build_network(config, rates, state, learning=learning, rule=rule, record_ticks=not learning)
+        built = build_network(config, rates, state, learning=learning, rule=rule, record_ticks=not learning,
+                              neuron=neuron)
         if backend == "cuda_standalone":
             # brian2cuda 1.0b1's kernels for synapses without delays read ``defaultclock.timestep``,
             # which the generated code declares only if some object runs on the default clock
@@ -163,7 +165,8 @@ def train_standalone(config: DiehlCookConfig, rates: np.ndarray, directory: str 
                      state: DiehlCookState | None = None, rule: STDPRule | None = None, progress: bool = True,
                      checkpoint: str | os.PathLike[str] | None = None, resume: bool = False,
                      stop_after: int | None = None, backend: str = "cpp_standalone",
-                     cuda: CudaOptions | None = None, make_jobs: int = 2) -> DiehlCookState:
+                     cuda: CudaOptions | None = None, make_jobs: int = 2,
+                     neuron: NeuronModel | None = None) -> DiehlCookState:
     """Train like :func:`~bioSNN.unsupervised.training.train`, compiled with ``backend``
     (``cpp_standalone`` or ``cuda_standalone``) into ``directory``, checkpointing after every slice.
     Returns the learned state; a resumed run ends with exactly the weights of an uninterrupted one
@@ -178,7 +181,8 @@ def train_standalone(config: DiehlCookConfig, rates: np.ndarray, directory: str 
         raise InputError(f"stop_after ({stop_after}) must be a multiple of slice_examples ({config.slice_examples})")
     limit = n if stop_after is None else min(n, stop_after)
     digest = rates_digest(rates)
-    start = resume_from(checkpoint, config, digest, backend) if resume else None
+    model = excitatory_model(True, config, neuron)
+    start = resume_from(checkpoint, config, digest, backend, model) if resume else None
     if start is not None:
         state = start.state
     state = state or DiehlCookState.initial(config, rates.shape[1])
@@ -189,10 +193,10 @@ def train_standalone(config: DiehlCookConfig, rates: np.ndarray, directory: str 
     def after_slice(index: int, done_now: int, w: np.ndarray, theta: np.ndarray, ctrl_now: dict[str, float]) -> None:
         if checkpoint is not None:
             save_checkpoint(checkpoint, Checkpoint(DiehlCookState(w, state.delay_ms, theta), config, index, ctrl_now,
-                                                   digest, done_now, 0.0, backend))
+                                                   digest, done_now, 0.0, backend, model.fingerprint()))
 
     with compiled_network(config, rates, state, directory, learning=True, backend=backend, rule=rule, cuda=cuda,
-                          make_jobs=make_jobs) as built:
+                          make_jobs=make_jobs, neuron=neuron) as built:
         with progress_bar(limit, f"STDP training ({backend})", "ex", enabled=progress, initial=done) as bar:
             w, theta, _ = _run_examples(built, config, limit, slice_index, done, state.w, state.theta, ctrl, bar,
                                         after_slice=after_slice)
@@ -201,7 +205,8 @@ def train_standalone(config: DiehlCookConfig, rates: np.ndarray, directory: str 
 
 def record_standalone(config: DiehlCookConfig, rates: np.ndarray, state: DiehlCookState,
                       directory: str | os.PathLike[str], *, backend: str = "cpp_standalone",
-                      cuda: CudaOptions | None = None, progress: bool = True, make_jobs: int = 2) -> np.ndarray:
+                      cuda: CudaOptions | None = None, progress: bool = True, make_jobs: int = 2,
+                      neuron: NeuronModel | None = None) -> np.ndarray:
     """Spike counts ``[n_examples, N]`` with plasticity off and theta fixed, like
     :func:`~bioSNN.unsupervised.training.record` (without traces), compiled with ``backend``."""
     from .training import presentation_counts
@@ -211,7 +216,7 @@ def record_standalone(config: DiehlCookConfig, rates: np.ndarray, state: DiehlCo
         raise InputError("no examples to record")
     counts = np.zeros((n, config.n_neurons), dtype=np.int64)
     with compiled_network(config, rates, state, directory, learning=False, backend=backend, cuda=cuda,
-                          make_jobs=make_jobs) as built:
+                          make_jobs=make_jobs, neuron=neuron) as built:
 
         def after_run(target: int) -> None:  # every run's monitors start empty: fold them in
             run_counts, last_start = presentation_counts(config, target, built.ticks.idx[0],

@@ -18,6 +18,7 @@ import numpy as np
 from brian2 import mV, ms, seed as brian_seed
 
 from ..arrays import digest
+from ..equations.model import NeuronModel
 from ..errors import DataError, InputError, ModelMismatchError
 from ..fileio import atomic_savez
 from ..progress import progress_bar
@@ -51,19 +52,22 @@ class Checkpoint:
     examples_done: int
     time_s: float = 0.0  # network time: resuming at the same absolute time keeps float rounding identical
     backend: str = "runtime"  # checkpoints of the runtime and standalone backends do not mix
+    model_fingerprint: str = ""  # of the excitatory model trained (default: the library's)
 
 
 def save_checkpoint(path: str | os.PathLike[str], ckpt: Checkpoint) -> Path:
     """Write ``ckpt`` atomically (see the module docstring for the members)."""
     meta = {"format": "bioSNN.DiehlCookCheckpoint", "version": 1, "config": ckpt.config.to_dict(),
             "slice_index": ckpt.slice_index, "controller": ckpt.controller, "rates_sha256": ckpt.rates_sha256,
-            "examples_done": ckpt.examples_done, "time_s": ckpt.time_s, "backend": ckpt.backend, "model_fingerprint": excitatory_model(True, ckpt.config).fingerprint()}
+            "examples_done": ckpt.examples_done, "time_s": ckpt.time_s, "backend": ckpt.backend,
+            "model_fingerprint": ckpt.model_fingerprint or excitatory_model(True, ckpt.config).fingerprint()}
     return atomic_savez(path, w=ckpt.state.w, delay_ms=ckpt.state.delay_ms, theta=ckpt.state.theta,
                         meta=np.asarray(json.dumps(meta, sort_keys=True)))
 
 
-def load_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:
-    """Read a checkpoint; refuse one written for another neuron model."""
+def load_checkpoint(path: str | os.PathLike[str], expect_model: NeuronModel | None = None) -> Checkpoint:
+    """Read a checkpoint; refuse one written for another excitatory model than ``expect_model``
+    (default: the library's, with the checkpoint's ``timer_rate``)."""
     path = Path(path)
     try:
         with np.load(path, allow_pickle=False) as z:
@@ -74,22 +78,22 @@ def load_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:
     if meta.get("format") != "bioSNN.DiehlCookCheckpoint":
         raise DataError(f"{path}: not a Diehl & Cook checkpoint")
     config = DiehlCookConfig(**meta["config"])
-    expected = excitatory_model(True, config).fingerprint()
+    expected = (expect_model or excitatory_model(True, config)).fingerprint()
     if meta["model_fingerprint"] != expected:
         raise ModelMismatchError(f"{path}: written for neuron model {meta['model_fingerprint'][:12]}, this "
                                  f"version of bioSNN runs {expected[:12]}")
     return Checkpoint(state, config, meta["slice_index"], meta["controller"],
                       meta["rates_sha256"], meta["examples_done"], meta.get("time_s", 0.0),
-                      meta.get("backend", "runtime"))
+                      meta.get("backend", "runtime"), meta["model_fingerprint"])
 
 
 def resume_from(checkpoint: str | os.PathLike[str] | None, config: DiehlCookConfig, digest: str,
-                backend: str) -> Checkpoint | None:
+                backend: str, model: NeuronModel | None = None) -> Checkpoint | None:
     """The checkpoint to resume from (``None`` if there is none), refused unless it was written for
     the same configuration, training data and backend."""
     if checkpoint is None or not Path(checkpoint).exists():
         return None
-    ckpt = load_checkpoint(checkpoint)
+    ckpt = load_checkpoint(checkpoint, expect_model=model)
     if ckpt.config != config:
         raise ModelMismatchError(f"{checkpoint}: written with another configuration ({ckpt.config})")
     if ckpt.rates_sha256 != digest:
@@ -117,7 +121,8 @@ def _run_slices(built: BuiltNetwork, config: DiehlCookConfig, n: int, slice_inde
 
 def train(config: DiehlCookConfig, rates: np.ndarray, *, state: DiehlCookState | None = None,
           checkpoint: str | os.PathLike[str] | None = None, resume: bool = False, progress: bool = True,
-          codeobj_class: Any = None, stop_after: int | None = None, rule: STDPRule | None = None) -> DiehlCookState:
+          codeobj_class: Any = None, stop_after: int | None = None, rule: STDPRule | None = None,
+          neuron: NeuronModel | None = None) -> DiehlCookState:
     """Train on ``rates`` (``[n_examples, n_input]``, Hz at intensity 1: pixel / 8) in order.
 
     Args:
@@ -126,6 +131,8 @@ def train(config: DiehlCookConfig, rates: np.ndarray, *, state: DiehlCookState |
         stop_after: stop after this many examples (to simulate an interruption; the checkpoint stays).
         rule: the STDP rule (default :func:`~bioSNN.unsupervised.stdp.diehl_cook_stdp`); every weight
             change must be multiplied by the synaptic variable ``plastic``.
+        neuron: your excitatory ``NeuronModel`` (see :func:`~bioSNN.unsupervised.diehl_cook.excitatory_model`);
+            checkpoints carry its fingerprint and are refused for another model.
 
     Returns the learned :class:`DiehlCookState`. A run resumed from a checkpoint ends with exactly
     the weights of an uninterrupted run with the same seed and backend.
@@ -136,11 +143,13 @@ def train(config: DiehlCookConfig, rates: np.ndarray, *, state: DiehlCookState |
                          "checkpoints are taken at slice boundaries")
     digest = rates_digest(rates)
     slice_index, controller, start_time = 0, None, 0.0
-    ckpt = resume_from(checkpoint, config, digest, "runtime") if resume else None
+    model = excitatory_model(True, config, neuron)
+    ckpt = resume_from(checkpoint, config, digest, "runtime", model) if resume else None
     if ckpt is not None:
         state, slice_index, controller, start_time = ckpt.state, ckpt.slice_index, ckpt.controller, ckpt.time_s
     state = state or DiehlCookState.initial(config, rates.shape[1])
-    built = build_network(config, rates, state, learning=True, rule=rule, codeobj_class=codeobj_class)
+    built = build_network(config, rates, state, learning=True, rule=rule, codeobj_class=codeobj_class,
+                          neuron=neuron)
     if controller is not None:
         set_controller_state(built, controller)
         built.net.t_ = start_time
@@ -152,7 +161,7 @@ def train(config: DiehlCookConfig, rates: np.ndarray, *, state: DiehlCookState |
         if checkpoint is not None:
             save_checkpoint(checkpoint, Checkpoint(read_state(built, rates.shape[1], config.n_neurons), config,
                                                    index, controller_state(built), digest, done,
-                                                   float(built.net.t_)))
+                                                   float(built.net.t_), model_fingerprint=model.fingerprint()))
 
     try:
         _run_slices(built, config, limit, slice_index, after_slice, bar)
@@ -171,7 +180,7 @@ class Recording:
 
 
 def record(config: DiehlCookConfig, rates: np.ndarray, state: DiehlCookState, *, traces: bool = False,
-           progress: bool = True, codeobj_class: Any = None) -> Recording:
+           progress: bool = True, codeobj_class: Any = None, neuron: NeuronModel | None = None) -> Recording:
     """Present ``rates`` with plasticity off and theta fixed; count the excitatory spikes per example
     (and record their membrane potentials when ``traces``).
 
@@ -180,7 +189,7 @@ def record(config: DiehlCookConfig, rates: np.ndarray, state: DiehlCookState, *,
     """
     n = len(rates)
     built = build_network(config, rates, state, learning=False, record_v=traces, record_ticks=True,
-                          codeobj_class=codeobj_class)
+                          codeobj_class=codeobj_class, neuron=neuron)
     ticks = built.ticks
     bar = progress_bar(n, "recording", "ex", enabled=progress)
     try:

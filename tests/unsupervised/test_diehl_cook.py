@@ -132,3 +132,29 @@ def test_timer_rate_sets_the_spike_block(timer_rate, block_ms):
     Network(group, spikes).run(400 * ms, namespace={})
     isi = np.diff(np.asarray(spikes.t / ms))
     assert len(isi) >= 5 and block_ms <= isi.min() <= block_ms + 1.0
+
+
+def test_users_own_excitatory_model(tmp_path, rates):
+    """A user's NeuronModel drives the network; its checkpoints are refused for another model."""
+    from brian2 import mV
+
+    from bioSNN.equations import library
+    from bioSNN.errors import InputError
+
+    mine = library.diehl_cook_excitatory(theta_plus=0.5 * mV, tau_m=50 * __import__("brian2").ms)
+    ckpt = tmp_path / "mine.npz"
+    learned = train(CFG, rates, progress=False, codeobj_class=NumpyCodeObject, neuron=mine, checkpoint=ckpt,
+                    stop_after=2)
+    default = train(CFG, rates[:2], progress=False, codeobj_class=NumpyCodeObject)
+    assert not np.allclose(learned.theta, default.theta)  # ten times the theta increment
+    with pytest.raises(ModelMismatchError, match="written for neuron model"):
+        train(CFG, rates, progress=False, codeobj_class=NumpyCodeObject, checkpoint=ckpt, resume=True)
+    resumed = train(CFG, rates, progress=False, codeobj_class=NumpyCodeObject, neuron=mine, checkpoint=ckpt,
+                    resume=True)
+    assert np.array_equal(resumed.w, train(CFG, rates, progress=False, codeobj_class=NumpyCodeObject,
+                                           neuron=mine).w)
+    counts = record_counts(CFG, rates, resumed, progress=False, codeobj_class=NumpyCodeObject)
+    assert counts.shape == (6, 4)
+    with pytest.raises(InputError, match=r"lacks \['ge', 'gi', 'theta'\]"):
+        build_network(CFG, rates, resumed, learning=True, neuron=library.lif_exp_synapse(),
+                      codeobj_class=NumpyCodeObject)
