@@ -110,9 +110,15 @@ class WTANetwork:
     """
 
     def __init__(self, config: WTAConfig, n_in: int, steps: int, dt_s: float, *, codeobj_class: Any = None,
-                 weights_mV: np.ndarray | None = None) -> None:
+                 weights_mV: np.ndarray | None = None, model: NeuronModel | None = None) -> None:
+        """``model``: your output neuron instead of :func:`wta_model`; it needs the variables of
+        :func:`~bioSNN.equations.library.seed_wta_if` that the STDP and WTA read (``th``,
+        ``inhibited``, ``wta_done``, ``lastspike``) and adds ``w`` to its potential in ``on_pre``."""
         self.config, self.n_in, self.steps, self.dt_s = config, n_in, steps, dt_s
-        self.model = wta_model(config, steps, dt_s)
+        self.model = wta_model(config, steps, dt_s) if model is None else model
+        missing = {"th", "inhibited", "wta_done"} - set(self.model.state_variables)
+        if missing:
+            raise InputError(f"the output model {self.model.name!r} lacks {sorted(missing)}, which the WTA uses")
         dt = dt_s * second
         self.layer = build_layer(self.model, config.n_neurons, dt, name="wta", codeobj_class=codeobj_class)
         self.gen = SpikeGeneratorGroup(n_in, [], [] * second, dt=dt, name="wta_input", codeobj_class=codeobj_class)

@@ -114,3 +114,18 @@ def test_per_image_threshold_follows_the_input_peak():
     assert np.isclose(float(per_image.layer.group.th[0] / mV), 1.0)  # the last image's threshold
     with pytest.raises(InputError, match="threshold must be 'fixed' or 'per_image'"):
         WTAConfig(threshold="adaptive")
+
+
+def test_users_own_output_model():
+    from bioSNN.equations import library
+
+    config = WTAConfig(n_neurons=2, D_mV=0.0)
+    mine = library.seed_wta_if(P_th=2 * mV, D=0 * mV, t_image=20e-3 * __import__("brian2").second)
+    dense = np.zeros((1, 20, 6), bool)
+    dense[0, 10, :3] = True
+    weights = np.zeros((6, 2))
+    weights[:, 1] = 1.0
+    net = WTANetwork(config, 6, 20, 1e-3, weights_mV=weights, model=mine, codeobj_class=NumpyCodeObject)
+    assert net.present(SpikeTrains.from_dense(dense, 1e-3), learning=False)["winner"].tolist() == [1]
+    with pytest.raises(InputError, match=r"lacks \['inhibited', 'th', 'wta_done'\]"):
+        WTANetwork(config, 6, 20, 1e-3, model=library.lif_exp_synapse())
