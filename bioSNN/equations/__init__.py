@@ -6,9 +6,7 @@ differentiable PyTorch step generated from Brian2's own abstract code, so that b
 membrane traces to floating-point precision (see ``tests/equations/test_equivalence.py``).
 """
 
-from importlib import import_module
-from typing import Any
-
+from ..lazy import lazy_exports
 from . import library
 from .brian import Layer, build_layer, connect_input, weight_dimension, weight_unit
 from ..errors import InputError, ModelError, ModelMismatchError
@@ -25,8 +23,4 @@ __all__ = [
     "ModelError", "InputError", "ModelMismatchError",
 ]
 
-
-def __getattr__(name: str) -> Any:
-    if name in _TORCH_EXPORTS:
-        return getattr(import_module(f".{_TORCH_EXPORTS[name]}", __name__), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_exports(__name__, _TORCH_EXPORTS)

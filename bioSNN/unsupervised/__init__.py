@@ -13,8 +13,7 @@ Diehl & Cook training and recording also run compiled
 cpp_standalone`` or ``cuda_standalone``, configured by :mod:`~bioSNN.unsupervised.backends`).
 """
 
-from importlib import import_module
-from typing import Any
+from ..lazy import lazy_exports
 
 # Public names -> defining submodule. Imported on first use (PEP 562), so that light submodules such
 # as ``backends`` (read by the CLI) do not pull in Brian2 networks and torch.
@@ -25,9 +24,4 @@ _EXPORTS = {
     "WTAConfig": "wta", "WTANetwork": "wta",
 }
 __all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        return getattr(import_module(f".{_EXPORTS[name]}", __name__), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_exports(__name__, _EXPORTS)

@@ -40,6 +40,12 @@ class SavedNetwork:
     model: NeuronModel
     meta: dict[str, Any] = field(default_factory=dict)
 
+    def require_model(self, expect_model: NeuronModel, where: str | os.PathLike[str]) -> None:
+        """Refuse a network that ran another neuron model than ``expect_model``."""
+        if self.model.fingerprint() != expect_model.fingerprint():
+            raise ModelMismatchError(f"{where}: trained with neuron model {self.model.fingerprint()[:12]}, this "
+                                     f"bioSNN runs {expect_model.fingerprint()[:12]}")
+
 
 def save_network(directory: str | os.PathLike[str], saved: SavedNetwork, *, metrics: dict[str, Any] | None = None,
                  run_config: dict[str, Any] | None = None) -> Path:
@@ -75,7 +81,7 @@ def load_network(directory: str | os.PathLike[str], expect_model: NeuronModel | 
     model = NeuronModel.from_dict(meta["model"])
     if model.fingerprint() != meta["fingerprint"]:
         raise DataError(f"{path}: stored model does not match its stored fingerprint")
-    if expect_model is not None and meta["fingerprint"] != expect_model.fingerprint():
-        raise ModelMismatchError(f"{path}: trained with neuron model {meta['fingerprint'][:12]}, this bioSNN "
-                                 f"runs {expect_model.fingerprint()[:12]}")
-    return SavedNetwork(meta["preset"], arrays, assignments, names, model, meta)
+    saved = SavedNetwork(meta["preset"], arrays, assignments, names, model, meta)
+    if expect_model is not None:
+        saved.require_model(expect_model, path)
+    return saved

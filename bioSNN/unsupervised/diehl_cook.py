@@ -122,21 +122,18 @@ def excitatory_model(learning: bool, config: DiehlCookConfig | None = None,
         >>> excitatory_model(False).parameters["theta_plus"]
         0. * volt
     """
-    timer_rate = (config or DiehlCookConfig()).timer_rate
-    if neuron is None:
-        if learning:
-            return library.diehl_cook_excitatory(timer_rate=timer_rate)
-        return library.diehl_cook_excitatory(theta_plus=0 * mV, tau_theta=1e30 * ms, timer_rate=timer_rate)
+    model = neuron or library.diehl_cook_excitatory(timer_rate=(config or DiehlCookConfig()).timer_rate)
     if learning:
-        return neuron
+        return model
     frozen = {name: value for name, value in (("theta_plus", 0 * mV), ("tau_theta", 1e30 * ms))
-              if name in neuron.parameters}
-    return neuron.replace(parameters={**neuron.parameters, **frozen})
+              if name in model.parameters}
+    return model.replace(parameters={**model.parameters, **frozen})
 
 
 #: The controller's per-tick logic (runs at the start of every tick, before anything else). Once
-#: ``idx`` reaches ``stop_idx`` it idles: no input, no decisions, so a run longer than its examples
-#: (a compiled run of a whole slice after repeats) neither skips nor re-shows anything.
+#: ``idx`` reaches ``stop_idx`` it idles with ``block`` held at 0: no input, no decisions, and a
+#: later run with a higher ``stop_idx`` starts example ``idx`` afresh, so a run longer than its
+#: examples (a compiled run of a whole slice after repeats) neither skips nor re-shows anything.
 CONTROLLER_CODE = """
 ended = int(block >= n_blocks) * int(idx < stop_idx)
 repeat = ended * int(count < min_spikes) * int(intensity + 1 <= max_intensity)
@@ -147,7 +144,7 @@ count = count * (1 - ended)
 block = block * (1 - ended)
 on = int(block < n_on) * int(idx < stop_idx)
 new_example = int(block == 0)
-block = block + 1
+block = (block + 1) * int(idx < stop_idx)
 """
 
 
@@ -164,8 +161,8 @@ class BuiltNetwork:
     input_synapses: Synapses
     exc_spikes: SpikeMonitor
     exc_v: StateMonitor | None
+    exc_model: NeuronModel
     ticks: StateMonitor | None = None
-    exc_model: NeuronModel | None = None
 
 
 def build_network(config: DiehlCookConfig, rates: np.ndarray, state: DiehlCookState, *, learning: bool,
@@ -198,8 +195,7 @@ def build_network(config: DiehlCookConfig, rates: np.ndarray, state: DiehlCookSt
         1, "idx : 1\nintensity : 1\non : 1\ncount : 1\nblock : 1\nrepeats : 1\nnew_example : 1\nstop_idx : 1",
         dt=dt, name="controller", codeobj_class=codeobj_class,
         namespace={"n_blocks": config.ticks_per_example, "n_on": config.ticks_on, "min_spikes": config.min_spikes,
-                   "max_intensity": config.max_intensity, "start_intensity": config.intensity,
-                   "n_examples": n_examples})
+                   "max_intensity": config.max_intensity, "start_intensity": config.intensity})
     controller.intensity = config.intensity
     controller.stop_idx = n_examples  # the standalone backend lowers it to stop at a slice's end
     controller.run_regularly(CONTROLLER_CODE, dt=config.tick_ms * ms, when="start", order=-10, name="controller_tick",
@@ -249,7 +245,7 @@ def build_network(config: DiehlCookConfig, rates: np.ndarray, state: DiehlCookSt
                              order=-5, name="ticks", codeobj_class=codeobj_class)
         objects.append(ticks)
     return BuiltNetwork(Network(*objects, name="diehl_cook"), rule, exc, inh, inp, controller, s_in, spikes, v_mon,
-                        ticks, exc_model)
+                        exc_model, ticks)
 
 
 def read_state(built: BuiltNetwork, n_input: int, n: int) -> DiehlCookState:
@@ -262,8 +258,7 @@ def read_state(built: BuiltNetwork, n_input: int, n: int) -> DiehlCookState:
 
 def reset_transients(built: BuiltNetwork) -> None:
     """Initial values for everything that is not learned (the slice-boundary state reset)."""
-    exc_model = built.exc_model or library.diehl_cook_excitatory()
-    for group, model in ((built.exc, exc_model), (built.inh, library.diehl_cook_inhibitory())):
+    for group, model in ((built.exc, built.exc_model), (built.inh, library.diehl_cook_inhibitory())):
         group.v = model.initial.get("v", 0 * volt)
         group.ge = 0
         group.gi = 0

@@ -113,13 +113,17 @@ def train_diehl_cook(train_set: ImageSet, out: str | os.PathLike[str], *, config
 
 
 def _counts(config: DiehlCookConfig, rates: np.ndarray, state: DiehlCookState, backend: str,
-            cuda: CudaOptions | None, build_dir: Path, progress: bool) -> np.ndarray:
-    """Spike counts with plasticity off, on ``backend`` (compiled ones build into ``build_dir``)."""
-    if backend in STANDALONE_BACKENDS:
-        from .standalone import record_standalone
+            cuda: CudaOptions | None, build_dir: Path | None, progress: bool) -> np.ndarray:
+    """Spike counts with plasticity off, on ``backend`` (compiled ones build into ``build_dir``, or
+    into a temporary folder when it is ``None``)."""
+    if backend not in STANDALONE_BACKENDS:
+        return record(config, rates, state, progress=progress, codeobj_class=codeobj_class(backend)).counts
+    from .standalone import record_standalone
 
-        return record_standalone(config, rates, state, build_dir, backend=backend, cuda=cuda, progress=progress)
-    return record(config, rates, state, progress=progress, codeobj_class=codeobj_class(backend)).counts
+    if build_dir is None:
+        with tempfile.TemporaryDirectory(prefix="biosnn-record-") as tmp:
+            return record_standalone(config, rates, state, tmp, backend=backend, cuda=cuda, progress=progress)
+    return record_standalone(config, rates, state, build_dir, backend=backend, cuda=cuda, progress=progress)
 
 
 def evaluate(directory: str | os.PathLike[str], test_set: ImageSet, *, backend: str = "cython",
@@ -129,16 +133,12 @@ def evaluate(directory: str | os.PathLike[str], test_set: ImageSet, *, backend: 
     if saved.preset != "diehl_cook":
         raise InputError(f"{directory} holds a {saved.preset!r} network: evaluate it on spike trains")
     config = DiehlCookConfig(**saved.meta["config"])
-    load_network(directory, expect_model=excitatory_model(False, config))  # refuses a network of another model
+    saved.require_model(excitatory_model(False, config), Path(directory) / "network.npz")
     if tuple(test_set.class_names) != saved.class_names:
         raise InputError(f"test classes {test_set.class_names} differ from the network's {saved.class_names}")
     state = DiehlCookState(saved.arrays["w"], saved.arrays["delay_ms"], saved.arrays["theta"])
     start = time.perf_counter()
-    if backend in STANDALONE_BACKENDS:
-        with tempfile.TemporaryDirectory(prefix="biosnn-evaluate-") as build_dir:
-            counts = _counts(config, rates_of(test_set.images), state, backend, cuda, Path(build_dir), progress)
-    else:
-        counts = _counts(config, rates_of(test_set.images), state, backend, cuda, Path("."), progress)
+    counts = _counts(config, rates_of(test_set.images), state, backend, cuda, None, progress)
     predicted = predict(counts, saved.assignments, len(saved.class_names))
     return {"accuracy": accuracy(predicted, test_set.labels), "n_test": len(test_set), "backend": backend,
             "seconds": time.perf_counter() - start, "data": dict(test_set.source)}

@@ -143,9 +143,6 @@ def _run_examples(built: BuiltNetwork, config: DiehlCookConfig, n: int, first_sl
             ctrl = controller_state(built)
             if after_run is not None:
                 after_run(target)
-            if ctrl["idx"] >= target:  # idled at the end: start the next example afresh
-                ctrl.update(idx=float(target), block=0.0, count=0.0, on=0.0, new_example=0.0,
-                            intensity=config.intensity)
             new = min(examples_done(config, ctrl), target)
             bar.update(new - done)
             done, run = new, run + 1

@@ -150,10 +150,13 @@ class WTANetwork:
     def image_thresholds_mV(self, trains: SpikeTrains) -> np.ndarray:
         """Per-image thresholds in mV (seeds_spec 2.5): the most input spikes in one step, divided by
         ``threshold_divisor``, times ``threshold_scale``; ``P_th_mV`` for every image when fixed."""
+        return self._thresholds_mV(np.array([trains.dense(k)[0].sum(axis=1).max() for k in range(trains.n_samples)]))
+
+    def _thresholds_mV(self, peaks: np.ndarray) -> np.ndarray:
+        """Thresholds from each image's most input spikes in one step."""
         if self.config.threshold == "fixed":
-            return np.full(trains.n_samples, self.config.P_th_mV)
-        peak = np.array([trains.dense(k)[0].sum(axis=1).max() for k in range(trains.n_samples)], dtype=np.float64)
-        return peak / self.config.threshold_divisor * self.config.threshold_scale
+            return np.full(len(peaks), self.config.P_th_mV)
+        return np.asarray(peaks, dtype=np.float64) / self.config.threshold_divisor * self.config.threshold_scale
 
     @staticmethod
     def initial_weights_mV(config: WTAConfig, n_in: int) -> np.ndarray:
@@ -191,16 +194,18 @@ class WTANetwork:
         start_step = int(round(float(self.net.t / second) / self.dt_s))
         if start_step % self.steps:
             raise InputError("presentations must start at an image boundary")
-        indices, times = [], []
+        indices, times, peaks = [], [], np.zeros(n)
         for k in range(n):
-            steps, inputs = np.nonzero(trains.dense(k)[0])
+            dense = trains.dense(k)[0]
+            steps, inputs = np.nonzero(dense)
             indices.append(inputs)
             times.append(start_step + k * self.steps + steps)
+            peaks[k] = dense.sum(axis=1).max()
         self.gen.set_spikes(np.concatenate(indices) if indices else [],
                             (np.concatenate(times) if times else np.zeros(0)) * self.dt_s * second)
         self.synapses.plastic = 1.0 if learning else 0.0
         if self.config.threshold == "per_image":
-            self.layer.group.namespace["image_threshold"] = TimedArray(self.image_thresholds_mV(trains) * mV,
+            self.layer.group.namespace["image_threshold"] = TimedArray(self._thresholds_mV(peaks) * mV,
                                                                        dt=self.steps * self.dt_s * second)
             self.layer.group.namespace["first_image_t"] = start_step * self.dt_s * second
         monitor = None
