@@ -11,7 +11,10 @@ Stages that exist so far:
 * ``biosnn export-seed FILE.npz --root DIR`` writes spike trains in the SAR seed project's layout;
 * ``biosnn unsupervised --preset diehl_cook ... --out DIR`` trains an STDP network (resumable) and
   writes ``DIR/{network.npz,guidance.npz,config.json,metrics.json}``;
-* ``biosnn evaluate DIR --dataset ... --split test`` prints the network's accuracy.
+* ``biosnn supervised --dataset ... --guidance FILE --model ... --loss ... --out DIR`` trains a PyTorch
+  network guided by membrane potentials (resumable) and writes ``DIR/{model.pt,checkpoint.pt,metrics.json}``;
+* ``biosnn evaluate DIR --dataset ... --split test`` prints the accuracy of an unsupervised or
+  supervised folder (and, for supervised ones, the confusion matrix).
 
 Errors about inputs and files print one line naming the problem and exit with status 2.
 """
@@ -262,6 +265,51 @@ def _cuda_options(args: argparse.Namespace) -> Any:
     return CudaOptions(gpu_id=args.gpu_id, compute_capability=args.compute_capability)
 
 
+def _cmd_supervised(args: argparse.Namespace) -> int:
+    from .supervised.pipeline import train_supervised
+    from .supervised.trainer import TrainConfig
+
+    if args.resume and not os.path.exists(os.path.join(args.out, "checkpoint.pt")):
+        raise InputError(f"--resume: no checkpoint.pt in {args.out}")
+    config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, optimizer=args.optimizer,
+                         weight_decay=args.weight_decay, schedule=args.schedule, clip=args.clip, patience=args.patience,
+                         checkpoint_every=args.checkpoint_every, seed=args.seed, device=args.device,
+                         amp=args.amp, decision=args.decision, tensorboard=args.tensorboard,
+                         progress=not args.no_progress)
+    arch: dict[str, Any] = {}
+    for key in ("hidden", "channels", "fc", "widths", "blocks"):
+        value = getattr(args, key)
+        if value is not None:
+            arch[key] = [int(v) for v in value.split(",")] if key != "fc" or args.model != "spiking-resnet19" else int(value)
+    for key in ("dynamics", "interpolate", "input_pool", "dropout", "stem"):
+        if getattr(args, key) is not None:
+            arch[key] = getattr(args, key)
+    if args.trainable:
+        arch["trainable"] = args.trainable.split(",")
+    if args.no_center:
+        arch["center"] = False
+    surrogate = None
+    if args.surrogate_width is not None:
+        from brian2 import mV
+
+        from .equations.surrogate import Surrogate
+
+        surrogate = Surrogate(args.surrogate, args.surrogate_width * mV)
+    metrics = train_supervised(
+        args.dataset, args.root, args.out, guidance=args.guidance, model=args.model, loss=args.loss, config=config,
+        architecture=arch, output_model=args.output_model, hidden_model=args.hidden_model, population=args.population,
+        T=args.T, encoder=args.encoder, dt_ms=args.dt,
+        encoder_options={"max_rate": args.max_rate} if args.max_rate is not None else None, val_fraction=args.val_fraction, limit=args.limit,
+        test_limit=args.test_limit, allow_mismatch=args.allow_model_mismatch, resume=args.resume,
+        loss_settings={"rows": args.rows, "delta": args.delta, "rate_scale": args.rate_scale,
+                       "membrane_scale": args.membrane_scale}, surrogate=surrogate)
+    final = metrics.get("final", {})
+    print(json.dumps({k: final.get(k) for k in ("epoch", "train_accuracy", "val_accuracy", "test_accuracy",
+                                                 "samples_per_s") if k in final}))
+    print(f"wrote {args.out}/model.pt, checkpoint.pt, metrics.json, config.json")
+    return 0
+
+
 def _cmd_evaluate(args: argparse.Namespace) -> int:
     from pathlib import Path
 
@@ -270,6 +318,8 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     from .unsupervised.artifacts import load_network
     from .unsupervised.pipeline import evaluate, evaluate_wta
 
+    if (Path(args.directory) / "model.pt").exists() or (Path(args.directory) / "checkpoint.pt").exists():
+        return _evaluate_supervised(args)
     saved = load_network(args.directory)
     if saved.preset == "wta":
         trains = _wta_trains(args, args.split, steps=int(saved.meta["steps"]))
@@ -286,6 +336,28 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     metrics_path = Path(args.directory) / "metrics.json"
     metrics = json.loads(metrics_path.read_text()) if metrics_path.exists() else {}
     metrics.setdefault("evaluations", {})[key] = result
+    atomic_write_json(metrics_path, metrics)
+    return 0
+
+
+def _evaluate_supervised(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from .fileio import atomic_write_json
+    from .supervised.pipeline import evaluate_supervised
+
+    result = evaluate_supervised(args.directory, dataset=args.dataset, root=args.root, split=args.split,
+                                 limit=args.limit, device=args.device, progress=not args.no_progress)
+    print(f"accuracy {result['accuracy']:.4f} on {result['n']} {args.split} samples ({result['seconds']:.0f} s)")
+    names = result.get("class_names") or [str(i) for i in range(len(result["confusion"]))]
+    width = max(6, *(len(n) for n in names))
+    print("confusion (rows: true, columns: predicted)")
+    print(" " * width + "".join(f"{n:>{width + 1}}" for n in names))
+    for name, row in zip(names, result["confusion"]):
+        print(f"{name:>{width}}" + "".join(f"{v:>{width + 1}}" for v in row))
+    metrics_path = Path(args.directory) / "metrics.json"
+    metrics = json.loads(metrics_path.read_text()) if metrics_path.exists() else {}
+    metrics.setdefault("evaluations", {})[f"{result['dataset']}/{args.split}/{result['n']}"] = result
     atomic_write_json(metrics_path, metrics)
     return 0
 
@@ -426,8 +498,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=_cmd_unsupervised)
 
-    p = sub.add_parser("evaluate", help="accuracy of a trained unsupervised network")
-    p.add_argument("directory", help="folder written by biosnn unsupervised")
+    _supervised_parser(sub)
+
+    p = sub.add_parser("evaluate", help="accuracy of a trained network (unsupervised or supervised folder)")
+    p.add_argument("directory", help="folder written by biosnn unsupervised or biosnn supervised")
     p.add_argument("--dataset", choices=list(IMAGE_DATASETS))
     p.add_argument("--root", help="data folder")
     p.add_argument("--spikes", help="wta: labelled spike trains instead of --dataset")
@@ -438,6 +512,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--gpu-id", type=int, help="cuda_standalone: GPU to use")
     p.add_argument("--compute-capability", type=float,
                    help="cuda_standalone: e.g. 9.0; with --gpu-id, build without looking for a GPU")
+    p.add_argument("--device", default="cpu", help="supervised: torch device")
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=_cmd_evaluate)
 
@@ -447,6 +522,73 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--shape", help="pixel grid HxW (default: square)")
     p.set_defaults(func=_cmd_weights)
     return parser
+
+
+def _supervised_parser(sub: Any) -> None:
+    from .supervised.data import SUPERVISED_DATASETS
+    from .supervised.losses import LOSS_TERMS, ROWS
+    from .supervised.models import ARCHITECTURES, DYNAMICS
+    from .supervised.readout import DECISIONS
+
+    p = sub.add_parser("supervised", help="train a PyTorch SNN guided by membrane potentials (resumable)",
+                       description="Surrogate-gradient training of bioSNN.supervised networks. With --guidance the "
+                                   "output layer is the guidance's neuron model at its dt (checked) and image data "
+                                   "sets are encoded as the unsupervised stage encoded them.")
+    p.add_argument("--dataset", required=True, choices=list(SUPERVISED_DATASETS))
+    p.add_argument("--root", help="data folder (spikes: folder with train.npz/test.npz; seed: folder with Train/ Test/)")
+    p.add_argument("--guidance", help="guidance.npz written by biosnn unsupervised")
+    p.add_argument("--model", default="guided-bilayer", choices=sorted(ARCHITECTURES))
+    p.add_argument("--loss", default="huber-guidance",
+                   help=f"terms joined by '+', each optionally weighted 'W*term'; terms: {', '.join(LOSS_TERMS)}")
+    p.add_argument("--rows", default="true", choices=list(ROWS), help="guidance rows in the loss")
+    p.add_argument("--delta", type=float, default=1.0, help="Huber delta, mV")
+    p.add_argument("--rate-scale", type=float, default=1.0, help="ce-rate: logits = pooled spike counts x this")
+    p.add_argument("--membrane-scale", type=float, default=0.1, help="ce-membrane: logits = pooled mean mV x this")
+    p.add_argument("--decision", default="potential", choices=list(DECISIONS))
+    p.add_argument("--epochs", type=int, default=10)
+    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--optimizer", default="adam", choices=["adam", "sgd"])
+    p.add_argument("--weight-decay", type=float, default=0.0)
+    p.add_argument("--schedule", default="none", help="none, cosine, step:EVERY:GAMMA or exp:GAMMA (per epoch)")
+    p.add_argument("--clip", type=float, help="max gradient norm")
+    p.add_argument("--patience", type=int, help="early stopping on validation accuracy (needs --val-fraction)")
+    p.add_argument("--val-fraction", type=float, default=0.0, help="hold out this fraction of train for validation")
+    p.add_argument("--checkpoint-every", type=int, default=0, help="optimizer steps between checkpoints (0: per epoch)")
+    p.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--device", default="cpu", help="torch device: cpu, cuda, cuda:1 ...")
+    p.add_argument("--amp", choices=["bf16"], help="bf16 autocast of the synaptic maps")
+    p.add_argument("--hidden", help="spiking-mlp: hidden sizes, e.g. 800 or 800,400")
+    p.add_argument("--channels", help="spiking-convnet: conv channels, e.g. 32,64")
+    p.add_argument("--fc", help="spiking-convnet: hidden FC sizes; spiking-resnet19: FC width")
+    p.add_argument("--widths", help="spiking-resnet19: stage widths, e.g. 128,256,512")
+    p.add_argument("--blocks", help="spiking-resnet19: blocks per stage, e.g. 3,3,2")
+    p.add_argument("--stem", type=int, help="spiking-resnet19: stem channels")
+    p.add_argument("--input-pool", type=int, help="spiking-convnet: average-pool the input by this factor")
+    p.add_argument("--dropout", type=float)
+    p.add_argument("--no-center", action="store_true",
+                   help="spiking-mlp/convnet: normalise drives without shifting them (silent input drives nothing)")
+    p.add_argument("--dynamics", choices=list(DYNAMICS), help="guided-bilayer: the output model, or the seed's integrator")
+    p.add_argument("--interpolate", type=int, help="guided-bilayer --dynamics seed: interpolate input to K+1 points")
+    p.add_argument("--trainable", help="per-neuron trainable model parameters, e.g. v_th,tau_m")
+    p.add_argument("--output-model", help="library model of the output layer (default: the guidance's)")
+    p.add_argument("--hidden-model", help="library model of hidden layers (default lif_delta)")
+    p.add_argument("--surrogate", default="atan", choices=["atan", "sigmoid", "rectangular"])
+    p.add_argument("--surrogate-width", type=float, help="surrogate width in mV (default 1)")
+    p.add_argument("--population", type=int, default=1, help="without guidance: output neurons per class")
+    p.add_argument("--T", type=int, help="steps per presentation (a window of the guidance's presentation)")
+    p.add_argument("--encoder", help="image data without guidance: rf-rate, poisson, latency, diehl-cook")
+    p.add_argument("--dt", type=float, help="image data without guidance: time step in ms (default 1)")
+    p.add_argument("--max-rate", type=float, help="poisson encoder: rate of a white pixel in Hz (1000 at 1 ms: p = pixel/255)")
+    p.add_argument("--limit", type=int, help="train on the first N samples only")
+    p.add_argument("--test-limit", type=int, help="evaluate on the first N test samples only")
+    p.add_argument("--allow-model-mismatch", action="store_true",
+                   help="train against guidance from another neuron model or dt (not recommended)")
+    p.add_argument("--tensorboard", action="store_true", help="write TensorBoard logs to OUT/tb (needs tensorboard)")
+    p.add_argument("--out", required=True, help="output folder")
+    p.add_argument("--no-progress", action="store_true")
+    p.set_defaults(func=_cmd_supervised)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -460,7 +602,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from .errors import DataError, InputError, ModelError, ModelMismatchError
 
     for flag in ("T", "limit", "chunk_size", "n_neurons", "n_train", "n_assign", "guidance_per_class", "slice",
-                 "epochs"):
+                 "epochs", "batch_size", "population", "test_limit"):
         value = getattr(args, flag, None)
         if value is not None and value < 1:
             parser.error(f"{_flag(flag)} must be at least 1")

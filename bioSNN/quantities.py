@@ -18,7 +18,7 @@ from brian2.units.fundamentalunits import (
     get_or_create_dimension,
 )
 
-__all__ = ["quantity_to_json", "quantity_from_json", "dimension_of", "si_value", "as_positive", "as_time", "as_rate"]
+__all__ = ["display_unit", "quantity_to_json", "quantity_from_json", "dimension_of", "si_value", "as_positive", "as_time", "as_rate"]
 
 
 def dimension_of(value: Any) -> Dimension:
@@ -94,3 +94,29 @@ def as_rate(rate: Any, what: str = "rate") -> float:
     from brian2 import Hz
 
     return as_positive(rate, Hz, what)
+
+
+#: Units in which bioSNN shows (and trains) values of common dimensions: potentials in mV, currents in nA,
+#: conductances in nS, times in ms. Everything else is shown in SI.
+_DISPLAY_UNITS = (("mV", 1e-3, "volt"), ("nA", 1e-9, "amp"), ("nS", 1e-9, "siemens"), ("ms", 1e-3, "second"))
+
+
+def display_unit(dim: Dimension) -> tuple[str, float]:
+    """``(symbol, SI value of one unit)`` for showing values of dimension ``dim``.
+
+    Example:
+        >>> from brian2 import mV
+        >>> display_unit(dimension_of(1 * mV))
+        ('mV', 0.001)
+        >>> display_unit(DIMENSIONLESS)
+        ('1', 1.0)
+    """
+    from brian2 import amp, second, siemens, volt
+
+    base = {"volt": volt, "amp": amp, "siemens": siemens, "second": second}
+    for symbol, factor, unit in _DISPLAY_UNITS:
+        if dim is get_dimensions(base[unit]):
+            return symbol, factor
+    if dim is DIMENSIONLESS:
+        return "1", 1.0
+    return repr(dim), 1.0

@@ -70,3 +70,39 @@ def test_mstar3_wta_is_consistent():
     metrics = json.loads((path / "metrics.json").read_text())
     assert any("/test/587" in key for key in metrics["evaluations"])  # evaluated on every test chip
     assert "biosnn unsupervised --preset wta" in (path / "README.md").read_text()
+
+
+def _supervised_dir(name: str) -> Path:
+    path = MODELS / name
+    if not (path / "model.pt").is_file():
+        pytest.skip(f"{path} is not shipped")
+    return path
+
+
+@pytest.mark.parametrize("name,guidance", [("mstar3-guided", "mstar3-wta"), ("mnist-guided", "mnist-dc100")])
+def test_supervised_models_are_consistent(name, guidance):
+    """Each shipped supervised network loads, its output layer is the model of the guidance it was
+    trained with (same fingerprint and dt), and its README holds the command that made it."""
+    from bioSNN.supervised.checkpoint import load_trained
+
+    path = _supervised_dir(name)
+    net, readout, data = load_trained(path)
+    g = Guidance.load(MODELS / guidance / "guidance.npz")
+    g.check_model(net.output_model, net.dt)
+    assert data["meta"]["guidance"]["fingerprint"] == g.model.fingerprint()
+    assert readout.assignments.tolist() == g.assignments.tolist()
+    metrics = json.loads((path / "metrics.json").read_text())
+    assert metrics["complete"] and "test_accuracy" in metrics["final"]
+    assert f"--guidance models/{guidance}/guidance.npz" in (path / "README.md").read_text()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name,root", [("mstar3-guided", "mstar3"), ("mnist-guided", "mnist")])
+def test_supervised_accuracy_reproduces(name, root, request):
+    """Re-evaluates a shipped supervised network on its whole test split: the accuracy of its metrics.json."""
+    from bioSNN.supervised.pipeline import evaluate_supervised
+
+    path = _supervised_dir(name)
+    recorded = json.loads((path / "metrics.json").read_text())["final"]["test_accuracy"]
+    result = evaluate_supervised(path, root=request.getfixturevalue(f"{root}_root"))
+    assert result["accuracy"] == pytest.approx(recorded, abs=1e-9)

@@ -5,7 +5,7 @@ model with a new fingerprint, never a mutated shared object.
 
 >>> from bioSNN.equations import library
 >>> [f.__name__ for f in library.MODELS]
-['lif_exp_synapse', 'diehl_cook_excitatory', 'diehl_cook_inhibitory', 'seed_wta_if']
+['lif_exp_synapse', 'lif_delta', 'diehl_cook_excitatory', 'diehl_cook_inhibitory', 'seed_wta_if']
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from brian2 import mV, ms, pF
 
 from .model import NeuronModel, PerStep
 
-__all__ = ["lif_exp_synapse", "diehl_cook_excitatory", "diehl_cook_inhibitory", "seed_wta_if", "MODELS", "get"]
+__all__ = ["lif_exp_synapse", "lif_delta", "diehl_cook_excitatory", "diehl_cook_inhibitory", "seed_wta_if", "MODELS", "get"]
 
 
 def _params(defaults: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
@@ -49,6 +49,32 @@ def lif_exp_synapse(**parameters: Any) -> NeuronModel:
         reset="v = v_reset",
         refractory="t_ref",
         on_pre="I += w",
+        method="exact",
+        parameters=p,
+        initial={"v": p["v_rest"]},
+    )
+
+
+def lif_delta(**parameters: Any) -> NeuronModel:
+    r"""Leaky integrate-and-fire neuron with instantaneous (delta) synapses: the hidden neuron of deep nets.
+
+    .. math:: \tau_m \frac{dv}{dt} = v_{rest} - v
+
+    integrated exactly. One step, in Brian2's schedule: decay :math:`v \leftarrow v_{rest} + (v - v_{rest})
+    e^{-dt/\tau_m}`; spike if :math:`v > v_{th}`; add this step's input ``w`` (volt); reset
+    :math:`v \leftarrow v_{reset}` if spiked. No refractoriness. The update is the discrete LIF of snnTorch,
+    Norse and SpikingJelly (``decay_input=False``) with decay factor :math:`e^{-dt/\tau_m}`, but the
+    threshold test comes *before* the input of the step (Brian2 delivers synaptic input after it), so an
+    input can make the neuron spike one step later than in those libraries at the earliest.
+    """
+    p = _params(dict(v_rest=-65 * mV, v_reset=-65 * mV, v_th=-55 * mV, tau_m=10 * ms), parameters)
+    return NeuronModel(
+        name="lif_delta",
+        description="LIF, instantaneous synapses, no refractoriness",
+        equations="dv/dt = (v_rest - v)/tau_m : volt",
+        threshold="v > v_th",
+        reset="v = v_reset",
+        on_pre="v += w",
         method="exact",
         parameters=p,
         initial={"v": p["v_rest"]},
@@ -200,6 +226,7 @@ def seed_wta_if(**parameters: Any) -> NeuronModel:
 #: The library, in the order the CLI lists it.
 MODELS: tuple[Callable[..., NeuronModel], ...] = (
     lif_exp_synapse,
+    lif_delta,
     diehl_cook_excitatory,
     diehl_cook_inhibitory,
     seed_wta_if,

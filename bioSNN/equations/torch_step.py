@@ -91,15 +91,17 @@ class TorchStep:
         """The named-tuple type of this model's state (fields: state variables + ``timestep``)."""
         return self.generated.state_type
 
-    def initial_state(self, batch: int, n: int) -> Any:
-        """State of ``batch`` x ``n`` neurons at t = 0 (model ``initial`` values, else 0)."""
+    def initial_state(self, batch: int, n: int, device: Any = None) -> Any:
+        """State of ``batch`` x ``n`` neurons at t = 0 (model ``initial`` values, else 0), on ``device``
+        (default: the step's own)."""
+        device = self.device if device is None else torch.device(device)
         values = {}
         for name in self.generated.state_fields:
             kind = self.generated.state_kinds[name]
             dtype = {"float": self.dtype, "time": torch.float64, "bool": torch.bool, "int": torch.int64}[kind]
             init = self.generated.initial[name]
             values[name] = torch.full((batch, n), init.item() if hasattr(init, "item") else init,
-                                      dtype=dtype, device=self.device)
+                                      dtype=dtype, device=device)
         return LayerState(self.State(**values), 0)
 
     # ------------------------------------------------------------------ stepping
@@ -109,10 +111,15 @@ class TorchStep:
         drive = input_spikes.to(weights.dtype) @ weights
         return self.step_drive(state, drive)
 
-    def step_drive(self, state: Any, drive: torch.Tensor) -> tuple[torch.Tensor, Any]:
-        """Advance one step given this step's summed synaptic drive ``[B, n_out]`` (``spikes @ w``)."""
+    def step_drive(self, state: Any, drive: torch.Tensor,
+                   params: Mapping[str, Any] | None = None) -> tuple[torch.Tensor, Any]:
+        """Advance one step given this step's summed synaptic drive ``[B, n_out]`` (``spikes @ w``).
+
+        ``params`` overrides model parameters for this call (SI values; e.g. trainable ``[n]`` tensors),
+        so a module can keep its trainable parameters itself and the step stays a pure function."""
         t = state.timestep * self.dt
-        spikes, inner = self._fn(state.inner, drive, self.params, t, self.dt, self.dtype,
+        values = self.params if not params else {**self.params, **params}
+        spikes, inner = self._fn(state.inner, drive, values, t, self.dt, self.dtype,
                                  self.surrogate.spike, self.detach_reset)
         return spikes, LayerState(inner, state.timestep + 1)
 
@@ -141,8 +148,8 @@ class TorchStep:
         drive = torch.matmul(input_spikes.to(weights.dtype), weights)
         spikes, traces = [], {r: [] for r in record}
         subexpr = [r for r in record if r in self.model.subexpressions]
-        for k in range(drive.shape[0]):
-            s, state = self.step_drive(state, drive[k])
+        for dk in drive.unbind(0):  # unbind: one backward stack instead of T zero-filled buffers
+            s, state = self.step_drive(state, dk)
             spikes.append(s)
             obs = self.observe(state) if subexpr else {}
             for r in record:

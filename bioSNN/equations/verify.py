@@ -33,6 +33,7 @@ class Drive:
 
 DEFAULT_DRIVES: dict[str, Drive] = {
     "lif_exp_synapse": Drive(0.1 * ms, 0.05, 0.0 * nA, 1.5 * nA, ("v", "I")),
+    "lif_delta": Drive(1 * ms, 0.1, -1.0 * mV, 4.0 * mV),
     "diehl_cook_excitatory": Drive(0.5 * ms, 0.08, 0.0, 0.6, ("v", "ge", "theta", "timer")),
     "diehl_cook_inhibitory": Drive(0.5 * ms, 0.08, 0.0, 0.6, ("v", "ge")),
     "seed_wta_if": Drive(1 * ms, 0.15, -1.2 * mV, 3.6 * mV, ("v", "n_above", "inhibited")),

@@ -1,0 +1,79 @@
+"""Supervised checkpoints: one ``torch.save`` file, written atomically.
+
+``<out>/checkpoint.pt`` (resume) and ``<out>/model.pt`` (the trained network, no optimizer) hold a dict:
+
+================ ===========================================================================
+key              content
+================ ===========================================================================
+format, version  ``"bioSNN.SupervisedCheckpoint"``, 1
+spec             the network's JSON spec (architecture, sizes, dt, neuron models as dicts)
+fingerprint      fingerprint of the output neuron model (checked against guidance files)
+state_dict       the network's weights
+readout          ``{"assignments": [n_out], "n_classes", "class_names"}``
+meta             loss spec, training config, data and guidance provenance
+progress         ``{"epoch", "batch", "step"}``: where training stands (next batch to run)
+history          per-epoch metrics so far
+optimizer, scheduler, rng   only in ``checkpoint.pt``: what exact resumption needs
+================ ===========================================================================
+
+Only load checkpoints you trust: ``torch.load`` unpickles (``weights_only=False`` for the RNG states).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from ..equations.model import NeuronModel
+from ..errors import DataError
+from ..fileio import atomic_path
+
+__all__ = ["FORMAT", "VERSION", "save_checkpoint", "load_checkpoint", "load_trained"]
+
+FORMAT = "bioSNN.SupervisedCheckpoint"
+VERSION = 1
+
+
+def save_checkpoint(path: str | os.PathLike[str], payload: dict[str, Any]) -> Path:
+    """Write ``payload`` (plus format and version) to ``path`` atomically."""
+    with atomic_path(path) as tmp:
+        torch.save({"format": FORMAT, "version": VERSION, **payload}, tmp)
+    return Path(path)
+
+
+def load_checkpoint(path: str | os.PathLike[str], map_location: Any = "cpu") -> dict[str, Any]:
+    """Read a checkpoint, refusing files that are not one (or are newer than this bioSNN)."""
+    path = Path(path)
+    if not path.exists():
+        raise DataError(f"{path}: checkpoint not found")
+    try:
+        data = torch.load(path, map_location=map_location, weights_only=False)
+    except Exception as exc:  # noqa: BLE001 - any unpickling failure means an unreadable file
+        raise DataError(f"{path}: unreadable checkpoint ({exc})") from exc
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise DataError(f"{path}: not a {FORMAT} file")
+    if int(data.get("version", 0)) > VERSION:
+        raise DataError(f"{path}: version {data['version']} is newer than this bioSNN reads")
+    model = NeuronModel.from_dict(data["spec"]["output_model"])
+    if model.fingerprint() != data["fingerprint"]:
+        raise DataError(f"{path}: stored output model does not match its stored fingerprint")
+    return data
+
+
+def load_trained(directory: str | os.PathLike[str], map_location: Any = "cpu") -> tuple[Any, Any, dict[str, Any]]:
+    """``(network in eval mode, ClassReadout, checkpoint dict)`` from a ``biosnn supervised`` folder
+    (``model.pt``, else ``checkpoint.pt``)."""
+    from .models import build_model
+    from .readout import ClassReadout
+
+    directory = Path(directory)
+    path = directory / "model.pt"
+    data = load_checkpoint(path if path.exists() else directory / "checkpoint.pt", map_location)
+    net = build_model(data["spec"])
+    net.load_state_dict(data["state_dict"])
+    net.eval()
+    readout = ClassReadout(data["readout"]["assignments"], data["readout"]["n_classes"])
+    return net, readout, data

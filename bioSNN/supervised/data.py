@@ -1,0 +1,159 @@
+"""What the supervised stage trains on: labelled spike trains, optionally with per-sample guidance.
+
+Sources (``biosnn supervised --dataset``):
+
+* ``spikes``: spike-train files written by ``biosnn encode``, ``<root>/<split>.npz`` (``root`` may also
+  be the file itself for one split);
+* ``seed``: the SAR seed project's layout ``<root>/{Train,Test}/{Spikes,Labels}/*.npy``; its per-sample
+  guidance potentials become the targets, its winner rows the labels;
+* ``mnist``, ``mnist-subset``, ``mstar``: images encoded on the fly. With a guidance file the encoder,
+  its options and dt are those the unsupervised stage used (stored in the guidance file), so both stages
+  see the same kind of spike trains; ``T`` may be shortened to a window of the presentation.
+
+Batches are index lists drawn from ``(seed, epoch)`` alone (:func:`batch_order`), so a resumed run and a
+run sharded over several processes see exactly the samples an uninterrupted single run would.
+
+Example:
+    >>> order = batch_order(10, 4, seed=0, epoch=0, shuffle=False)
+    >>> [b.tolist() for b in order]
+    [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]]
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from ..encoding.spike_trains import SpikeTrains
+from ..errors import DataError, InputError
+
+__all__ = ["SupervisedSplit", "load_split", "encoder_settings", "batch_order", "SUPERVISED_DATASETS"]
+
+SUPERVISED_DATASETS = ("spikes", "seed", "mnist", "mnist-subset", "mstar")
+
+
+@dataclass(frozen=True, eq=False)
+class SupervisedSplit:
+    """Labelled ``trains`` and optional per-sample guidance ``targets`` (``float32 [N, n_out, T]``, mV)."""
+
+    trains: SpikeTrains
+    targets: np.ndarray | None = None
+    first_step: int = 1
+    source: str = ""
+
+    def __post_init__(self) -> None:
+        if self.trains.labels is None:
+            raise DataError(f"{self.source or 'spike trains'}: supervised training needs labelled spike trains")
+        if self.targets is not None and len(self.targets) != len(self.trains):
+            raise DataError(f"{len(self.targets)} guidance targets for {len(self.trains)} samples")
+
+    def __len__(self) -> int:
+        return len(self.trains)
+
+    @property
+    def labels(self) -> np.ndarray:
+        return self.trains.labels  # type: ignore[return-value]
+
+    @property
+    def n_classes(self) -> int:
+        names = self.trains.class_names
+        return len(names) if names else int(self.labels.max()) + 1
+
+    def batch(self, index: np.ndarray, device: Any = "cpu") -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+        """``(spikes [steps, B, n_in] float32, labels [B], targets [B, n_out, T] or None)`` on ``device``."""
+        x = self.trains.to_torch(index, device=device)
+        y = torch.as_tensor(self.labels[index], device=device)
+        t = None if self.targets is None else torch.as_tensor(self.targets[index], device=device)
+        return x, y, t
+
+    def limit(self, n: int | None) -> "SupervisedSplit":
+        """The first ``n`` samples (all when ``n`` is None)."""
+        if n is None:
+            return self
+        return SupervisedSplit(self.trains[:n], None if self.targets is None else self.targets[:n], self.first_step,
+                               self.source)
+
+
+def encoder_settings(guidance: Any) -> dict[str, Any]:
+    """``{"encoder", "T", "dt", "options"}`` of the spike trains a guidance file was recorded from."""
+    enc = dict(guidance.encoder or {})
+    name = enc.get("encoder")
+    if name is None:
+        raise DataError("the guidance file does not say which encoder made its input; give --encoder")
+    if name == "diehl-cook":
+        T = int(round(float(enc.get("present_ms", guidance.T * guidance.dt_seconds * 1e3)) / (guidance.dt_seconds * 1e3)))
+        options = {"intensity": float(enc.get("intensity", 2.0))}
+    else:
+        T = int(enc.get("T", guidance.T))
+        options = dict(enc.get("options", {}))
+    return {"encoder": name, "T": T, "dt": guidance.dt_seconds, "options": options}
+
+
+def load_split(dataset: str, root: str | os.PathLike[str] | None, split: str, *, encoder: str | None = None,
+               T: int | None = None, dt: float = 1e-3, options: dict[str, Any] | None = None,
+               classes: list[str] | None = None, progress: bool = False) -> SupervisedSplit:
+    """One split of a :data:`SUPERVISED_DATASETS` source (see the module docstring)."""
+    if dataset not in SUPERVISED_DATASETS:
+        raise InputError(f"unknown dataset {dataset!r}; use one of {SUPERVISED_DATASETS}")
+    if dataset == "seed":
+        from ..data.seed_layout import read_seed_layout
+
+        if root is None:
+            raise DataError("--dataset seed needs --root (the folder holding Train/ and Test/)")
+        part = read_seed_layout(root, split)
+        trains = part.spikes if T is None else _window(part.spikes, T)
+        targets = None if part.guidance is None else part.guidance.astype(np.float32)
+        return SupervisedSplit(trains, targets, first_step=1, source=f"{root}/{split}")
+    if dataset == "spikes":
+        if root is None:
+            raise DataError("--dataset spikes needs --root (a folder with <split>.npz, or one .npz file)")
+        path = Path(root)
+        path = path if path.suffix == ".npz" else path / f"{split}.npz"
+        if not path.exists():
+            raise DataError(f"{path}: spike-train file not found")
+        trains = SpikeTrains.load(path)
+        return SupervisedSplit(trains if T is None else _window(trains, T), source=str(path))
+    from ..data import load_images
+    from ..encoding import encode_images
+
+    name = encoder or ("rf-rate" if dataset == "mstar" else "poisson")
+    images = load_images(dataset, root, split, classes=classes, progress=progress)
+    trains = encode_images(images, name, T=T or 70, dt=dt, progress=progress, **(options or {}))
+    assert trains is not None
+    return SupervisedSplit(trains, source=f"{dataset}/{split}")
+
+
+def _window(trains: SpikeTrains, T: int) -> SpikeTrains:
+    """The first ``T`` steps after row 0 (``T + 1`` rows)."""
+    if T + 1 > trains.steps:
+        raise InputError(f"T = {T} is longer than the spike trains ({trains.steps - 1} steps)")
+    if T + 1 == trains.steps:
+        return trains
+    from dataclasses import replace
+
+    return replace(trains, packed=np.ascontiguousarray(trains.packed[:, : T + 1]))
+
+
+def batch_order(n: int, batch_size: int, *, seed: int, epoch: int, shuffle: bool = True, rank: int = 0,
+                world: int = 1) -> list[np.ndarray]:
+    """Index batches of one epoch. The permutation depends on ``(seed, epoch)`` only; with ``world``
+    processes each global batch of ``batch_size * world`` is split in ``world`` consecutive parts and
+    process ``rank`` takes its part (the last global batch is dropped if it cannot be split evenly)."""
+    if batch_size < 1 or n < 1:
+        raise InputError(f"need at least one sample and a batch size >= 1 (n={n}, batch_size={batch_size})")
+    perm = np.random.default_rng([int(seed), int(epoch)]).permutation(n) if shuffle else np.arange(n)
+    step = batch_size * world
+    batches = []
+    for start in range(0, n, step):
+        chunk = perm[start:start + step]
+        if world > 1:
+            if len(chunk) < step:
+                break
+            chunk = chunk[rank * batch_size:(rank + 1) * batch_size]
+        batches.append(chunk)
+    return batches

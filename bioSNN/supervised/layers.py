@@ -1,0 +1,200 @@
+r"""Spiking layers for gradient training: the neurons of a :class:`~bioSNN.equations.NeuronModel`.
+
+A :class:`NeuronLayer` holds no weights. It takes the synaptic drive of every step, ``[T, B, *shape]``,
+computed beforehand by any ``nn.Linear`` / ``nn.Conv2d`` applied to all steps at once (:func:`over_time`),
+and runs the model's generated torch step (:class:`~bioSNN.equations.TorchStep`) over time. With
+``drive[k] = x[k] @ W`` its traces are those of Brian2 for the same model, input and weights (the
+core promise, pinned by ``tests/supervised/test_layers.py``).
+
+Units: the drive is in the *display unit* of the model's weight ``w`` (mV when ``on_pre`` is
+``v += w`` on a voltage, nA for a current, 1 for a dimensionless conductance), recorded variables
+come back in their display units (mV), and trainable parameters are held in theirs (mV, ms), so
+that learning rates mean the same thing across models.
+
+Example:
+    >>> import torch
+    >>> from brian2 import ms
+    >>> from bioSNN.equations import library
+    >>> layer = NeuronLayer(library.lif_delta(), 1 * ms, 5, trainable=("v_th",))
+    >>> out = layer(torch.full((20, 2, 5), 3.0))          # 3 mV per step into every neuron
+    >>> out.spikes.shape, out.recorded["v"].shape, tuple(layer.trainable["v_th"].shape)
+    (torch.Size([20, 2, 5]), torch.Size([20, 2, 5]), (5,))
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, NamedTuple, Sequence
+
+import torch
+from brian2 import second
+from torch import nn
+
+from ..equations.brian import weight_dimension
+from ..equations.model import NeuronModel
+from ..equations.surrogate import Surrogate
+from ..equations.torch_step import TorchStep
+from ..errors import InputError, ModelError
+from ..quantities import as_time, dimension_of, display_unit, si_value
+
+__all__ = ["NeuronLayer", "LayerOutput", "ThresholdBatchNorm", "over_time", "threshold_gap"]
+
+
+class LayerOutput(NamedTuple):
+    """Spikes ``[T, B, *shape]`` (0./1. with surrogate gradient) and recorded variables, display units."""
+
+    spikes: torch.Tensor
+    recorded: dict[str, torch.Tensor]
+
+
+def over_time(module: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """Apply a per-sample ``module`` to every step of ``x [T, B, ...]`` in one call (steps folded into the batch)."""
+    T, B = x.shape[:2]
+    y = module(x.reshape(T * B, *x.shape[2:]))
+    return y.reshape(T, B, *y.shape[1:])
+
+
+def threshold_gap(model: NeuronModel) -> float:
+    """Distance from rest to threshold in the display unit of the drive (``v_th - v_rest``, or
+    ``P_th - P_rest``), the natural scale of a layer's drive; 1 when the model names neither pair."""
+    for th, rest in (("v_th", "v_rest"), ("P_th", "P_rest")):
+        if th in model.parameters and rest in model.parameters:
+            gap = model.parameters[th] - model.parameters[rest]
+            if dimension_of(gap) is weight_dimension(model):
+                return float(si_value(gap)) / display_unit(dimension_of(gap))[1]
+    return 1.0
+
+
+class NeuronLayer(nn.Module):
+    r"""``shape`` neurons of ``model`` at step ``dt``, run over ``[T, B, *shape]`` drives.
+
+    Parameters
+    ----------
+    model: the neuron model (its torch step is generated from its Brian2 definition).
+    dt: time step (Brian2 quantity or seconds).
+    shape: neurons per sample (``int`` or tuple, e.g. ``(C, H, W)`` after a convolution).
+    surrogate: surrogate gradient of the threshold (default: atan, 1 mV wide).
+    trainable: model parameters to learn, one value per neuron (e.g. ``("v_th", "tau_m")``: the
+        learned thresholds of STL-SNN and learned time constants). Time constants are kept above ``dt/10``.
+    detach_reset: stop the gradient through the reset (default True).
+    record: variables (state or subexpressions) returned per step, in display units.
+    dtype: floating-point type of the neuron state (the drive may come in bf16 under autocast).
+    """
+
+    def __init__(self, model: NeuronModel, dt: Any, shape: int | Sequence[int], *, surrogate: Surrogate | None = None,
+                 trainable: Sequence[str] = (), detach_reset: bool = True, record: Sequence[str] = ("v",),
+                 dtype: torch.dtype = torch.float32):
+        super().__init__()
+        self.model = model
+        self.dt = as_time(dt)
+        self.shape = (int(shape),) if isinstance(shape, int) else tuple(int(s) for s in shape)
+        if not self.shape or min(self.shape) < 1:
+            raise InputError(f"layer shape must be positive, got {shape!r}")
+        self.n = math.prod(self.shape)
+        self.step = TorchStep(model, self.dt, surrogate=surrogate, detach_reset=detach_reset, dtype=dtype)
+        self.drive_unit, self.drive_scale = display_unit(weight_dimension(model))
+        known = set(model.state_variables) | set(model.subexpressions)
+        unknown = [r for r in record if r not in known]
+        if unknown:
+            raise InputError(f"cannot record {unknown}: model '{model.name}' has {sorted(known)}")
+        self.record = tuple(record)
+        self.record_scale = {r: display_unit(model.brian_equations[r].dim)[1] for r in self.record}
+        self.trainable = nn.ParameterDict()
+        self._param_scale: dict[str, float] = {}
+        self._positive: set[str] = set()
+        for name in trainable:
+            if name not in model.parameters:
+                raise ModelError(f"trainable: {name!r} is not a parameter of model '{model.name}' "
+                                 f"(it has {sorted(model.parameters)})")
+            if name not in self.step.generated.parameters:
+                raise ModelError(f"trainable: parameter {name!r} of model '{model.name}' is not used by its dynamics")
+            value = model.parameters[name]
+            _, scale = display_unit(dimension_of(value))
+            self._param_scale[name] = scale
+            if dimension_of(value) is second.dim:
+                self._positive.add(name)
+            self.trainable[name] = nn.Parameter(torch.full((self.n,), float(si_value(value)) / scale, dtype=dtype))
+
+    def parameter_values(self) -> dict[str, torch.Tensor]:
+        """The trainable parameters in SI, as the step takes them (time constants kept above ``dt/10``)."""
+        values = {}
+        for name, p in self.trainable.items():
+            si = p * self._param_scale[name]
+            values[name] = si.clamp_min(self.dt / 10) if name in self._positive else si
+        return values
+
+    def forward(self, drive: torch.Tensor) -> LayerOutput:
+        """Run all steps of ``drive [T, B, *shape]`` (display unit of ``w``) from the model's initial state."""
+        if drive.dim() < 3 or tuple(drive.shape[2:]) != self.shape:
+            raise InputError(f"drive must be [T, batch, {', '.join(map(str, self.shape))}], got {tuple(drive.shape)}")
+        T, B = drive.shape[:2]
+        d = drive.reshape(T, B, self.n).to(self.step.dtype) * self.drive_scale
+        state = self.step.initial_state(B, self.n, device=drive.device)
+        params = self.parameter_values()
+        spikes, recorded = [], {r: [] for r in self.record}
+        needs_observe = any(r in self.model.subexpressions for r in self.record)
+        for dk in d.unbind(0):  # unbind, not d[k]: its backward is one stack, not T zero-filled [T, B, n] buffers
+            s, state = self.step.step_drive(state, dk, params)
+            spikes.append(s)
+            obs = self.step.observe(state) if needs_observe else {}
+            for r in self.record:
+                recorded[r].append(obs[r] if r in obs else getattr(state.inner, r))
+        shape = (T, B, *self.shape)
+        out = {r: (torch.stack(v).to(self.step.dtype) / self.record_scale[r]).reshape(shape) for r, v in recorded.items()}
+        return LayerOutput(torch.stack(spikes).reshape(shape), out)
+
+    def extra_repr(self) -> str:
+        extra = f", trainable={tuple(self.trainable)}" if len(self.trainable) else ""
+        return f"model={self.model.name}, shape={self.shape}, dt={self.dt * 1e3:g} ms{extra}"
+
+
+class ThresholdBatchNorm(nn.Module):
+    r"""Threshold-dependent batch normalisation (tdBN, Zheng et al. 2021) of ``[T, B, C, ...]`` drives.
+
+    Per channel :math:`k`, statistics over batch, time and space:
+
+    .. math:: y = \lambda_k \, \frac{\alpha V_{th} (x - \mu_k)}{\sqrt{\sigma_k^2 + \epsilon}} + \beta_k
+
+    with :math:`V_{th}` the layer's threshold gap (``scale``, display unit of the drive), :math:`\alpha`
+    1 (or :math:`1/\sqrt{2}` where two branches are summed before a spike), :math:`\lambda = 1`,
+    :math:`\beta = 0` at start. Running statistics as ``nn.BatchNorm`` (momentum 0.1).
+
+    ``center=False`` scales without shifting, :math:`y = \lambda_k \alpha V_{th} x / \sqrt{E[x^2] + \epsilon}`,
+    so a silent input gives no drive: for inputs that are silent most of the time (the seed's spike
+    trains have no spike before step 30) centring would make neurons fire before any input arrives.
+
+    Example:
+        >>> bn = ThresholdBatchNorm(4, scale=10.0)
+        >>> y = bn(torch.randn(3, 8, 4, 5, 5))
+        >>> round(float(y.detach().std()), 0)
+        10.0
+    """
+
+    def __init__(self, channels: int, scale: float = 1.0, alpha: float = 1.0, eps: float = 1e-5, momentum: float = 0.1,
+                 center: bool = True):
+        super().__init__()
+        self.center = bool(center)
+        self.norm = nn.BatchNorm1d(channels, eps=eps, momentum=momentum, affine=False) if center else None
+        if not center:
+            self.register_buffer("running_ms", torch.ones(channels))
+        self.eps, self.momentum = eps, momentum
+        self.weight = nn.Parameter(torch.ones(channels))
+        self.bias = nn.Parameter(torch.zeros(channels)) if center else None
+        self.factor = float(alpha) * float(scale)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        T, B, C = x.shape[:3]
+        flat = x.reshape(T * B, C, -1)  # statistics over [N, L] per channel, as BatchNorm1d
+        if self.norm is not None:
+            y = self.norm(flat)
+        else:
+            if self.training:
+                ms = flat.pow(2).mean((0, 2))
+                with torch.no_grad():
+                    self.running_ms.mul_(1 - self.momentum).add_(self.momentum * ms)
+            else:
+                ms = self.running_ms
+            y = flat / torch.sqrt(ms + self.eps)[None, :, None]
+        view = (1, 1, C) + (1,) * (x.dim() - 3)
+        y = y.reshape(x.shape) * self.factor * self.weight.view(view)
+        return y if self.bias is None else y + self.bias.view(view)

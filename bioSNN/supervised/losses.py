@@ -1,0 +1,156 @@
+r"""Training losses and their combinations.
+
+Terms (names as the CLI spells them):
+
+==================== =========================================================================
+``huber-guidance``   Huber (:math:`\delta` = 1 mV by default) between output traces and guidance
+``mse-guidance``     mean squared error between output traces and guidance (mV²)
+``rate-mse``         MSE between class-pooled firing rates (spikes per step) and the one-hot label
+``ce-rate``          cross-entropy on class-pooled spike counts × ``rate_scale``
+``ce-membrane``      cross-entropy on each class's largest time-mean potential (mV) × ``membrane_scale``
+==================== =========================================================================
+
+A combination is written ``"huber-guidance+0.1*ce-membrane"`` (:meth:`LossSpec.parse`).
+
+**Time alignment.** Guidance row ``j`` is the potential at the end of step ``first_step + j`` of the
+presentation; output row ``k`` is at step ``times[k]``. Targets are read at the output's times (linear
+interpolation between rows when times are fractional; before the first row the potential is the
+model's initial one). Output rows outside the guidance's span are left out; no overlap is an error.
+The network's dt must be the guidance's (checked by the trainer).
+
+**Rows.** ``rows="true"``: only the neurons assigned to the sample's class (the seed compares the
+true-class row only); ``"all"``: every output neuron.
+
+Example:
+    >>> spec = LossSpec.parse("huber-guidance+0.5*ce-rate")
+    >>> spec.terms
+    (('huber-guidance', 1.0), ('ce-rate', 0.5))
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+
+from ..errors import InputError
+from .models import NetworkOutput
+from .readout import ClassReadout
+
+__all__ = ["LossSpec", "LOSS_TERMS", "guidance_targets_at", "guidance_loss", "compute_loss", "GUIDANCE_TERMS"]
+
+LOSS_TERMS = ("huber-guidance", "mse-guidance", "rate-mse", "ce-rate", "ce-membrane")
+GUIDANCE_TERMS = ("huber-guidance", "mse-guidance")
+ROWS = ("true", "all")
+
+
+@dataclass(frozen=True)
+class LossSpec:
+    """Weighted loss terms and their settings (see the module docstring)."""
+
+    terms: tuple[tuple[str, float], ...] = (("huber-guidance", 1.0),)
+    rows: str = "true"
+    delta: float = 1.0
+    rate_scale: float = 1.0
+    membrane_scale: float = 0.1
+
+    def __post_init__(self) -> None:
+        if not self.terms:
+            raise InputError("a loss needs at least one term")
+        for name, weight in self.terms:
+            if name not in LOSS_TERMS:
+                raise InputError(f"unknown loss term {name!r}; use {LOSS_TERMS}")
+            if not weight > 0:
+                raise InputError(f"loss term {name!r} needs a positive weight, got {weight}")
+        if self.rows not in ROWS:
+            raise InputError(f"rows must be one of {ROWS}, got {self.rows!r}")
+
+    @classmethod
+    def parse(cls, text: str, **settings: Any) -> "LossSpec":
+        """``"huber-guidance+0.1*ce-membrane"`` -> terms with weights (1 when not written)."""
+        terms = []
+        for part in text.split("+"):
+            m = re.fullmatch(r"\s*(?:([0-9.eE+-]+)\s*\*)?\s*([a-z-]+)\s*", part)
+            if not m:
+                raise InputError(f"cannot read loss term {part!r} (write e.g. 'huber-guidance+0.1*ce-membrane')")
+            terms.append((m.group(2), float(m.group(1)) if m.group(1) else 1.0))
+        return cls(tuple(terms), **settings)
+
+    @property
+    def needs_guidance(self) -> bool:
+        return any(name in GUIDANCE_TERMS for name, _ in self.terms)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"terms": [list(t) for t in self.terms], "rows": self.rows, "delta": self.delta,
+                "rate_scale": self.rate_scale, "membrane_scale": self.membrane_scale}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "LossSpec":
+        return cls(tuple((str(n), float(w)) for n, w in data["terms"]), data["rows"], float(data["delta"]),
+                   float(data["rate_scale"]), float(data["membrane_scale"]))
+
+
+def guidance_targets_at(target: torch.Tensor, times: torch.Tensor, first_step: int,
+                        initial: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """Guidance ``[B, n_out, Tg]`` read at output ``times`` (steps): ``([T_out, B, n_out], valid [T_out])``."""
+    Tg = target.shape[-1]
+    pos = times.to(target.device, torch.float32) - first_step  # guidance row index (fractional)
+    valid = (pos >= -1 if first_step >= 1 else pos >= 0) & (pos <= Tg - 1)
+    if not bool(valid.any()):
+        raise InputError(f"no output step falls inside the guidance (steps {first_step}..{first_step + Tg - 1}; "
+                         f"output steps {float(times.min()):g}..{float(times.max()):g})")
+    padded = torch.cat([torch.full_like(target[..., :1], float(initial)), target], -1)  # column 0 = step first_step-1
+    p = (pos + 1).clamp(0, Tg)
+    lo = p.floor().long()
+    hi = (lo + 1).clamp(max=Tg)
+    frac = (p - lo.float())
+    values = padded[..., lo] * (1 - frac) + padded[..., hi] * frac  # [B, n_out, T_out]
+    return values.permute(2, 0, 1), valid
+
+
+def guidance_loss(v: torch.Tensor, times: torch.Tensor, target: torch.Tensor, first_step: int, initial: float,
+                  rows: torch.Tensor | None, kind: str = "huber", delta: float = 1.0) -> torch.Tensor:
+    """Mean Huber/MSE between output potentials ``v [T, B, n_out]`` and the aligned guidance, over the
+    valid steps and the selected ``rows`` (``[B, n_out]`` mask, or all)."""
+    if target.shape[:2] != v.shape[1:]:
+        raise InputError(f"guidance targets are [B, n_out] = {tuple(target.shape[:2])}, the output is "
+                         f"{tuple(v.shape[1:])}: the network needs as many output neurons as the guidance")
+    aligned, valid = guidance_targets_at(target.to(v.dtype), times, first_step, initial)
+    v, aligned = v[valid], aligned[valid]
+    if kind == "huber":
+        err = F.huber_loss(v, aligned, reduction="none", delta=delta)
+    else:
+        err = (v - aligned) ** 2
+    if rows is None:
+        return err.mean()
+    mask = rows[None].to(err.dtype).expand_as(err)
+    return (err * mask).sum() / mask.sum().clamp_min(1)
+
+
+def compute_loss(spec: LossSpec, output: NetworkOutput, labels: torch.Tensor, readout: ClassReadout,
+                 target: torch.Tensor | None = None, first_step: int = 0,
+                 initial: float = 0.0) -> tuple[torch.Tensor, dict[str, float]]:
+    """Total loss and each term's value (unweighted, as floats) for one batch."""
+    total = output.v.new_zeros(())
+    parts: dict[str, float] = {}
+    T = output.v.shape[0]
+    for name, weight in spec.terms:
+        if name in GUIDANCE_TERMS:
+            if target is None:
+                raise InputError(f"loss term {name!r} needs guidance targets")
+            rows = readout.true_rows(labels) if spec.rows == "true" else None
+            value = guidance_loss(output.v, output.times, target, first_step, initial, rows,
+                                  "huber" if name == "huber-guidance" else "mse", spec.delta)
+        elif name == "rate-mse":
+            rate = readout.pool(output.spikes.mean(0))
+            value = F.mse_loss(rate, F.one_hot(labels, readout.n_classes).to(rate.dtype))
+        elif name == "ce-rate":
+            value = F.cross_entropy(readout.pool(output.spikes.sum(0)) * spec.rate_scale, labels)
+        else:
+            value = F.cross_entropy(readout.pool_max(output.v.sum(0) / T) * spec.membrane_scale, labels)
+        total = total + weight * value
+        parts[name] = float(value.detach())
+    return total, parts

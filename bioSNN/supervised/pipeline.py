@@ -1,0 +1,169 @@
+"""``train_supervised`` / ``evaluate_supervised``: the whole supervised stage in one call (behind
+``biosnn supervised`` and ``biosnn evaluate``).
+
+Defaults follow the data: with a guidance file the output layer is the guidance's neuron model at its
+dt, with as many neurons as the guidance and its neuron -> class assignments, and image data sets are
+encoded as the unsupervised stage encoded them. Without one the output layer is ``output_model``
+(default ``lif_delta``) with ``population`` neurons per class.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import numpy as np
+
+from ..equations import library
+from ..errors import DataError, InputError
+from .data import SupervisedSplit, encoder_settings, load_split
+from .losses import LossSpec
+from .models import ARCHITECTURES
+from .readout import ClassReadout
+from .trainer import TrainConfig, Trainer, evaluate_split
+
+__all__ = ["train_supervised", "evaluate_supervised", "data_settings"]
+
+
+def data_settings(dataset: str, guidance: Any, *, T: int | None, encoder: str | None, dt_ms: float | None,
+                  options: dict[str, Any] | None = None) -> dict[str, Any]:
+    """How to read/encode ``dataset``: ``{"encoder", "T", "dt", "options"}`` (from the guidance when
+    given and no explicit ``encoder``)."""
+    if dataset in ("spikes", "seed"):
+        return {"encoder": None, "T": T, "dt": None, "options": {}}
+    if guidance is not None and encoder is None:
+        s = encoder_settings(guidance)
+        if T is not None:
+            if T > s["T"]:
+                raise InputError(f"T = {T} is longer than the guidance presentation ({s['T']} steps)")
+            s["T"] = T
+        if dt_ms is not None and not np.isclose(dt_ms * 1e-3, s["dt"]):
+            raise InputError(f"--dt {dt_ms} ms differs from the guidance's dt ({s['dt'] * 1e3:g} ms)")
+        return s
+    name = encoder or ("rf-rate" if dataset == "mstar" else "poisson")
+    return {"encoder": name, "T": T or (70 if name == "rf-rate" else 8), "dt": (dt_ms or 1.0) * 1e-3,
+            "options": dict(options or {})}
+
+
+def _load(dataset: str, root: Any, split: str, settings: dict[str, Any], progress: bool) -> SupervisedSplit:
+    return load_split(dataset, root, split, encoder=settings["encoder"], T=settings["T"], dt=settings["dt"] or 1e-3,
+                      options=settings["options"], progress=progress)
+
+
+def _val_split(train: SupervisedSplit, fraction: float, seed: int) -> tuple[SupervisedSplit, SupervisedSplit | None]:
+    if not fraction:
+        return train, None
+    if not 0 < fraction < 1:
+        raise InputError(f"val_fraction must be in (0, 1), got {fraction}")
+    perm = np.random.default_rng([seed, 7]).permutation(len(train))
+    n_val = max(1, int(round(len(train) * fraction)))
+    keep, val = np.sort(perm[n_val:]), np.sort(perm[:n_val])
+
+    def part(idx: np.ndarray) -> SupervisedSplit:
+        return SupervisedSplit(train.trains[idx], None if train.targets is None else train.targets[idx],
+                               train.first_step, train.source)
+
+    return part(keep), part(val)
+
+
+def train_supervised(dataset: str, root: str | os.PathLike[str] | None, out: str | os.PathLike[str], *,
+                     guidance: Any = None, model: str = "guided-bilayer", loss: str | LossSpec = "huber-guidance",
+                     config: TrainConfig = TrainConfig(), architecture: dict[str, Any] | None = None,
+                     output_model: str | None = None, hidden_model: str | None = None, population: int = 1,
+                     T: int | None = None, encoder: str | None = None, dt_ms: float | None = None,
+                     encoder_options: dict[str, Any] | None = None, val_fraction: float = 0.0,
+                     limit: int | None = None, test_limit: int | None = None, allow_mismatch: bool = False,
+                     resume: bool = False, max_steps: int | None = None, loss_settings: dict[str, Any] | None = None,
+                     surrogate: Any = None) -> dict[str, Any]:
+    """Train a ``model`` (a name in :data:`~bioSNN.supervised.models.ARCHITECTURES`) on ``dataset`` and
+    write ``out/{checkpoint.pt,model.pt,metrics.json,config.json}``; returns the metrics.
+
+    ``guidance`` is a path to (or a loaded) guidance file; ``architecture`` holds the model's own
+    options (``hidden``, ``channels``, ``fc``, ``dynamics``, ``interpolate``, ``trainable``...).
+    """
+    from ..unsupervised.guidance import Guidance
+
+    if model not in ARCHITECTURES:
+        raise InputError(f"unknown model {model!r}; use one of {sorted(ARCHITECTURES)}")
+    guidance_path = None
+    if guidance is not None and not isinstance(guidance, Guidance):
+        guidance_path = str(guidance)
+        guidance = Guidance.load(guidance)
+    spec = loss if isinstance(loss, LossSpec) else LossSpec.parse(loss, **(loss_settings or {}))
+    settings = data_settings(dataset, guidance, T=T, encoder=encoder, dt_ms=dt_ms, options=encoder_options)
+    train = _load(dataset, root, "train", settings, config.progress).limit(limit)
+    train, val = _val_split(train, val_fraction, config.seed)
+    try:
+        test = _load(dataset, root, "test", settings, config.progress).limit(test_limit)
+    except DataError as exc:
+        print(f"biosnn: no test split ({exc}); training without test evaluation")
+        test = None
+    n_classes = train.n_classes
+    if guidance is not None:
+        out_model, n_out = guidance.model, guidance.templates.shape[1]
+        readout = ClassReadout(guidance.assignments, len(guidance.class_names))
+        if len(guidance.class_names) != n_classes:
+            raise InputError(f"the guidance has {len(guidance.class_names)} classes, the data {n_classes}")
+    elif train.targets is not None:  # seed layout: neuron j <-> class j
+        out_model = library.get(output_model) if output_model else library.seed_wta_if()
+        n_out = train.targets.shape[1]
+        readout = ClassReadout.identity(n_out)
+        n_classes = n_out
+    else:
+        out_model = library.get(output_model or "lif_delta")
+        readout = ClassReadout.population(n_classes, population)
+        n_out = readout.n_out
+    if guidance is not None and output_model:
+        out_model = library.get(output_model)  # an explicit override: check_guidance refuses it unless allowed
+    dt = guidance.dt_seconds if guidance is not None else train.trains.dt_seconds
+    arch = dict(architecture or {})
+    kwargs: dict[str, Any] = {"dt": dt, "output_model": out_model, **arch}
+    if surrogate is not None:
+        kwargs["surrogate"] = surrogate
+    if model != "guided-bilayer":
+        kwargs["hidden_model"] = library.get(hidden_model or "lif_delta")
+    shape = train.trains.image_shape
+    if model in ("spiking-convnet", "spiking-resnet19"):
+        if shape is None:
+            raise InputError(f"{model} needs spike trains with an image shape")
+        first: Any = shape
+    else:
+        first = train.trains.n_in
+    net = ARCHITECTURES[model](first, n_out, **kwargs)
+    meta = {"data": {"dataset": dataset, "root": None if root is None else str(root), **settings,
+                     "n_train": len(train), "n_val": 0 if val is None else len(val),
+                     "n_test": 0 if test is None else len(test), "image_shape": list(shape) if shape else None}}
+    if guidance is not None:
+        meta["guidance_path"] = guidance_path
+    trainer = Trainer(net, spec, readout, train, out, config=config, test=test, val=val, guidance=guidance,
+                      allow_mismatch=allow_mismatch, meta=meta)
+    return trainer.fit(resume=resume, max_steps=max_steps)
+
+
+def evaluate_supervised(directory: str | os.PathLike[str], *, dataset: str | None = None, root: Any = None,
+                        split: str = "test", limit: int | None = None, device: str = "cpu", batch_size: int = 128,
+                        progress: bool = False) -> dict[str, Any]:
+    """Accuracy and confusion matrix of a trained folder on a split (by default the data it was trained on)."""
+    import time
+
+    from .checkpoint import load_trained
+
+    net, readout, data = load_trained(directory, map_location=device)
+    stored = data["meta"].get("data", {})
+    dataset = dataset or stored.get("dataset")
+    root = root if root is not None else stored.get("root")
+    if dataset is None:
+        raise InputError("give --dataset (the checkpoint does not say what it was trained on)")
+    settings = {k: stored.get(k) for k in ("encoder", "T", "dt", "options")}
+    if settings["options"] is None:
+        settings["options"] = {}
+    part = _load(dataset, root, split, settings, progress).limit(limit)
+    if not np.isclose(part.trains.dt_seconds, net.dt):
+        raise InputError(f"the spike trains have dt = {part.trains.dt_seconds * 1e3:g} ms, the network {net.dt * 1e3:g} ms")
+    decision = data["meta"]["train"]["decision"]
+    t0 = time.perf_counter()
+    result = evaluate_split(net.to(device), part, readout, decision=decision, batch_size=batch_size, device=device,
+                            progress=progress)
+    result.update(seconds=time.perf_counter() - t0, split=split, dataset=dataset,
+                  class_names=data["readout"].get("class_names"))
+    return result

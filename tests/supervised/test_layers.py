@@ -1,0 +1,78 @@
+"""NeuronLayer runs a model's generated step: Brian2's traces to float precision, units, trainable parameters."""
+
+import numpy as np
+import pytest
+import torch
+from brian2 import mV, ms
+
+from bioSNN.equations import library, simulate
+from bioSNN.errors import InputError, ModelError
+from bioSNN.supervised.layers import NeuronLayer, ThresholdBatchNorm, threshold_gap
+
+
+@pytest.mark.parametrize("model,dt,w_mV", [(library.lif_delta(), 1 * ms, 4.0),
+                                           (library.seed_wta_if(t_image=20 * ms, t_ref=4 * ms), 1 * ms, 12.0)],
+                         ids=["lif_delta", "seed_wta_if"])
+def test_layer_reproduces_brian2(model, dt, w_mV):
+    rng = np.random.default_rng(3)
+    x = rng.random((120, 12)) < 0.25
+    w = rng.uniform(-0.3, 1.0, (12, 4)) * w_mV  # mV
+    ref = simulate(model, x, w * mV, dt, backend="brian2")
+    layer = NeuronLayer(model, dt, 4, dtype=torch.float64)
+    drive = torch.as_tensor(x, dtype=torch.float64)[:, None, :] @ torch.as_tensor(w)
+    out = layer(drive)
+    v = out.recorded["v"][:, 0].numpy()  # mV
+    assert ref["spikes"].sum() > 3
+    np.testing.assert_allclose(v, ref["v"] / 1e-3, atol=1e-9 * np.ptp(ref["v"] / 1e-3))
+    np.testing.assert_array_equal(out.spikes[:, 0].numpy() != 0, ref["spikes"])
+
+
+def test_trainable_threshold_and_time_constant_get_gradients():
+    layer = NeuronLayer(library.lif_delta(), 1 * ms, 6, trainable=("v_th", "tau_m"))
+    assert layer.trainable["v_th"].detach().tolist() == pytest.approx([-55.0] * 6)
+    assert layer.trainable["tau_m"].detach().tolist() == pytest.approx([10.0] * 6)
+    out = layer(torch.full((30, 2, 6), 2.0))
+    out.spikes.sum().backward()
+    assert layer.trainable["v_th"].grad.abs().sum() > 0
+    assert layer.trainable["tau_m"].grad.abs().sum() > 0
+
+
+def test_lower_threshold_means_more_spikes():
+    drive = torch.full((40, 1, 2), 1.5)
+    layer = NeuronLayer(library.lif_delta(), 1 * ms, 2, trainable=("v_th",))
+    with torch.no_grad():
+        layer.trainable["v_th"].copy_(torch.tensor([-55.0, -60.0]))
+    counts = layer(drive).spikes.sum(0)[0]
+    assert counts[1] > counts[0]
+
+
+def test_bad_inputs_are_named():
+    layer = NeuronLayer(library.lif_delta(), 1 * ms, (2, 3))
+    with pytest.raises(InputError, match="drive must be"):
+        layer(torch.zeros(5, 1, 6))
+    with pytest.raises(ModelError, match="not a parameter"):
+        NeuronLayer(library.lif_delta(), 1 * ms, 3, trainable=("theta",))
+    with pytest.raises(InputError, match="cannot record"):
+        NeuronLayer(library.lif_delta(), 1 * ms, 3, record=("ge",))
+
+
+def test_tdbn_normalises_over_time_batch_and_space():
+    bn = ThresholdBatchNorm(3, scale=threshold_gap(library.lif_delta()), alpha=0.5)
+    y = bn(torch.randn(4, 5, 3, 6, 6) * 7 + 2).detach()
+    per_channel = y.transpose(0, 2).reshape(3, -1)
+    assert per_channel.mean(1).abs().max() < 1e-4
+    assert per_channel.std(1, unbiased=False).sub(5.0).abs().max() < 1e-2  # alpha * V_th = 0.5 * 10 mV
+    assert threshold_gap(library.seed_wta_if()) == pytest.approx(80.0)
+    assert threshold_gap(library.diehl_cook_excitatory()) == 1.0  # conductance drive: no voltage gap
+
+
+def test_uncentred_norm_keeps_silent_input_silent():
+    bn = ThresholdBatchNorm(3, scale=10.0, center=False)
+    x = torch.randn(4, 5, 3, 6, 6)
+    x[:2] = 0.0  # two silent steps
+    y = bn(x).detach()
+    assert torch.all(y[:2] == 0)
+    rms = y[2:].transpose(0, 2).reshape(3, -1).pow(2).mean(1).sqrt()
+    assert torch.allclose(rms, torch.full((3,), 10.0 * (2 ** 0.5)), rtol=1e-3)  # half the entries were zero
+    bn.eval()
+    assert torch.all(bn(torch.zeros(2, 1, 3, 2, 2)) == 0)

@@ -1,0 +1,100 @@
+"""Trainer: learning, exact resume, guidance checks, clear errors, the CLI."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from bioSNN.cli import main
+from bioSNN.data.seed_layout import write_seed_layout
+from bioSNN.equations import library
+from bioSNN.errors import InputError, ModelMismatchError
+from bioSNN.supervised import ClassReadout, GuidedBilayer, LossSpec, SpikingMLP, TrainConfig, Trainer
+from bioSNN.supervised.checkpoint import load_trained
+
+from .helpers import toy_guidance, toy_split
+
+
+def _trainer(tmp_path, name="run", epochs=3, net=None, loss="huber-guidance+0.1*ce-membrane", guidance=True,
+             rows="all", **cfg):
+    torch.manual_seed(0)
+    net = net() if net else GuidedBilayer(12, 2, dynamics="model", w_init=2.0)
+    config = TrainConfig(epochs=epochs, batch_size=8, lr=0.05, progress=False, **cfg)
+    return Trainer(net, LossSpec.parse(loss, rows=rows), ClassReadout.identity(2), toy_split(), tmp_path / name,
+                   config=config, test=toy_split(seed=1), guidance=toy_guidance() if guidance else None)
+
+
+def test_loss_decreases_and_accuracy_rises(tmp_path):
+    metrics = _trainer(tmp_path, epochs=6).fit()
+    h = metrics["history"]
+    assert h[-1]["loss"] < 0.6 * h[0]["loss"]
+    assert h[-1]["test_accuracy"] >= 0.9
+    files = {p.name for p in (tmp_path / "run").iterdir()}
+    assert {"model.pt", "checkpoint.pt", "metrics.json", "config.json"} <= files
+    net, readout, data = load_trained(tmp_path / "run")
+    assert data["history"][-1]["epoch"] == 6 and readout.n_classes == 2
+
+
+def _mlp():
+    return SpikingMLP(12, 2, hidden=(6,), dropout=0.2, output_model=library.lif_delta())
+
+
+def test_resume_is_exact(tmp_path):
+    straight = _trainer(tmp_path, "a", net=_mlp,
+                        loss="ce-rate", guidance=False, decision="rate")
+    straight.fit()
+    first = _trainer(tmp_path, "b", net=_mlp,
+                     loss="ce-rate", guidance=False, decision="rate")
+    partial = first.fit(max_steps=8)  # stops inside epoch 2 (6 batches per epoch)
+    assert not partial["complete"]
+    again = _trainer(tmp_path, "b", net=_mlp,
+                     loss="ce-rate", guidance=False, decision="rate")
+    again.fit(resume=True)
+    for (k, a), (_, b) in zip(straight.net.state_dict().items(), again.net.state_dict().items()):
+        torch.testing.assert_close(a, b, rtol=0, atol=0, msg=k)
+
+
+def test_guidance_from_another_model_or_dt_is_refused(tmp_path):
+    other = toy_guidance(model=library.seed_wta_if(D=2.0 * 1e-3 * 1000 * library.seed_wta_if().parameters["D"] / 5))
+    net = GuidedBilayer(12, 2)
+    with pytest.raises(ModelMismatchError, match="allow_mismatch"):
+        Trainer(net, LossSpec(), ClassReadout.identity(2), toy_split(), tmp_path, guidance=other)
+    Trainer(net, LossSpec(), ClassReadout.identity(2), toy_split(), tmp_path, guidance=other, allow_mismatch=True)
+    g = toy_guidance()
+    slow = GuidedBilayer(12, 2, dt=2e-3)
+    with pytest.raises(ModelMismatchError, match="dt"):
+        Trainer(slow, LossSpec(), ClassReadout.identity(2), toy_split(dt=2e-3), tmp_path, guidance=g)
+    with pytest.raises(InputError, match="dt = 1 ms"):
+        Trainer(slow, LossSpec.parse("ce-rate"), ClassReadout.identity(2), toy_split(), tmp_path)
+    with pytest.raises(InputError, match="3 outputs"):
+        Trainer(GuidedBilayer(12, 3), LossSpec(), ClassReadout.identity(2), toy_split(), tmp_path, guidance=g)
+
+
+def test_missing_guidance_and_nan_loss_are_clear(tmp_path):
+    with pytest.raises(InputError, match="needs guidance"):
+        _trainer(tmp_path, guidance=False)
+    trainer = _trainer(tmp_path, "nan", net=_mlp, loss="ce-membrane", guidance=False)
+    with torch.no_grad():
+        trainer.net.readout.weight.fill_(float("nan"))
+    with pytest.raises(FloatingPointError, match="lower the learning rate"):
+        trainer.fit()
+
+
+def test_cli_trains_seed_layout_and_evaluates(tmp_path, capsys):
+    split = toy_split(n=24, steps=16)
+    targets = np.stack([toy_guidance().templates[y] for y in split.labels]).astype(np.float64)
+    for name in ("train", "test"):
+        write_seed_layout(tmp_path / "seed", name, split.trains, targets)
+    out = tmp_path / "out"
+    rc = main(["supervised", "--dataset", "seed", "--root", str(tmp_path / "seed"), "--model", "guided-bilayer",
+               "--dynamics", "seed", "--loss", "huber-guidance", "--epochs", "2", "--batch-size", "4", "--lr", "0.05",
+               "--out", str(out), "--no-progress"])
+    assert rc == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert len(metrics["history"]) == 2 and "test_accuracy" in metrics["final"]
+    capsys.readouterr()
+    assert main(["evaluate", str(out), "--no-progress"]) == 0
+    text = capsys.readouterr().out
+    assert "accuracy" in text and "confusion" in text
+    assert main(["supervised", "--dataset", "seed", "--root", str(tmp_path / "nowhere"), "--out", str(out)]) == 2
