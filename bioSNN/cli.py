@@ -281,9 +281,11 @@ def _cmd_supervised(args: argparse.Namespace) -> int:
         value = getattr(args, key)
         if value is not None:
             arch[key] = [int(v) for v in value.split(",")] if key != "fc" or args.model != "spiking-resnet19" else int(value)
-    for key in ("dynamics", "interpolate", "input_pool", "dropout", "stem"):
+    for key in ("dynamics", "interpolate", "input_pool", "dropout", "stem", "leak"):
         if getattr(args, key) is not None:
             arch[key] = getattr(args, key)
+    if "dynamics" in arch and args.model != "guided-bilayer":
+        arch["output_dynamics"] = arch.pop("dynamics")
     if args.trainable:
         arch["trainable"] = args.trainable.split(",")
     if args.no_center:
@@ -569,7 +571,9 @@ def _supervised_parser(sub: Any) -> None:
     p.add_argument("--dropout", type=float)
     p.add_argument("--no-center", action="store_true",
                    help="spiking-mlp/convnet: normalise drives without shifting them (silent input drives nothing)")
-    p.add_argument("--dynamics", choices=list(DYNAMICS), help="guided-bilayer: the output model, or the seed's integrator")
+    p.add_argument("--dynamics", choices=list(DYNAMICS),
+                   help="output layer: the output neuron model (default), or the seed's non-spiking integrator")
+    p.add_argument("--leak", type=float, help="--dynamics seed: leak per step in mV (default 0.005)")
     p.add_argument("--interpolate", type=int, help="guided-bilayer --dynamics seed: interpolate input to K+1 points")
     p.add_argument("--trainable", help="per-neuron trainable model parameters, e.g. v_th,tau_m")
     p.add_argument("--output-model", help="library model of the output layer (default: the guidance's)")

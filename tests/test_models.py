@@ -97,7 +97,7 @@ def test_supervised_models_are_consistent(name, guidance):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name,root", [("mstar3-guided", "mstar3"), ("mnist-guided", "mnist")])
+@pytest.mark.parametrize("name,root", [("mstar3-guided", "mstar"), ("mnist-guided", "mnist")])
 def test_supervised_accuracy_reproduces(name, root, request):
     """Re-evaluates a shipped supervised network on its whole test split: the accuracy of its metrics.json."""
     from bioSNN.supervised.pipeline import evaluate_supervised

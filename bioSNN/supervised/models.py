@@ -8,7 +8,8 @@ of the presentation, the bioSNN time convention) and returns a :class:`NetworkOu
 * :class:`SpikingMLP`, :class:`SpikingConvNet` (any depth) and :class:`SpikingResNet19` (tdBN,
   seeds_spec 4): hidden layers of ``hidden_model`` (default :func:`~bioSNN.equations.library.lif_delta`),
   output layer of ``output_model`` (default: the guidance model, so the output traces are comparable to
-  the guidance by construction).
+  the guidance by construction), or, with ``output_dynamics="seed"``, the seed's non-spiking
+  integrator (:func:`seed_integrate`) on top of spiking hidden layers.
 
 Weights are in the display unit of the drive (mV for ``v += w``). Any layer can learn per-neuron
 parameters (``trainable=("v_th",)`` for STL-SNN's thresholds, ``("tau_m",)`` for time constants).
@@ -138,9 +139,15 @@ class GuidedBilayer(_Network):
         if self.interpolate:
             times = torch.linspace(0, T, self.interpolate + 1, device=x.device)
             x = interpolate_steps(x, times)
-        drive = F.linear(x[1:], self.weight) - self.leak
-        v = torch.cat([torch.zeros_like(drive[:1]), torch.cumsum(drive, 0)])
+        v = seed_integrate(F.linear(x, self.weight), self.leak)
         return NetworkOutput(torch.zeros_like(v), v, times, (float(x.detach().mean()),))
+
+
+def seed_integrate(drive: torch.Tensor, leak: float) -> torch.Tensor:
+    """The seed's integrator over ``drive [T+1, B, n]`` (mV per step): ``P(0) = 0``,
+    ``P(k) = P(k-1) + drive(k) - leak`` (row 0 of ``drive`` is never integrated, seeds_spec 1.6)."""
+    steps = drive[1:] - leak
+    return torch.cat([torch.zeros_like(drive[:1]), torch.cumsum(steps, 0)])
 
 
 def interpolate_steps(x: torch.Tensor, times: torch.Tensor) -> torch.Tensor:
@@ -157,8 +164,20 @@ class _Deep(_Network):
     def _hidden(self, shape: Any, trainable: Sequence[str]) -> NeuronLayer:
         return self._neurons(self.hidden_model, shape, trainable)
 
-    def _output_layer(self, n_out: int, trainable: Sequence[str]) -> NeuronLayer:
-        return self._neurons(self.output_model, n_out, trainable, (self.v_name,))
+    def _output_layer(self, n_out: int, trainable: Sequence[str], dynamics: str, leak: float) -> NeuronLayer | None:
+        """The output neurons (``dynamics="model"``), or None for the seed's integrator (``"seed"``)."""
+        if dynamics not in DYNAMICS:
+            raise InputError(f"output_dynamics must be one of {DYNAMICS}, got {dynamics!r}")
+        self.output_dynamics, self.leak = dynamics, float(leak)
+        return self._neurons(self.output_model, n_out, trainable, (self.v_name,)) if dynamics == "model" else None
+
+    def _respond(self, x: torch.Tensor, drive: torch.Tensor, rates: list[torch.Tensor]) -> NetworkOutput:
+        """The output layer's response to ``drive [T, B, n_out]`` (mV)."""
+        if self.output is not None:
+            return self._finish(x, self.output(drive), rates)
+        v = seed_integrate(drive, self.leak)
+        times = torch.arange(x.shape[0], device=x.device, dtype=torch.float32)
+        return NetworkOutput(torch.zeros_like(v), v, times, tuple(float(r) for r in rates) + (0.0,))
 
 
 def _models(output_model: NeuronModel | None, hidden_model: NeuronModel | None) -> tuple[NeuronModel, NeuronModel]:
@@ -175,10 +194,11 @@ class SpikingMLP(_Deep):
     def __init__(self, n_in: int, n_out: int, *, hidden: Sequence[int] = (800,), dt: Any = 1e-3,
                  output_model: NeuronModel | None = None, hidden_model: NeuronModel | None = None,
                  surrogate: Surrogate | None = None, trainable: Sequence[str] = (), dropout: float = 0.0,
-                 center: bool = True):
+                 center: bool = True, output_dynamics: str = "model", leak: float = 0.005):
         output_model, hidden_model = _models(output_model, hidden_model)
         super().__init__(dict(n_in=n_in, n_out=n_out, hidden=list(hidden), trainable=list(trainable), dropout=dropout,
-                              center=center), output_model, dt, hidden_model, surrogate)
+                              center=center, output_dynamics=output_dynamics, leak=leak),
+                         output_model, dt, hidden_model, surrogate)
         self.n_in = int(n_in)
         gap = threshold_gap(hidden_model)
         sizes = [n_in, *hidden]
@@ -188,7 +208,7 @@ class SpikingMLP(_Deep):
         self.dropout = nn.Dropout(dropout)
         self.readout = nn.Linear(sizes[-1], n_out, bias=False)
         self.gain = threshold_gap(output_model)
-        self.output = self._output_layer(n_out, trainable)
+        self.output = self._output_layer(n_out, trainable, output_dynamics, leak)
 
     def forward(self, x: torch.Tensor) -> NetworkOutput:
         h = _check_input(x, self.n_in)
@@ -197,7 +217,7 @@ class SpikingMLP(_Deep):
             h = neurons(norm(over_time(linear, h)[:, :, :, None])[..., 0]).spikes
             rates.append(h.detach().mean())
             h = self.dropout(h)
-        return self._finish(x, self.output(over_time(self.readout, h) * self.gain), rates)
+        return self._respond(x, over_time(self.readout, h) * self.gain, rates)
 
 
 class SpikingConvNet(_Deep):
@@ -212,12 +232,13 @@ class SpikingConvNet(_Deep):
                  fc: Sequence[int] = (), kernel: int = 3, pool: int = 2, input_pool: int = 1, dt: Any = 1e-3,
                  output_model: NeuronModel | None = None, hidden_model: NeuronModel | None = None,
                  surrogate: Surrogate | None = None, trainable: Sequence[str] = (), dropout: float = 0.0,
-                 center: bool = True):
+                 center: bool = True, output_dynamics: str = "model", leak: float = 0.005):
         output_model, hidden_model = _models(output_model, hidden_model)
         shape = _image_shape(input_shape)
         super().__init__(dict(input_shape=list(shape), n_out=n_out, channels=list(channels), fc=list(fc), kernel=kernel,
                               pool=pool, input_pool=input_pool, trainable=list(trainable), dropout=dropout,
-                              center=center), output_model, dt, hidden_model, surrogate)
+                              center=center, output_dynamics=output_dynamics, leak=leak),
+                         output_model, dt, hidden_model, surrogate)
         self.input_shape, self.n_in = shape, math.prod(shape)
         gap = threshold_gap(hidden_model)
         c, h, w = shape[0], shape[1] // input_pool, shape[2] // input_pool
@@ -236,7 +257,7 @@ class SpikingConvNet(_Deep):
         self.dropout = nn.Dropout(dropout)
         self.readout = nn.Linear(sizes[-1], n_out, bias=False)
         self.gain = threshold_gap(output_model)
-        self.output = self._output_layer(n_out, trainable)
+        self.output = self._output_layer(n_out, trainable, output_dynamics, leak)
 
     def forward(self, x: torch.Tensor) -> NetworkOutput:
         s = _check_input(x, self.n_in)
@@ -252,7 +273,7 @@ class SpikingConvNet(_Deep):
         for linear, norm, neurons in zip(self.linears, self.fc_norms, self.fc_hidden):
             h = neurons(norm(over_time(linear, self.dropout(h))[:, :, :, None])[..., 0]).spikes
             rates.append(h.detach().mean())
-        return self._finish(x, self.output(over_time(self.readout, self.dropout(h)) * self.gain), rates)
+        return self._respond(x, over_time(self.readout, self.dropout(h)) * self.gain, rates)
 
 
 def _image_shape(shape: Sequence[int]) -> tuple[int, int, int]:
@@ -299,11 +320,12 @@ class SpikingResNet19(_Deep):
     def __init__(self, input_shape: Sequence[int], n_out: int, *, stem: int = 64, widths: Sequence[int] = (128, 256, 512),
                  blocks: Sequence[int] = (3, 3, 2), fc: int = 256, dt: Any = 1e-3, output_model: NeuronModel | None = None,
                  hidden_model: NeuronModel | None = None, surrogate: Surrogate | None = None,
-                 trainable: Sequence[str] = ()):
+                 trainable: Sequence[str] = (), output_dynamics: str = "model", leak: float = 0.005):
         output_model, hidden_model = _models(output_model, hidden_model)
         shape = _image_shape(input_shape)
         super().__init__(dict(input_shape=list(shape), n_out=n_out, stem=stem, widths=list(widths), blocks=list(blocks),
-                              fc=fc, trainable=list(trainable)), output_model, dt, hidden_model, surrogate)
+                              fc=fc, trainable=list(trainable), output_dynamics=output_dynamics, leak=leak),
+                         output_model, dt, hidden_model, surrogate)
         self.input_shape, self.n_in = shape, math.prod(shape)
         gap = threshold_gap(hidden_model)
         size = shape[1]
@@ -322,7 +344,7 @@ class SpikingResNet19(_Deep):
         self.fc_lif = self._hidden(fc, trainable)
         self.readout = nn.Linear(fc, n_out)
         self.gain = threshold_gap(output_model)
-        self.output = self._output_layer(n_out, trainable)
+        self.output = self._output_layer(n_out, trainable, output_dynamics, leak)
         for m in self.modules():
             if isinstance(m, nn.Conv2d):
                 nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
@@ -338,7 +360,7 @@ class SpikingResNet19(_Deep):
             rates.append(h.detach().mean())
         h = self.fc_lif(over_time(self.fc, h.mean((-1, -2)))).spikes
         rates.append(h.detach().mean())
-        return self._finish(x, self.output(over_time(self.readout, h) * self.gain), rates)
+        return self._respond(x, over_time(self.readout, h) * self.gain, rates)
 
 
 #: architecture name (CLI ``--model``) -> class.

@@ -81,3 +81,16 @@ def test_bad_input_is_named():
         net(x)
     with pytest.raises(InputError, match="interpolate"):
         GuidedBilayer(4, 3, dynamics="model", interpolate=100)
+
+
+def test_deep_models_can_end_in_the_seed_integrator():
+    net = SpikingConvNet((1, 4, 4), 3, channels=(2,), dt=1 * ms, output_dynamics="seed", leak=0.01, center=False)
+    x = _spikes(n=16)
+    x[0] = 0.0
+    out = net(x)
+    drive = out.v[1:] - out.v[:-1] + 0.01  # the integrator adds the readout drive minus the leak
+    assert torch.all(out.v[0] == 0) and out.spikes.sum() == 0
+    assert net.output is None and build_model(net.spec).output_dynamics == "seed"
+    assert torch.isfinite(drive).all()
+    with pytest.raises(InputError, match="output_dynamics"):
+        SpikingMLP(4, 2, output_dynamics="linear")

@@ -98,3 +98,10 @@ def test_cli_trains_seed_layout_and_evaluates(tmp_path, capsys):
     text = capsys.readouterr().out
     assert "accuracy" in text and "confusion" in text
     assert main(["supervised", "--dataset", "seed", "--root", str(tmp_path / "nowhere"), "--out", str(out)]) == 2
+
+
+def test_tensorboard_logs_when_installed(tmp_path):
+    pytest.importorskip("tensorboard")
+    trainer = _trainer(tmp_path, "tb", epochs=1, tensorboard=True)
+    trainer.fit()
+    assert any(p.name.startswith("events.out.tfevents") for p in (tmp_path / "tb" / "tb").iterdir())
