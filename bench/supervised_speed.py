@@ -314,15 +314,8 @@ def _layer_candidates(device: torch.device, beta: float, n: int) -> list[tuple]:
 
         leaky = snntorch.Leaky(beta=beta, threshold=LAYER_GAP, reset_mechanism="zero").to(device)
 
-        def snn_run(d: torch.Tensor) -> torch.Tensor:
-            mem = torch.zeros_like(d[0])
-            spikes = []
-            for k in range(d.shape[0]):
-                s, mem = leaky(d[k], mem)
-                spikes.append(s)
-            return torch.stack(spikes)
-
-        out.append(("snnTorch Leaky, python loop", version_of("snntorch") or "?", snn_run))
+        out.append(("snnTorch Leaky, python loop", version_of("snntorch") or "?",
+                    lambda d: _step_loop(leaky, d, torch.zeros_like(d[0]))))
     except Exception as exc:  # noqa: BLE001 - optional peer
         out.append(("snnTorch", "-", f"skipped: {type(exc).__name__}: {exc}"))
 
@@ -390,19 +383,20 @@ def _layer_candidates(device: torch.device, beta: float, n: int) -> list[tuple]:
                                   alpha=torch.as_tensor(1.0, device=device))
         cell = LIFBoxCell(params, dt=dt).to(device)
 
-        def norse_run(d: torch.Tensor) -> torch.Tensor:
-            i = d / a  # so that one step adds d mV
-            state = None
-            spikes = []
-            for k in range(d.shape[0]):
-                z, state = cell(i[k], state)
-                spikes.append(z)
-            return torch.stack(spikes)
-
-        out.append(("Norse LIFBoxCell, python loop", version_of("norse") or "?", norse_run))
+        # input scaled by 1/a so that one step adds d mV
+        out.append(("Norse LIFBoxCell, python loop", version_of("norse") or "?", lambda d: _step_loop(cell, d / a, None)))
     except Exception as exc:  # noqa: BLE001 - optional peer
         out.append(("Norse", "-", f"skipped: {type(exc).__name__}: {exc}"))
     return out
+
+
+def _step_loop(cell: Callable[..., Any], drive: torch.Tensor, state: Any) -> torch.Tensor:
+    """A peer library's single-step cell, ``cell(input, state) -> (spikes, state)``, run over ``drive [T, ...]``."""
+    spikes = []
+    for k in range(drive.shape[0]):  # indexed as these libraries' tutorials do
+        s, state = cell(drive[k], state)
+        spikes.append(s)
+    return torch.stack(spikes)
 
 
 def bench_layer(args: argparse.Namespace, device: torch.device) -> list[dict[str, Any]]:

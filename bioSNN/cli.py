@@ -316,7 +316,6 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from .data import load_images
-    from .fileio import atomic_write_json
     from .unsupervised.artifacts import load_network
     from .unsupervised.pipeline import evaluate, evaluate_wta
 
@@ -335,17 +334,23 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
                           progress=not args.no_progress)
         key = f"{args.dataset}/{args.split}/{result['n_test']}"
     print(f"accuracy {result['accuracy']:.4f} on {result['n_test']} {args.split} samples ({result['seconds']:.0f} s)")
-    metrics_path = Path(args.directory) / "metrics.json"
-    metrics = json.loads(metrics_path.read_text()) if metrics_path.exists() else {}
-    metrics.setdefault("evaluations", {})[key] = result
-    atomic_write_json(metrics_path, metrics)
+    _record_evaluation(args.directory, key, result)
     return 0
 
 
-def _evaluate_supervised(args: argparse.Namespace) -> int:
+def _record_evaluation(directory: str, key: str, result: dict[str, Any]) -> None:
+    """Add ``result`` under ``evaluations[key]`` of ``directory/metrics.json`` (atomically)."""
     from pathlib import Path
 
     from .fileio import atomic_write_json
+
+    metrics_path = Path(directory) / "metrics.json"
+    metrics = json.loads(metrics_path.read_text()) if metrics_path.exists() else {}
+    metrics.setdefault("evaluations", {})[key] = result
+    atomic_write_json(metrics_path, metrics)
+
+
+def _evaluate_supervised(args: argparse.Namespace) -> int:
     from .supervised.pipeline import evaluate_supervised
 
     result = evaluate_supervised(args.directory, dataset=args.dataset, root=args.root, split=args.split,
@@ -357,10 +362,7 @@ def _evaluate_supervised(args: argparse.Namespace) -> int:
     print(" " * width + "".join(f"{n:>{width + 1}}" for n in names))
     for name, row in zip(names, result["confusion"]):
         print(f"{name:>{width}}" + "".join(f"{v:>{width + 1}}" for v in row))
-    metrics_path = Path(args.directory) / "metrics.json"
-    metrics = json.loads(metrics_path.read_text()) if metrics_path.exists() else {}
-    metrics.setdefault("evaluations", {})[f"{result['dataset']}/{args.split}/{result['n']}"] = result
-    atomic_write_json(metrics_path, metrics)
+    _record_evaluation(args.directory, f"{result['dataset']}/{args.split}/{result['n']}", result)
     return 0
 
 

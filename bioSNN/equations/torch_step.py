@@ -142,25 +142,40 @@ class TorchStep:
         if state is None:
             state = self.initial_state(input_spikes.shape[1], n_out or 0)
         self._check(input_spikes, weights, state, step_input=False)
-        unknown = [r for r in record if r not in self.generated.state_fields and r not in self.model.subexpressions]
-        if unknown:
-            raise InputError(f"cannot record {unknown}: not a variable of model '{self.model.name}'")
+        self.check_record(record)
         drive = torch.matmul(input_spikes.to(weights.dtype), weights)
+        return self.run_drive(drive, state, record)
+
+    def run_drive(self, drive: torch.Tensor, state: Any = None, record: Sequence[str] = (),
+                  params: Mapping[str, Any] | None = None) -> RunResult:
+        """Run ``T`` steps given each step's summed synaptic drive ``drive [T, B, n]`` (``params`` as in
+        :meth:`step_drive`); from the initial state on ``drive``'s device unless ``state`` is given."""
+        if state is None:
+            state = self.initial_state(drive.shape[1], drive.shape[2], device=drive.device)
+        self.check_record(record)
         spikes, traces = [], {r: [] for r in record}
-        subexpr = [r for r in record if r in self.model.subexpressions]
+        subexpr = any(r in self.model.subexpressions for r in record)
         for dk in drive.unbind(0):  # unbind: one backward stack instead of T zero-filled buffers
-            s, state = self.step_drive(state, dk)
+            s, state = self.step_drive(state, dk, params)
             spikes.append(s)
-            obs = self.observe(state) if subexpr else {}
+            obs = self.observe(state, params) if subexpr else {}
             for r in record:
                 traces[r].append(obs[r] if r in obs else getattr(state.inner, r))
         stacked = {r: torch.stack(v) for r, v in traces.items()}
         return RunResult(torch.stack(spikes), state, stacked)
 
-    def observe(self, state: Any) -> dict[str, torch.Tensor]:
-        """The model's subexpressions for ``state``."""
+    def check_record(self, record: Sequence[str]) -> None:
+        """Refuse names in ``record`` that are neither state variables nor subexpressions of the model."""
+        unknown = [r for r in record if r not in self.generated.state_fields and r not in self.model.subexpressions]
+        if unknown:
+            raise InputError(f"cannot record {unknown}: not a variable of model '{self.model.name}' "
+                             f"(it has {sorted(set(self.model.state_variables) | set(self.model.subexpressions))})")
+
+    def observe(self, state: Any, params: Mapping[str, Any] | None = None) -> dict[str, torch.Tensor]:
+        """The model's subexpressions for ``state`` (``params`` as in :meth:`step_drive`)."""
         t = (state.timestep - 1) * self.dt
-        return self.generated.observe(state.inner, self.params, t, self.dt, self.dtype)
+        values = self.params if not params else {**self.params, **params}
+        return self.generated.observe(state.inner, values, t, self.dt, self.dtype)
 
     # ------------------------------------------------------------------ checks
     def _check(self, x: torch.Tensor, w: torch.Tensor, state: Any, step_input: bool) -> None:

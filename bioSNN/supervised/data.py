@@ -71,12 +71,20 @@ class SupervisedSplit:
         t = None if self.targets is None else torch.as_tensor(self.targets[index], device=device)
         return x, y, t
 
+    def subset(self, index: np.ndarray | slice) -> "SupervisedSplit":
+        """The samples at ``index``, with their targets."""
+        return SupervisedSplit(self.trains[index], None if self.targets is None else self.targets[index],
+                               self.first_step, self.source)
+
     def limit(self, n: int | None) -> "SupervisedSplit":
         """The first ``n`` samples (all when ``n`` is None)."""
-        if n is None:
-            return self
-        return SupervisedSplit(self.trains[:n], None if self.targets is None else self.targets[:n], self.first_step,
-                               self.source)
+        return self if n is None else self.subset(slice(0, n))
+
+    def check_dt(self, dt_seconds: float) -> None:
+        """Refuse to feed these spike trains to a network running at another ``dt``."""
+        if not np.isclose(self.trains.dt_seconds, dt_seconds, rtol=1e-9, atol=0):
+            raise InputError(f"the spike trains have dt = {self.trains.dt_seconds * 1e3:g} ms, "
+                             f"the network {dt_seconds * 1e3:g} ms")
 
 
 def encoder_settings(guidance: Any) -> dict[str, Any]:

@@ -93,10 +93,7 @@ class NeuronLayer(nn.Module):
         self.n = math.prod(self.shape)
         self.step = TorchStep(model, self.dt, surrogate=surrogate, detach_reset=detach_reset, dtype=dtype)
         self.drive_unit, self.drive_scale = display_unit(weight_dimension(model))
-        known = set(model.state_variables) | set(model.subexpressions)
-        unknown = [r for r in record if r not in known]
-        if unknown:
-            raise InputError(f"cannot record {unknown}: model '{model.name}' has {sorted(known)}")
+        self.step.check_record(record)
         self.record = tuple(record)
         self.record_scale = {r: display_unit(model.brian_equations[r].dim)[1] for r in self.record}
         self.trainable = nn.ParameterDict()
@@ -129,19 +126,10 @@ class NeuronLayer(nn.Module):
             raise InputError(f"drive must be [T, batch, {', '.join(map(str, self.shape))}], got {tuple(drive.shape)}")
         T, B = drive.shape[:2]
         d = drive.reshape(T, B, self.n).to(self.step.dtype) * self.drive_scale
-        state = self.step.initial_state(B, self.n, device=drive.device)
-        params = self.parameter_values()
-        spikes, recorded = [], {r: [] for r in self.record}
-        needs_observe = any(r in self.model.subexpressions for r in self.record)
-        for dk in d.unbind(0):  # unbind, not d[k]: its backward is one stack, not T zero-filled [T, B, n] buffers
-            s, state = self.step.step_drive(state, dk, params)
-            spikes.append(s)
-            obs = self.step.observe(state) if needs_observe else {}
-            for r in self.record:
-                recorded[r].append(obs[r] if r in obs else getattr(state.inner, r))
+        result = self.step.run_drive(d, record=self.record, params=self.parameter_values())
         shape = (T, B, *self.shape)
-        out = {r: (torch.stack(v).to(self.step.dtype) / self.record_scale[r]).reshape(shape) for r, v in recorded.items()}
-        return LayerOutput(torch.stack(spikes).reshape(shape), out)
+        out = {r: (v.to(self.step.dtype) / self.record_scale[r]).reshape(shape) for r, v in result.recorded.items()}
+        return LayerOutput(result.spikes.reshape(shape), out)
 
     def extra_repr(self) -> str:
         extra = f", trainable={tuple(self.trainable)}" if len(self.trainable) else ""

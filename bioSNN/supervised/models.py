@@ -90,9 +90,8 @@ class _Network(nn.Module):
         return NeuronLayer(model, self.dt, shape, surrogate=self.surrogate, trainable=trainable, record=record)
 
     def _finish(self, x: torch.Tensor, out: Any, rates: list[torch.Tensor]) -> NetworkOutput:
-        times = torch.arange(x.shape[0], device=x.device, dtype=torch.float32)
         rates.append(out.spikes.detach().mean())
-        return NetworkOutput(out.spikes, out.recorded[self.v_name], times, tuple(float(r) for r in rates))
+        return NetworkOutput(out.spikes, out.recorded[self.v_name], _steps(x), tuple(float(r) for r in rates))
 
 
 class GuidedBilayer(_Network):
@@ -134,13 +133,17 @@ class GuidedBilayer(_Network):
         x = _check_input(x, self.n_in)
         if self.neurons is not None:
             return self._finish(x, self.neurons(F.linear(x, self.weight)), [x.detach().mean()])
-        T = x.shape[0] - 1
-        times = torch.arange(T + 1, device=x.device, dtype=torch.float32)
+        times = _steps(x)
         if self.interpolate:
-            times = torch.linspace(0, T, self.interpolate + 1, device=x.device)
+            times = torch.linspace(0, x.shape[0] - 1, self.interpolate + 1, device=x.device)
             x = interpolate_steps(x, times)
         v = seed_integrate(F.linear(x, self.weight), self.leak)
         return NetworkOutput(torch.zeros_like(v), v, times, (float(x.detach().mean()),))
+
+
+def _steps(x: torch.Tensor) -> torch.Tensor:
+    """The step of each row of ``x [T, ...]`` (0..T-1, float): the output times of a network."""
+    return torch.arange(x.shape[0], device=x.device, dtype=torch.float32)
 
 
 def seed_integrate(drive: torch.Tensor, leak: float) -> torch.Tensor:
@@ -176,8 +179,7 @@ class _Deep(_Network):
         if self.output is not None:
             return self._finish(x, self.output(drive), rates)
         v = seed_integrate(drive, self.leak)
-        times = torch.arange(x.shape[0], device=x.device, dtype=torch.float32)
-        return NetworkOutput(torch.zeros_like(v), v, times, tuple(float(r) for r in rates) + (0.0,))
+        return NetworkOutput(torch.zeros_like(v), v, _steps(x), tuple(float(r) for r in rates) + (0.0,))
 
 
 def _models(output_model: NeuronModel | None, hidden_model: NeuronModel | None) -> tuple[NeuronModel, NeuronModel]:
@@ -214,7 +216,7 @@ class SpikingMLP(_Deep):
         h = _check_input(x, self.n_in)
         rates = [h.detach().mean()]
         for linear, norm, neurons in zip(self.linears, self.norms, self.hidden):
-            h = neurons(norm(over_time(linear, h)[:, :, :, None])[..., 0]).spikes
+            h = neurons(norm(over_time(linear, h))).spikes
             rates.append(h.detach().mean())
             h = self.dropout(h)
         return self._respond(x, over_time(self.readout, h) * self.gain, rates)
@@ -271,7 +273,7 @@ class SpikingConvNet(_Deep):
             h = over_time(lambda z: F.max_pool2d(z, self.pool), h)
         h = h.flatten(2)
         for linear, norm, neurons in zip(self.linears, self.fc_norms, self.fc_hidden):
-            h = neurons(norm(over_time(linear, self.dropout(h))[:, :, :, None])[..., 0]).spikes
+            h = neurons(norm(over_time(linear, self.dropout(h)))).spikes
             rates.append(h.detach().mean())
         return self._respond(x, over_time(self.readout, self.dropout(h)) * self.gain, rates)
 

@@ -57,13 +57,7 @@ def _val_split(train: SupervisedSplit, fraction: float, seed: int) -> tuple[Supe
         raise InputError(f"val_fraction must be in (0, 1), got {fraction}")
     perm = np.random.default_rng([seed, 7]).permutation(len(train))
     n_val = max(1, int(round(len(train) * fraction)))
-    keep, val = np.sort(perm[n_val:]), np.sort(perm[:n_val])
-
-    def part(idx: np.ndarray) -> SupervisedSplit:
-        return SupervisedSplit(train.trains[idx], None if train.targets is None else train.targets[idx],
-                               train.first_step, train.source)
-
-    return part(keep), part(val)
+    return train.subset(np.sort(perm[n_val:])), train.subset(np.sort(perm[:n_val]))
 
 
 def train_supervised(dataset: str, root: str | os.PathLike[str] | None, out: str | os.PathLike[str], *,
@@ -158,8 +152,7 @@ def evaluate_supervised(directory: str | os.PathLike[str], *, dataset: str | Non
     if settings["options"] is None:
         settings["options"] = {}
     part = _load(dataset, root, split, settings, progress).limit(limit)
-    if not np.isclose(part.trains.dt_seconds, net.dt):
-        raise InputError(f"the spike trains have dt = {part.trains.dt_seconds * 1e3:g} ms, the network {net.dt * 1e3:g} ms")
+    part.check_dt(net.dt)
     decision = data["meta"]["train"]["decision"]
     t0 = time.perf_counter()
     result = evaluate_split(net.to(device), part, readout, decision=decision, batch_size=batch_size, device=device,

@@ -61,10 +61,13 @@ class ClassReadout:
     def n_out(self) -> int:
         return int(self.assignments.numel())
 
-    def pool(self, values: torch.Tensor) -> torch.Tensor:
-        """``[B, n_out]`` -> ``[B, n_classes]`` mean over each class's neurons."""
+    def _check(self, values: torch.Tensor) -> None:
         if values.shape[-1] != self.n_out:
             raise InputError(f"readout expects {self.n_out} output neurons, got {values.shape[-1]}")
+
+    def pool(self, values: torch.Tensor) -> torch.Tensor:
+        """``[B, n_out]`` -> ``[B, n_classes]`` mean over each class's neurons."""
+        self._check(values)
         member = self.member.to(values.device, values.dtype)
         count = self.count.to(values.device, values.dtype)
         pooled = values @ member / count.clamp_min(1)
@@ -72,8 +75,7 @@ class ClassReadout:
 
     def pool_max(self, values: torch.Tensor) -> torch.Tensor:
         """``[B, n_out]`` -> ``[B, n_classes]`` largest value among each class's neurons."""
-        if values.shape[-1] != self.n_out:
-            raise InputError(f"readout expects {self.n_out} output neurons, got {values.shape[-1]}")
+        self._check(values)
         member = self.member.to(values.device) > 0
         masked = torch.where(member[None], values[..., :, None], torch.full_like(values[..., :, None], float("-inf")))
         return masked.amax(-2)

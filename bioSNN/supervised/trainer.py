@@ -214,9 +214,7 @@ class Trainer:
                              "(or data with per-sample guidance)")
         if guidance is not None:
             check_guidance(net, guidance, allow_mismatch=allow_mismatch)
-        dt_data = train.trains.dt_seconds
-        if not np.isclose(dt_data, net.dt, rtol=1e-9, atol=0):
-            raise InputError(f"the spike trains have dt = {dt_data * 1e3:g} ms, the network {net.dt * 1e3:g} ms")
+        train.check_dt(net.dt)
         self.net, self.loss, self.readout, self.train = net, loss, readout, train
         self.test, self.val, self.config = test, val, config
         self.out = Path(out)
