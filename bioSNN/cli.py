@@ -14,7 +14,10 @@ Stages that exist so far:
 * ``biosnn supervised --dataset ... --guidance FILE --model ... --loss ... --out DIR`` trains a PyTorch
   network guided by membrane potentials (resumable) and writes ``DIR/{model.pt,checkpoint.pt,metrics.json}``;
 * ``biosnn evaluate DIR --dataset ... --split test`` prints the accuracy of an unsupervised or
-  supervised folder (and, for supervised ones, the confusion matrix).
+  supervised folder (and, for supervised ones, the confusion matrix);
+* ``biosnn plot {membrane,raster,guidance,weights,curves,confusion,rates} ARTIFACT --out FILE`` draws a
+  paper figure from those files;
+* ``biosnn demo`` runs the whole pipeline on the shipped MNIST subset and draws every figure.
 
 Errors about inputs and files print one line naming the problem and exit with status 2.
 """
@@ -366,18 +369,39 @@ def _evaluate_supervised(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_weights(args: argparse.Namespace) -> int:
-    import numpy as np
+def _ints(text: str | None) -> list[int] | None:
+    return None if text is None else [int(v) for v in text.split(",") if v.strip()]
 
-    from .unsupervised.artifacts import load_network
-    from .unsupervised.weight_images import save_weight_image
 
-    saved = load_network(args.directory)
-    w = saved.arrays["w"] if saved.preset == "diehl_cook" else saved.arrays["w_mV"]
-    side = int(round(np.sqrt(w.shape[0])))
-    shape = tuple(int(x) for x in args.shape.split("x")) if args.shape else (side, side)
-    save_weight_image(args.out, w, shape, title=f"{saved.preset}: input weights of {w.shape[1]} neurons")
-    print(f"{w.shape[1]} weight images -> {args.out}")
+def _cmd_plot(args: argparse.Namespace) -> int:
+    from .plotting import save
+    from .plotting.artifacts import FIGURES
+
+    kind = args.kind
+    options: dict[str, Any] = {}
+    if kind in ("membrane", "raster"):
+        options = {"spikes": args.spikes, "sample": args.sample, "split": args.split}
+        if kind == "membrane":
+            options["neurons"] = _ints(args.neurons)
+    elif kind == "weights":
+        options = {"neurons": _ints(args.neurons), "history": args.history,
+                   "shape": tuple(int(x) for x in args.shape.split("x")) if args.shape else None}
+    elif kind == "guidance":
+        options = {"classes": _ints(args.classes)}
+    artifacts = args.artifact
+    if kind != "curves" and len(artifacts) != 1:
+        raise InputError(f"biosnn plot {kind} takes one artifact, got {len(artifacts)}")
+    fig = FIGURES[kind](artifacts if kind == "curves" else artifacts[0], **options)
+    for path in save(fig, args.out, formats=args.format):
+        print(f"{kind} -> {path}")
+    return 0
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from .demo import DemoConfig, run_demo
+
+    run_demo(args.out, DemoConfig.quick() if args.quick else DemoConfig(), figures=args.figures,
+             progress=not args.no_progress)
     return 0
 
 
@@ -520,12 +544,42 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=_cmd_evaluate)
 
-    p = sub.add_parser("weights", help="draw a trained network's input weights as images")
-    p.add_argument("directory", help="folder written by biosnn unsupervised")
-    p.add_argument("--out", required=True, help="image file (.png, .pdf or .svg)")
-    p.add_argument("--shape", help="pixel grid HxW (default: square)")
-    p.set_defaults(func=_cmd_weights)
+    _plot_parser(sub)
+
+    p = sub.add_parser("demo", help="the whole pipeline on the shipped MNIST subset, figures included",
+                       description="encode -> Brian2 STDP (Diehl & Cook, short) -> guidance -> supervised torch "
+                                   "training guided by it -> evaluation -> every figure, on the data shipped "
+                                   "inside the package, in a few minutes on a CPU.")
+    p.add_argument("--out", default="runs/demo", help="folder for the artifacts (default runs/demo)")
+    p.add_argument("--figures", default="figures", help="folder for the figures (default figures)")
+    p.add_argument("--quick", action="store_true", help="a much smaller run (tests, smoke checks)")
+    p.add_argument("--no-progress", action="store_true")
+    p.set_defaults(func=_cmd_demo)
     return parser
+
+
+def _plot_parser(sub: Any) -> None:
+    from .plotting.artifacts import FIGURES
+    from .plotting.style import FORMATS
+
+    p = sub.add_parser("plot", help="draw a figure from the files the stages write",
+                       description="membrane: library model name, unsupervised wta folder (--spikes) or supervised "
+                                   "folder, Brian2 and torch overlaid; raster: spike-train .npz or such a folder; "
+                                   "guidance: guidance.npz or its folder; weights: trained folder or "
+                                   "weights_history.npz; curves: supervised folders (several: band over runs); "
+                                   "confusion: supervised folder after biosnn evaluate; rates: supervised folder.")
+    p.add_argument("kind", choices=list(FIGURES))
+    p.add_argument("artifact", nargs="+", help="file or folder (curves: one or more folders)")
+    p.add_argument("--out", required=True, help="figure file (.pdf, .svg, .png); without suffix: PDF and PNG")
+    p.add_argument("--format", action="append", choices=list(FORMATS), help="write these formats (repeatable)")
+    p.add_argument("--spikes", help="membrane/raster of a wta folder: its input spike trains (.npz)")
+    p.add_argument("--sample", type=int, default=0, help="membrane/raster: which sample (default 0)")
+    p.add_argument("--split", default="test", help="membrane/raster of a supervised folder: data split (default test)")
+    p.add_argument("--neurons", help="membrane/weights: comma-separated neuron indices")
+    p.add_argument("--classes", help="guidance: comma-separated class indices")
+    p.add_argument("--history", action="store_true", help="weights: receptive fields over training")
+    p.add_argument("--shape", help="weights: pixel grid HxW (default: from the artifact, else square)")
+    p.set_defaults(func=_cmd_plot)
 
 
 def _supervised_parser(sub: Any) -> None:

@@ -86,6 +86,19 @@ class _Network(nn.Module):
                      "surrogate": {"kind": self.surrogate.kind, "width": quantity_to_json(self.surrogate.width)},
                      **spec}
 
+    @property
+    def output_layer(self) -> NeuronLayer | None:
+        """The output neurons (``None`` for the seed's non-spiking integrator)."""
+        return None
+
+    def input_weights(self) -> torch.Tensor | None:
+        """``[N, n_in]``: the weights from the input spikes to the first layer's ``N`` neurons, when that
+        map is one matrix (bilayer, MLP); ``None`` otherwise (convolutions)."""
+        return None
+
+    #: unit of :meth:`input_weights` ("1": arbitrary, ahead of a normalisation)
+    input_weight_unit = "1"
+
     def _neurons(self, model: NeuronModel, shape: Any, trainable: Sequence[str], record: Sequence[str] = ()) -> NeuronLayer:
         return NeuronLayer(model, self.dt, shape, surrogate=self.surrogate, trainable=trainable, record=record)
 
@@ -129,6 +142,17 @@ class GuidedBilayer(_Network):
         self.weight = nn.Parameter(torch.rand(n_out, n_in) * w_init)
         self.neurons = self._neurons(output_model, n_out, trainable, (self.v_name,)) if dynamics == "model" else None
 
+    @property
+    def output_layer(self) -> NeuronLayer | None:
+        return self.neurons
+
+    def input_weights(self) -> torch.Tensor:
+        return self.weight
+
+    @property
+    def input_weight_unit(self) -> str:  # type: ignore[override]
+        return self.neurons.drive_unit if self.neurons is not None else "mV"
+
     def forward(self, x: torch.Tensor) -> NetworkOutput:
         x = _check_input(x, self.n_in)
         if self.neurons is not None:
@@ -166,6 +190,10 @@ class _Deep(_Network):
 
     def _hidden(self, shape: Any, trainable: Sequence[str]) -> NeuronLayer:
         return self._neurons(self.hidden_model, shape, trainable)
+
+    @property
+    def output_layer(self) -> NeuronLayer | None:
+        return self.output
 
     def _output_layer(self, n_out: int, trainable: Sequence[str], dynamics: str, leak: float) -> NeuronLayer | None:
         """The output neurons (``dynamics="model"``), or None for the seed's integrator (``"seed"``)."""
@@ -211,6 +239,9 @@ class SpikingMLP(_Deep):
         self.readout = nn.Linear(sizes[-1], n_out, bias=False)
         self.gain = threshold_gap(output_model)
         self.output = self._output_layer(n_out, trainable, output_dynamics, leak)
+
+    def input_weights(self) -> torch.Tensor:
+        return self.linears[0].weight if len(self.linears) else self.readout.weight
 
     def forward(self, x: torch.Tensor) -> NetworkOutput:
         h = _check_input(x, self.n_in)

@@ -107,6 +107,11 @@ def train_supervised(dataset: str, root: str | os.PathLike[str] | None, out: str
         out_model = library.get(output_model or "lif_delta")
         readout = ClassReadout.population(n_classes, population)
         n_out = readout.n_out
+    empty = sorted(set(np.unique(train.labels).tolist()) - set(readout.assignments.tolist()))
+    if empty and any(name.startswith("ce-") for name, _ in spec.terms):
+        raise InputError(f"classes {empty} have no output neuron (guidance assignments {readout.assignments.tolist()}), "
+                         "so a cross-entropy loss cannot train them: use an unsupervised network with more neurons, "
+                         "or a guidance-only loss")
     if guidance is not None and output_model:
         out_model = library.get(output_model)  # an explicit override: check_guidance refuses it unless allowed
     dt = guidance.dt_seconds if guidance is not None else train.trains.dt_seconds
@@ -123,6 +128,9 @@ def train_supervised(dataset: str, root: str | os.PathLike[str] | None, out: str
         first: Any = shape
     else:
         first = train.trains.n_in
+    import torch
+
+    torch.manual_seed(config.seed)  # the initial weights are a function of the seed
     net = ARCHITECTURES[model](first, n_out, **kwargs)
     meta = {"data": {"dataset": dataset, "root": None if root is None else str(root), **settings,
                      "n_train": len(train), "n_val": 0 if val is None else len(val),
@@ -134,6 +142,21 @@ def train_supervised(dataset: str, root: str | os.PathLike[str] | None, out: str
     return trainer.fit(resume=resume, max_steps=max_steps)
 
 
+def stored_split(checkpoint: dict[str, Any], *, dataset: str | None = None, root: Any = None, split: str = "test",
+                 limit: int | None = None, progress: bool = False) -> SupervisedSplit:
+    """A split of the data a checkpoint (``load_trained``'s third value) was trained on, encoded the
+    same way; ``dataset``/``root`` override where it is read from."""
+    stored = checkpoint["meta"].get("data", {})
+    dataset = dataset or stored.get("dataset")
+    root = root if root is not None else stored.get("root")
+    if dataset is None:
+        raise InputError("give --dataset (the checkpoint does not say what it was trained on)")
+    settings = {k: stored.get(k) for k in ("encoder", "T", "dt", "options")}
+    if settings["options"] is None:
+        settings["options"] = {}
+    return _load(dataset, root, split, settings, progress).limit(limit)
+
+
 def evaluate_supervised(directory: str | os.PathLike[str], *, dataset: str | None = None, root: Any = None,
                         split: str = "test", limit: int | None = None, device: str = "cpu", batch_size: int = 128,
                         progress: bool = False) -> dict[str, Any]:
@@ -143,15 +166,8 @@ def evaluate_supervised(directory: str | os.PathLike[str], *, dataset: str | Non
     from .checkpoint import load_trained
 
     net, readout, data = load_trained(directory, map_location=device)
-    stored = data["meta"].get("data", {})
-    dataset = dataset or stored.get("dataset")
-    root = root if root is not None else stored.get("root")
-    if dataset is None:
-        raise InputError("give --dataset (the checkpoint does not say what it was trained on)")
-    settings = {k: stored.get(k) for k in ("encoder", "T", "dt", "options")}
-    if settings["options"] is None:
-        settings["options"] = {}
-    part = _load(dataset, root, split, settings, progress).limit(limit)
+    part = stored_split(data, dataset=dataset, root=root, split=split, limit=limit, progress=progress)
+    dataset = dataset or data["meta"]["data"]["dataset"]
     part.check_dt(net.dt)
     decision = data["meta"]["train"]["decision"]
     t0 = time.perf_counter()

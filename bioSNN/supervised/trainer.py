@@ -6,6 +6,8 @@ What one :meth:`Trainer.fit` writes into ``out``:
   in the epoch), every ``checkpoint_every`` steps and after each epoch (:mod:`.checkpoint`);
 * ``model.pt``: the trained network (the best on the validation split when there is one, else the last);
 * ``metrics.json``: per-epoch losses, accuracies, samples/s, firing rate per layer; ``config.json``;
+* ``weights_history.npz``: the input weights (bilayer, MLP) at the start and after every epoch
+  (:mod:`bioSNN.weight_history`), for receptive-field figures over training;
 * ``tb/``: TensorBoard scalars and weight images, when ``tensorboard=True`` and it is installed.
 
 Batches come from :func:`~bioSNN.supervised.data.batch_order` (a function of seed and epoch), and the
@@ -50,6 +52,7 @@ import torch
 from ..errors import InputError, ModelMismatchError
 from ..fileio import atomic_write_json
 from ..progress import progress_bar
+from ..weight_history import FILENAME, append_snapshot
 from .checkpoint import load_checkpoint, save_checkpoint
 from .data import SupervisedSplit, batch_order
 from .losses import LossSpec, compute_loss
@@ -298,6 +301,8 @@ class Trainer:
             self.out.mkdir(parents=True, exist_ok=True)
             atomic_write_json(self.out / "config.json", {"spec": net.spec, "loss": self.loss.to_dict(),
                                                          "train": asdict(c), "world_size": world, **self.meta})
+            if not history:
+                self._snapshot(0)
         writer = self._writer() if rank == 0 else None
         steps_this_call = 0
         t_start = time.perf_counter()
@@ -316,8 +321,9 @@ class Trainer:
             correct = seen = 0
             t0 = time.perf_counter()
             net.train()
-            with progress_bar(len(order) * c.batch_size * world, f"epoch {epoch + 1}/{c.epochs}", "sample",
-                              enabled=c.progress and rank == 0, initial=progress["batch"] * c.batch_size * world) as bar:
+            with progress_bar(sum(len(i) for i in order) * world, f"epoch {epoch + 1}/{c.epochs}", "sample",
+                              enabled=c.progress and rank == 0,
+                              initial=sum(len(i) for i in order[:progress["batch"]]) * world) as bar:
                 for b in range(progress["batch"], len(order)):
                     x, y, t = self.train.batch(order[b], self.device)
                     with _autocast(self.device, c.amp):
@@ -362,6 +368,8 @@ class Trainer:
                     record[f"{name}_accuracy"] = ev["accuracy"]
                     record[f"{name}_rates"] = ev["rates"]
             history.append(record)
+            if rank == 0:
+                self._snapshot(record["epoch"])
             if rank == 0 and c.progress:
                 print(json.dumps({k: round(v, 4) if isinstance(v, float) else v for k, v in record.items()
                                   if not isinstance(v, list)}))
@@ -395,6 +403,14 @@ class Trainer:
         if _distributed()[0] == 0:
             atomic_write_json(self.out / "metrics.json", metrics)
         return metrics
+
+    def _snapshot(self, epoch: int) -> None:
+        """Append the input weights to ``weights_history.npz`` (networks with one input matrix)."""
+        w = self.net.input_weights()
+        if w is not None:
+            append_snapshot(self.out / FILENAME, epoch, w.detach().float().cpu().numpy().T,
+                            image_shape=self.train.trains.image_shape, step_name="epoch", unit=self.net.input_weight_unit,
+                            source=self.net.architecture)
 
     def _log(self, writer: Any, record: dict[str, Any]) -> None:
         epoch = record["epoch"]

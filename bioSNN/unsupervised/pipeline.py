@@ -27,6 +27,7 @@ from ..errors import InputError, ModelMismatchError
 from ..encoding.spike_trains import SpikeTrains
 from ..fileio import atomic_savez
 from ..progress import progress_bar
+from ..weight_history import FILENAME as WEIGHTS_FILE, append_snapshot
 from .artifacts import SavedNetwork, load_network, save_network
 from .backends import BACKENDS, STANDALONE_BACKENDS, CudaOptions, codeobj_class
 from .assignment import accuracy, assign_labels, predict
@@ -69,6 +70,10 @@ def train_diehl_cook(train_set: ImageSet, out: str | os.PathLike[str], *, config
         raise InputError("n_train and epochs must be at least 1")
     rates = rates_of(train_set.images[:n_train])
     schedule = np.tile(rates, (epochs, 1)) if epochs > 1 else rates
+    if not (resume and (out / "checkpoint.npz").exists()):
+        w0 = DiehlCookState.initial(config, rates.shape[1]).w
+        append_snapshot(out / WEIGHTS_FILE, 0, w0, image_shape=train_set.images.shape[1:], step_name="examples",
+                        unit="1", source="diehl_cook")
     start = time.perf_counter()
     if backend in STANDALONE_BACKENDS:
         from .standalone import train_standalone
@@ -182,6 +187,13 @@ def train_wta(trains: SpikeTrains, out: str | os.PathLike[str], *, config: WTACo
     net = WTANetwork(config, trains.n_in, trains.steps, trains.dt_seconds, codeobj_class=cls)
     if weights is not None:
         net.weights_volt = weights
+
+    def snapshot(examples: int) -> None:
+        append_snapshot(out / WEIGHTS_FILE, examples, net.weights_mV, image_shape=trains.image_shape,
+                        step_name="examples", unit="mV", source="wta")
+
+    if weights is None:
+        snapshot(0)
     n = trains.n_samples
     bar = progress_bar(epochs * n, "STDP training (wta)", "img", enabled=progress, initial=epoch * n + position)
     start = time.perf_counter()
@@ -193,6 +205,7 @@ def train_wta(trains: SpikeTrains, out: str | os.PathLike[str], *, config: WTACo
                 net.present(trains[order[position:stop]], learning=True)
                 bar.update(stop - position)
                 position = stop
+                snapshot(epoch * n + position)
                 done_epoch, done_pos = (epoch + 1, 0) if position >= n else (epoch, position)
                 _wta_checkpoint(ckpt_path, net.weights_volt, {"config": config.to_dict(), "trains_sha256": digest,
                                                            "epoch": done_epoch, "position": done_pos,

@@ -22,6 +22,7 @@ from ..equations.model import NeuronModel
 from ..errors import DataError, InputError, ModelMismatchError
 from ..fileio import atomic_savez
 from ..progress import progress_bar
+from ..weight_history import FILENAME as WEIGHTS_FILE, append_snapshot, square_shape
 from .stdp import STDPRule
 from .diehl_cook import (
     BuiltNetwork, DiehlCookConfig, DiehlCookState, build_network, controller_state, examples_done, excitatory_model,
@@ -56,7 +57,10 @@ class Checkpoint:
 
 
 def save_checkpoint(path: str | os.PathLike[str], ckpt: Checkpoint) -> Path:
-    """Write ``ckpt`` atomically (see the module docstring for the members)."""
+    """Write ``ckpt`` atomically (see the module docstring for the members), and add its weights to
+    ``weights_history.npz`` beside it (:mod:`bioSNN.weight_history`)."""
+    append_snapshot(Path(path).with_name(WEIGHTS_FILE), ckpt.examples_done, ckpt.state.w,
+                    image_shape=square_shape(ckpt.state.w.shape[0]), step_name="examples", unit="1", source="diehl_cook")
     meta = {"format": "bioSNN.DiehlCookCheckpoint", "version": 1, "config": ckpt.config.to_dict(),
             "slice_index": ckpt.slice_index, "controller": ckpt.controller, "rates_sha256": ckpt.rates_sha256,
             "examples_done": ckpt.examples_done, "time_s": ckpt.time_s, "backend": ckpt.backend,

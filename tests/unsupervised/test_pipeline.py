@@ -12,6 +12,7 @@ from bioSNN.equations import library
 from bioSNN.errors import ModelMismatchError
 from bioSNN.unsupervised.artifacts import load_network
 from bioSNN.unsupervised.guidance import Guidance
+from bioSNN.weight_history import load_weight_history
 
 
 @pytest.fixture(scope="module")
@@ -25,11 +26,15 @@ def trained(tmp_path_factory):
 
 def test_artifacts_written(trained):
     assert sorted(p.name for p in trained.iterdir()) == [
-        "checkpoint.npz", "config.json", "guidance.npz", "metrics.json", "network.npz"]
+        "checkpoint.npz", "config.json", "guidance.npz", "metrics.json", "network.npz", "weights_history.npz"]
     net = load_network(trained)
     assert net.preset == "diehl_cook" and net.arrays["w"].shape == (784, 6) and net.assignments.shape == (6,)
     guidance = Guidance.load(trained / "guidance.npz", expect_model=net.model, expect_dt=0.5e-3)
     assert guidance.templates.shape == (10, 6, 700) and guidance.traces.shape[0] == len(guidance.labels)
+    history = load_weight_history(trained)  # initial weights, then one snapshot per slice
+    assert history.steps.tolist() == [0, 12, 24] and history.step_name == "examples" and history.image_shape == (28, 28)
+    np.testing.assert_array_equal(history.w[-1], net.arrays["w"].astype(np.float32))
+    assert not np.array_equal(history.w[0], history.w[-1])
     metrics = json.loads((trained / "metrics.json").read_text())
     assert metrics["n_train"] == 24 and metrics["train_examples_per_second"] > 0
 
@@ -65,6 +70,9 @@ def test_wta_cli_round_trip(tmp_path, capsys):
                  "--backend", "numpy", "--no-progress", "--out", str(out)]) == 0
     saved = load_network(out)
     assert saved.preset == "wta" and saved.arrays["w_mV"].shape == (784, 4)
+    history = load_weight_history(out)
+    assert history.steps.tolist() == [0, 5, 10, 12] and history.unit == "mV"
+    np.testing.assert_allclose(history.w[-1], saved.arrays["w_mV"], rtol=1e-6)
     guidance = Guidance.load(out / "guidance.npz", expect_model=saved.model, expect_dt=1e-3)
     assert guidance.traces.shape == (12, 4, 70) and guidance.templates.shape == (10, 4, 70)
     assert main(["evaluate", str(out), "--spikes", str(spikes), "--backend", "numpy"]) == 0
@@ -87,10 +95,12 @@ def test_wta_cli_round_trip(tmp_path, capsys):
     assert run["config"]["threshold"] == "per_image"
 
 
-def test_weights_command(trained, tmp_path):
+def test_plot_weights_command(trained, tmp_path):
     out = tmp_path / "w.svg"
-    assert main(["weights", str(trained), "--out", str(out)]) == 0
+    assert main(["plot", "weights", str(trained), "--out", str(out)]) == 0
     assert out.read_bytes().startswith(b"<?xml")
+    assert main(["plot", "weights", str(trained), "--history", "--out", str(tmp_path / "h.png")]) == 0
+    assert (tmp_path / "h.png").read_bytes().startswith(b"\x89PNG")
 
 
 def test_templates_only_guidance_and_flag_checks(tmp_path, capsys):
