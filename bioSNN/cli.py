@@ -278,6 +278,7 @@ def _cmd_supervised(args: argparse.Namespace) -> int:
                          weight_decay=args.weight_decay, schedule=args.schedule, clip=args.clip, patience=args.patience,
                          checkpoint_every=args.checkpoint_every, seed=args.seed, device=args.device,
                          amp=args.amp, decision=args.decision, tensorboard=args.tensorboard,
+                         augment_shift=args.augment_shift,
                          progress=not args.no_progress)
     arch: dict[str, Any] = {}
     for key in ("hidden", "channels", "fc", "widths", "blocks"):
@@ -617,6 +618,8 @@ def _supervised_parser(sub: Any) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", default="cpu", help="torch device: cpu, cuda, cuda:1 ...")
     p.add_argument("--amp", choices=["bf16"], help="bf16 autocast of the synaptic maps")
+    p.add_argument("--augment-shift", type=int, default=0,
+                   help="translate each training sample by up to K pixels (image inputs; default 0: off)")
     p.add_argument("--hidden", help="spiking-mlp: hidden sizes, e.g. 800 or 800,400")
     p.add_argument("--channels", help="spiking-convnet: conv channels, e.g. 32,64")
     p.add_argument("--fc", help="spiking-convnet: hidden FC sizes; spiking-resnet19: FC width")

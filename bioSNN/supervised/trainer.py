@@ -54,7 +54,7 @@ from ..fileio import atomic_write_json
 from ..progress import progress_bar
 from ..weight_history import FILENAME, append_snapshot
 from .checkpoint import load_checkpoint, save_checkpoint
-from .data import SupervisedSplit, batch_order
+from .data import SupervisedSplit, batch_order, shift_spikes
 from .losses import LossSpec, compute_loss
 from .readout import DECISIONS, ClassReadout
 
@@ -68,7 +68,8 @@ class TrainConfig:
     """Training settings. ``schedule``: ``"none"``, ``"cosine"``, ``"step:EVERY:GAMMA"`` or
     ``"exp:GAMMA"`` (per epoch); ``clip``: max gradient norm; ``patience``: early stopping on the
     validation accuracy (epochs); ``checkpoint_every``: optimizer steps between checkpoints (0: per
-    epoch); ``amp``: ``"bf16"`` autocast of the synaptic maps (neuron state stays float32)."""
+    epoch); ``amp``: ``"bf16"`` autocast of the synaptic maps (neuron state stays float32);
+    ``augment_shift``: translate every training sample by up to this many pixels (image inputs)."""
 
     epochs: int = 10
     batch_size: int = 32
@@ -86,6 +87,7 @@ class TrainConfig:
     decision: str = "potential"
     eval_batch_size: int = 128
     shuffle: bool = True
+    augment_shift: int = 0
     tensorboard: bool = False
     progress: bool = True
 
@@ -98,6 +100,8 @@ class TrainConfig:
             raise InputError(f"decision must be one of {DECISIONS}, got {self.decision!r}")
         if self.amp not in (None, "bf16"):
             raise InputError(f"amp must be None or 'bf16', got {self.amp!r}")
+        if self.augment_shift < 0:
+            raise InputError(f"augment_shift must be >= 0, got {self.augment_shift}")
         if not self.lr > 0:
             raise InputError(f"lr must be positive, got {self.lr}")
         _lr_factor(self.schedule, self.epochs)(0)
@@ -326,6 +330,9 @@ class Trainer:
                               initial=sum(len(i) for i in order[:progress["batch"]]) * world) as bar:
                 for b in range(progress["batch"], len(order)):
                     x, y, t = self.train.batch(order[b], self.device)
+                    if c.augment_shift:
+                        x = shift_spikes(x, self.train.trains.image_shape or (), c.augment_shift,
+                                         seed=(c.seed, epoch, b, rank))
                     with _autocast(self.device, c.amp):
                         out = model(x)
                     out = out._replace(v=out.v.float(), spikes=out.spikes.float())

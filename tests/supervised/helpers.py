@@ -9,7 +9,7 @@ from bioSNN.supervised.data import SupervisedSplit
 from bioSNN.unsupervised.guidance import Guidance
 
 
-def toy_split(n=48, n_in=12, steps=16, seed=0, dt=1e-3):
+def toy_split(n=48, n_in=12, steps=16, seed=0, dt=1e-3, image_shape=None):
     """Two classes: class 1 fires on the first half of the inputs, class 0 on the second half."""
     rng = np.random.default_rng(seed)
     labels = rng.integers(0, 2, n)
@@ -17,7 +17,7 @@ def toy_split(n=48, n_in=12, steps=16, seed=0, dt=1e-3):
                  [0.05] * (n_in // 2) + [0.5] * (n_in - n_in // 2))
     x = rng.random((n, steps, n_in)) < p
     x[:, 0] = False
-    return SupervisedSplit(SpikeTrains.from_dense(x, dt, labels=labels, class_names=("a", "b")))
+    return SupervisedSplit(SpikeTrains.from_dense(x, dt, labels=labels, class_names=("a", "b"), image_shape=image_shape))
 
 
 def toy_guidance(steps=16, model=None, dt=1e-3):

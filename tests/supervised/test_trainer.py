@@ -21,7 +21,8 @@ def _trainer(tmp_path, name="run", epochs=3, net=None, loss="huber-guidance+0.1*
     torch.manual_seed(0)
     net = net() if net else GuidedBilayer(12, 2, dynamics="model", w_init=2.0)
     config = TrainConfig(epochs=epochs, batch_size=8, lr=0.05, progress=False, **cfg)
-    return Trainer(net, LossSpec.parse(loss, rows=rows), ClassReadout.identity(2), toy_split(), tmp_path / name,
+    return Trainer(net, LossSpec.parse(loss, rows=rows), ClassReadout.identity(2), toy_split(image_shape=(3, 4)),
+                   tmp_path / name,
                    config=config, test=toy_split(seed=1), guidance=toy_guidance() if guidance else None)
 
 
@@ -40,16 +41,17 @@ def _mlp():
     return SpikingMLP(12, 2, hidden=(6,), dropout=0.2, output_model=library.lif_delta())
 
 
-def test_resume_is_exact(tmp_path):
+@pytest.mark.parametrize("shift", [0, 1])
+def test_resume_is_exact(tmp_path, shift):
     straight = _trainer(tmp_path, "a", net=_mlp,
-                        loss="ce-rate", guidance=False, decision="rate")
+                        loss="ce-rate", guidance=False, decision="rate", augment_shift=shift)
     straight.fit()
     first = _trainer(tmp_path, "b", net=_mlp,
-                     loss="ce-rate", guidance=False, decision="rate")
+                     loss="ce-rate", guidance=False, decision="rate", augment_shift=shift)
     partial = first.fit(max_steps=8)  # stops inside epoch 2 (6 batches per epoch)
     assert not partial["complete"]
     again = _trainer(tmp_path, "b", net=_mlp,
-                     loss="ce-rate", guidance=False, decision="rate")
+                     loss="ce-rate", guidance=False, decision="rate", augment_shift=shift)
     again.fit(resume=True)
     for (k, a), (_, b) in zip(straight.net.state_dict().items(), again.net.state_dict().items()):
         torch.testing.assert_close(a, b, rtol=0, atol=0, msg=k)
@@ -105,3 +107,20 @@ def test_tensorboard_logs_when_installed(tmp_path):
     trainer = _trainer(tmp_path, "tb", epochs=1, tensorboard=True)
     trainer.fit()
     assert any(p.name.startswith("events.out.tfevents") for p in (tmp_path / "tb" / "tb").iterdir())
+
+
+def test_shift_augmentation_moves_spikes_on_the_grid():
+    from bioSNN.supervised.data import shift_spikes
+
+    x = torch.zeros(4, 16, 2, 6, 6)  # [T, B, C, H, W]: one 2 x 2 blob per channel in the centre
+    x[..., 2:4, 2:4] = 1
+    y = shift_spikes(x.reshape(4, 16, -1), (2, 6, 6), 2, seed=(0, 1, 2)).reshape(x.shape)
+    assert torch.equal(y.sum((2, 3, 4)), x.sum((2, 3, 4)))  # a shift of <= 2 keeps the blob inside
+    moved = [not torch.equal(y[:, b], x[:, b]) for b in range(16)]
+    assert 8 <= sum(moved) < 16  # most samples move, (0, 0) is possible
+    assert torch.equal(y[:, :, 0], y[:, :, 1])  # channels move together
+    assert torch.equal(y.reshape(4, 16, -1), shift_spikes(x.reshape(4, 16, -1), (2, 6, 6), 2, seed=(0, 1, 2)))
+    with pytest.raises(InputError, match="image grid"):
+        shift_spikes(torch.zeros(2, 1, 10), (3, 3), 1, seed=(0,))
+    with pytest.raises(InputError, match="augment_shift"):
+        TrainConfig(augment_shift=-1)
