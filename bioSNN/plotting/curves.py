@@ -67,9 +67,15 @@ def plot_curves(histories: Sequence[Sequence[Mapping[str, Any]]], keys: Sequence
     return ax
 
 
-def plot_training(histories: Sequence[Sequence[Mapping[str, Any]]]) -> Any:
-    """Two panels: loss, and accuracy (train, validation, test) in %, each with a band over runs."""
-    fig, (left, right) = new_figure(1, 2, width="double", height=2.3)
+def plot_training(histories: Sequence[Sequence[Mapping[str, Any]]], *, ax: Sequence[Any] | None = None) -> Any:
+    """Two panels: loss, and accuracy (train, validation, test) in %, each with a band over runs.
+    ``ax``: the two Axes to draw into. Returns the Figure."""
+    if ax is None:
+        fig, (left, right) = new_figure(1, 2, width="double", height=2.3)
+    else:
+        if len(ax) != 2:
+            raise InputError(f"plot_training draws two panels: give two Axes, got {len(ax)}")
+        (left, right), fig = ax, ax[0].figure
     plot_curves(histories, ["loss"], ax=left, ylabel="training loss")
     plot_curves(histories, ["train_accuracy", "val_accuracy", "test_accuracy"], ax=right, ylabel="accuracy (%)",
                 percent=True)

@@ -74,10 +74,12 @@ def plot_receptive_fields(w: Any, image_shape: Sequence[int], *, neurons: Sequen
     return ax
 
 
-def plot_weight_history(history: Any, *, neurons: Sequence[int] | None = None, max_rows: int = 6) -> Any:
+def plot_weight_history(history: Any, *, neurons: Sequence[int] | None = None, max_rows: int = 6,
+                        ax: Any = None) -> Any:
     """Receptive fields over training from a :class:`~bioSNN.weight_history.WeightHistory`: one row
     per snapshot (at most ``max_rows``, spread over the run, first and last included), one column per
-    neuron (default: the first 8), one colour scale for all. Returns the Figure.
+    neuron (default: the first 8), one colour scale for all. ``ax``: a ``[rows, neurons]`` grid of
+    Axes to draw into (rows as chosen from ``max_rows``). Returns the Figure.
 
     Example:
         >>> import numpy as np
@@ -102,7 +104,13 @@ def plot_weight_history(history: Any, *, neurons: Sequence[int] | None = None, m
         vmin, vmax = float(data.min()), float(data.max())
     width = min(DOUBLE_COLUMN, 0.85 * len(cols) + 1.3)
     with style():
-        fig, axes = new_figure(len(rows), len(cols), width=width, height=0.85 * len(rows) + 0.3, squeeze=False)
+        if ax is None:
+            fig, axes = new_figure(len(rows), len(cols), width=width, height=0.85 * len(rows) + 0.3, squeeze=False)
+        else:
+            axes = np.asarray(ax, dtype=object).reshape(-1, len(cols)) if np.size(ax) == len(rows) * len(cols) else None
+            if axes is None:
+                raise InputError(f"ax must hold {len(rows)} x {len(cols)} Axes (snapshots x neurons), got {np.size(ax)}")
+            fig = axes[0, 0].figure
         for r, row in enumerate(rows):
             for c, j in enumerate(cols):
                 ax = axes[r, c]

@@ -56,6 +56,8 @@ def test_curves_mean_and_band_over_runs():
     fig = plot_training(runs[:1])
     assert [a.get_ylabel() for a in fig.axes] == ["training loss", "accuracy (%)"]
     assert not fig.axes[0].collections  # one run: no band
+    fig, axes = new_figure(1, 2, width="double")
+    assert plot_training(runs, ax=axes) is fig and axes[1].get_ylabel() == "accuracy (%)"
     with pytest.raises(InputError, match="none of"):
         plot_curves(runs, ["nope"])
 

@@ -67,6 +67,13 @@ def test_history_figure_has_a_tile_per_snapshot_and_neuron():
     assert len(tiles) == 12  # 4 rows (first and last included) x 3 neurons
     assert [a.get_title() for a in tiles[:3]] == ["neuron 0", "neuron 2", "neuron 4"]
     assert tiles[0].get_ylabel() == "epoch\n0" and tiles[-3].get_ylabel() == "epoch\n9"
+    from bioSNN.plotting import new_figure
+
+    fig, grid = new_figure(2, 2, width="double")
+    assert plot_weight_history(h, neurons=[1, 3], max_rows=2, ax=grid) is fig
+    assert grid[1, 0].get_ylabel() == "epoch\n9" and grid[0, 1].get_title() == "neuron 3"
+    with pytest.raises(InputError, match="2 x 2 Axes"):
+        plot_weight_history(h, neurons=[1, 3], max_rows=2, ax=grid[0])
     with pytest.raises(InputError, match="not in the history"):
         plot_weight_history(h, neurons=[7])
     with pytest.raises(InputError, match="image shape"):
