@@ -343,7 +343,8 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def _record_evaluation(directory: str, key: str, result: dict[str, Any]) -> None:
-    """Add ``result`` under ``evaluations[key]`` of ``directory/metrics.json`` (atomically)."""
+    """Add ``result`` under ``evaluations[key]`` of ``directory/metrics.json`` and name it the
+    ``latest_evaluation`` (atomically)."""
     from pathlib import Path
 
     from .fileio import atomic_write_json
@@ -351,6 +352,7 @@ def _record_evaluation(directory: str, key: str, result: dict[str, Any]) -> None
     metrics_path = Path(directory) / "metrics.json"
     metrics = json.loads(metrics_path.read_text()) if metrics_path.exists() else {}
     metrics.setdefault("evaluations", {})[key] = result
+    metrics["latest_evaluation"] = key  # the file's keys are sorted: this says which came last
     atomic_write_json(metrics_path, metrics)
 
 
@@ -370,8 +372,26 @@ def _evaluate_supervised(args: argparse.Namespace) -> int:
     return 0
 
 
-def _ints(text: str | None) -> list[int] | None:
-    return None if text is None else [int(v) for v in text.split(",") if v.strip()]
+def _index_list(text: str) -> list[int]:
+    """argparse type: ``"0,3,5"`` -> ``[0, 3, 5]`` (non-negative, at least one)."""
+    try:
+        values = [int(v) for v in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated indices like 0,3,5, got {text!r}") from None
+    if not values or min(values) < 0:
+        raise argparse.ArgumentTypeError(f"indices must be >= 0, got {text!r}")
+    return values
+
+
+def _grid(text: str) -> tuple[int, ...]:
+    """argparse type: ``"28x28"`` -> ``(28, 28)``."""
+    try:
+        values = tuple(int(v) for v in text.lower().split("x"))
+    except ValueError:
+        values = ()
+    if len(values) != 2 or min(values) < 1:
+        raise argparse.ArgumentTypeError(f"expected a pixel grid HxW like 28x28, got {text!r}")
+    return values
 
 
 def _cmd_plot(args: argparse.Namespace) -> int:
@@ -383,12 +403,18 @@ def _cmd_plot(args: argparse.Namespace) -> int:
     if kind in ("membrane", "raster"):
         options = {"spikes": args.spikes, "sample": args.sample, "split": args.split}
         if kind == "membrane":
-            options["neurons"] = _ints(args.neurons)
+            options.update(neurons=args.neurons, seed=args.seed)
     elif kind == "weights":
-        options = {"neurons": _ints(args.neurons), "history": args.history,
-                   "shape": tuple(int(x) for x in args.shape.split("x")) if args.shape else None}
+        options = {"neurons": args.neurons, "history": args.history, "shape": args.shape}
     elif kind == "guidance":
-        options = {"classes": _ints(args.classes)}
+        options = {"classes": args.classes}
+    given = {"--spikes": args.spikes is not None, "--neurons": args.neurons is not None,
+             "--classes": args.classes is not None, "--history": args.history, "--shape": args.shape is not None}
+    applies = {"membrane": ("--spikes", "--neurons"), "raster": ("--spikes",), "weights": ("--neurons", "--history",
+               "--shape"), "guidance": ("--classes",)}
+    wrong = [flag for flag, on in given.items() if on and flag not in applies.get(kind, ())]
+    if wrong:
+        raise InputError(f"{', '.join(wrong)} does not apply to biosnn plot {kind}")
     artifacts = args.artifact
     if kind != "curves" and len(artifacts) != 1:
         raise InputError(f"biosnn plot {kind} takes one artifact, got {len(artifacts)}")
@@ -576,10 +602,11 @@ def _plot_parser(sub: Any) -> None:
     p.add_argument("--spikes", help="membrane/raster of a wta folder: its input spike trains (.npz)")
     p.add_argument("--sample", type=int, default=0, help="membrane/raster: which sample (default 0)")
     p.add_argument("--split", default="test", help="membrane/raster of a supervised folder: data split (default test)")
-    p.add_argument("--neurons", help="membrane/weights: comma-separated neuron indices")
-    p.add_argument("--classes", help="guidance: comma-separated class indices")
+    p.add_argument("--neurons", type=_index_list, help="membrane/weights: comma-separated neuron indices")
+    p.add_argument("--classes", type=_index_list, help="guidance: comma-separated class indices")
     p.add_argument("--history", action="store_true", help="weights: receptive fields over training")
-    p.add_argument("--shape", help="weights: pixel grid HxW (default: from the artifact, else square)")
+    p.add_argument("--shape", type=_grid, help="weights: pixel grid HxW (default: from the artifact, else square)")
+    p.add_argument("--seed", type=int, default=0, help="membrane of a library model: seed of the random input")
     p.set_defaults(func=_cmd_plot)
 
 

@@ -13,9 +13,9 @@ image_shape int64 [2]                 pixel grid of the inputs (``[0, 0]`` if un
 meta        str (JSON)                format, version, step_name, unit of ``w``, source
 =========== ========================= ========================================================
 
-At most ``max_snapshots`` (default 25) are kept: when a new one would exceed it, every second
-snapshot is dropped (the first and the newest always stay), so long runs keep a file of bounded
-size with snapshots spread over the whole run. A snapshot at a step already recorded (a resumed
+At most ``max_snapshots`` (default 25) are kept: when a new one would exceed it, the snapshots
+nearest to ``max_snapshots`` evenly spaced steps between the first and the newest are kept (those
+two always stay), so long runs keep a file of bounded size with snapshots spread over the whole run. A snapshot at a step already recorded (a resumed
 run redoing work) replaces that one and every later one.
 """
 
@@ -90,7 +90,7 @@ def append_snapshot(path: str | os.PathLike[str], step: int, w: Any, *, image_sh
         ...     _ = append_snapshot(p, k, np.full((4, 2), k), image_shape=(2, 2), step_name="epoch", unit="1",
         ...                         max_snapshots=3)
         >>> load_weight_history(p).steps.tolist()
-        [0, 2, 3]
+        [0, 1, 3]
     """
     w = np.asarray(w, dtype=np.float32)
     if w.ndim != 2:
@@ -104,10 +104,13 @@ def append_snapshot(path: str | os.PathLike[str], step: int, w: Any, *, image_sh
         if old.w.shape[1:] == w.shape and old.step_name == step_name:
             keep = old.steps < step
             steps, snaps = old.steps[keep].tolist(), list(old.w[keep])
+            image_shape = image_shape if image_shape is not None else old.image_shape
     steps.append(int(step))
     snaps.append(w)
     if len(steps) > max(max_snapshots, 2):
-        idx = list(range(0, len(steps) - 1, 2)) + [len(steps) - 1]
+        at = np.asarray(steps, dtype=np.float64)
+        targets = np.linspace(at[0], at[-1], max(max_snapshots, 2))
+        idx = sorted({int(np.argmin(np.abs(at - t))) for t in targets} | {0, len(steps) - 1})
         steps, snaps = [steps[i] for i in idx], [snaps[i] for i in idx]
     shape = np.asarray(image_shape if image_shape is not None else (0, 0), dtype=np.int64)
     meta = {"format": FORMAT, "version": VERSION, "step_name": step_name, "unit": unit, "source": source}

@@ -16,21 +16,32 @@ rates       a supervised folder (firing rate per layer on the test data, last ep
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
 from ..equations.model import NeuronModel
 from ..errors import DataError, InputError
 from ..quantities import as_time
-from .style import new_figure
+from .style import new_figure, style
 
 __all__ = ["Response", "network_response", "membrane_figure", "raster_figure", "guidance_figure",
            "weights_figure", "curves_figure", "confusion_figure", "rates_figure", "FIGURES"]
+
+
+def _styled(draw: Callable[..., Any]) -> Callable[..., Any]:
+    """Run ``draw`` inside the paper style, so titles and labels set after plotting get it too."""
+    @functools.wraps(draw)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        with style():
+            return draw(*args, **kwargs)
+    return wrapper
 
 
 @dataclass
@@ -47,6 +58,7 @@ class Response:
     overlay: np.ndarray | None = None      # [T, n] SI, the torch step on the same input
     overlay_labels: tuple[str, str] = ("Brian2", "torch")
     classes: np.ndarray | None = None      # [n] class of each output neuron
+    class_names: tuple[str, ...] | None = None
 
 
 def _library_response(name: str, seed: int) -> Response:
@@ -92,15 +104,15 @@ def _wta_response(directory: Path, spikes: str | None, sample: int) -> Response:
     x = _sample(trains, sample)
     model = saved.model
     if saved.meta["config"].get("threshold") == "per_image":
-        from ..unsupervised.wta import WTAConfig, WTANetwork
+        from ..unsupervised.wta import WTAConfig, thresholds_mV
 
-        th = WTANetwork._thresholds_mV(WTAConfig(**saved.meta["config"]), x.sum(axis=1).max(keepdims=True))[0]
+        th = thresholds_mV(WTAConfig(**saved.meta["config"]), x.sum(axis=1).max(keepdims=True))[0]
         model = model.replace(parameters={**model.parameters, "P_th": float(th) * mV}, initial={**model.initial, "th": float(th) * mV})
     w = saved.arrays["w_mV"] * mV
     a = simulate(model, x, w, trains.dt_seconds, backend="brian2")
     b = simulate(model, x, w, trains.dt_seconds, backend="torch")
     return Response(f"{directory.name}, sample {sample}", model, trains.dt_seconds, x, trains.image_shape,
-                    a["v"], a["spikes"], b["v"], classes=saved.assignments)
+                    a["v"], a["spikes"], b["v"], classes=saved.assignments, class_names=tuple(saved.class_names))
 
 
 def _supervised_response(directory: Path, sample: int, split: str) -> Response:
@@ -129,16 +141,18 @@ def _supervised_response(directory: Path, sample: int, split: str) -> Response:
     v_torch = out.v[:, 0].double().numpy() * scale
     spikes = out.spikes[:, 0].numpy().astype(bool)
     label = f"{directory.name}, {split} sample {sample}"
+    names = data["readout"].get("class_names") or part.trains.class_names
+    names = tuple(str(n) for n in names) if names else None
     if layer is None or len(layer.trainable):
         # the seed integrator or per-neuron trained parameters: no Brian2 counterpart to run
         return Response(label, model, net.dt, x[:, 0].numpy().astype(bool), part.trains.image_shape, v_torch, spikes,
-                        overlay_labels=("torch", ""), classes=readout.assignments.numpy())
+                        overlay_labels=("torch", ""), classes=readout.assignments.numpy(), class_names=names)
     drive = captured["drive"][:, 0].double().numpy() * layer.drive_scale  # [T, n] SI per step
     steps = drive.shape[0]
     # Brian2 gets the same per-step drive: input channel k fires once, at step k, with weights drive[k]
     a = simulate(model, np.eye(steps, dtype=bool), drive, net.dt, backend="brian2", record=(net.v_name,))
     return Response(label, model, net.dt, x[:, 0].numpy().astype(bool), part.trains.image_shape,
-                    a[net.v_name], a["spikes"], v_torch, classes=readout.assignments.numpy())
+                    a[net.v_name], a["spikes"], v_torch, classes=readout.assignments.numpy(), class_names=names)
 
 
 def _checked(sample: int, n: int) -> int:
@@ -159,22 +173,25 @@ def network_response(source: str | os.PathLike[str], *, spikes: str | None = Non
         if (path / "network.npz").exists():
             return _wta_response(path, spikes, sample)
         raise DataError(f"{path}: neither a supervised (model.pt) nor an unsupervised (network.npz) folder")
+    if path.exists():
+        raise DataError(f"{source}: not a network folder (a supervised or unsupervised one) or a library model")
     if path.suffix or os.sep in str(source):
-        raise DataError(f"{source}: no such folder")
+        raise DataError(f"{source}: no such file or folder")
     return _library_response(str(source), seed)
 
 
+@_styled
 def membrane_figure(source: str | os.PathLike[str], *, spikes: str | None = None, sample: int = 0,
                     split: str = "test", neurons: Sequence[int] | None = None, seed: int = 0) -> Any:
     """Membrane traces of :func:`network_response` (Brian2 solid, torch dashed)."""
     from .membrane import plot_membrane
 
     r = network_response(source, spikes=spikes, sample=sample, split=split, seed=seed)
-    fig, ax = new_figure(height=2.4)
     if neurons is None and r.classes is not None and r.v.shape[1] > 8:
         neurons = _most_active(r.v)
-    plot_membrane(r.v, r.dt, spikes=r.spikes, model=r.model, neurons=neurons,
-                  overlay=r.overlay, labels=r.overlay_labels, ax=ax)
+    ax = plot_membrane(r.v, r.dt, spikes=r.spikes, model=r.model, neurons=neurons,
+                       overlay=r.overlay, labels=r.overlay_labels)
+    fig = ax.figure
     if r.overlay is None:
         ax.set_title(f"{r.overlay_labels[0]}: {r.label}")
     else:
@@ -186,6 +203,7 @@ def _most_active(v: np.ndarray, k: int = 4) -> list[int]:
     return sorted(np.argsort(v.max(axis=0))[-k:].tolist())
 
 
+@_styled
 def raster_figure(source: str | os.PathLike[str], *, spikes: str | None = None, sample: int = 0,
                   split: str = "test") -> Any:
     """Input spike-time map, input raster and (for a network) output raster of one presentation."""
@@ -196,11 +214,12 @@ def raster_figure(source: str | os.PathLike[str], *, spikes: str | None = None, 
         from ..encoding import SpikeTrains
 
         trains = SpikeTrains.load(path)
-        x, shape, dt, out, classes, label = _sample(trains, sample), trains.image_shape, trains.dt_seconds, None, None, ""
+        x, shape, dt, out, classes, names = _sample(trains, sample), trains.image_shape, trains.dt_seconds, None, None, None
         label = f"{path.name}, sample {sample}"
     else:
         r = network_response(source, spikes=spikes, sample=sample, split=split)
-        x, shape, dt, out, classes, label = r.input_spikes, r.image_shape, r.dt, r.spikes, r.classes, r.label
+        x, shape, dt, out, classes, names, label = (r.input_spikes, r.image_shape, r.dt, r.spikes, r.classes,
+                                                    r.class_names, r.label)
     panels = 1 + (shape is not None and len(shape) == 2) + (out is not None)
     fig, axes = new_figure(1, panels, width="double", height=2.3, squeeze=False)
     axes = list(axes[0])
@@ -208,8 +227,8 @@ def raster_figure(source: str | os.PathLike[str], *, spikes: str | None = None, 
         plot_spike_time_map(x, shape, dt, ax=axes.pop(0), title="input: first spike")
     plot_raster(x, dt, ax=axes.pop(0), ylabel="input channel", title=f"input ({int(x.sum())} spikes)")
     if out is not None:
-        plot_raster(out, dt, ax=axes.pop(0), ylabel="output neuron", groups=classes, marker_size=12,
-                    title=f"output ({int(out.sum())} spikes)")
+        plot_raster(out, dt, ax=axes.pop(0), ylabel="output neuron", groups=classes, group_names=names,
+                    tick_size=5, title=f"output ({int(out.sum())} spikes)")
     fig.suptitle(label)
     return fig
 
@@ -219,6 +238,7 @@ def _guidance_path(artifact: str | os.PathLike[str]) -> Path:
     return path / "guidance.npz" if path.is_dir() else path
 
 
+@_styled
 def guidance_figure(artifact: str | os.PathLike[str], *, classes: Sequence[int] | None = None) -> Any:
     """Class templates of a guidance file, one panel per class."""
     from ..unsupervised.guidance import Guidance
@@ -238,6 +258,7 @@ def _supervised_weights(directory: Path) -> tuple[np.ndarray, tuple[int, ...] | 
     return w.detach().double().numpy().T, tuple(shape) if shape else None, net.input_weight_unit
 
 
+@_styled
 def weights_figure(artifact: str | os.PathLike[str], *, neurons: Sequence[int] | None = None,
                    shape: Sequence[int] | None = None, history: bool = False) -> Any:
     """Receptive fields of a folder's input weights; over training with ``history`` (or when given a
@@ -247,7 +268,12 @@ def weights_figure(artifact: str | os.PathLike[str], *, neurons: Sequence[int] |
 
     path = Path(artifact)
     if history or path.name == FILENAME:
-        return plot_weight_history(load_weight_history(path), neurons=neurons)
+        h = load_weight_history(path)
+        if shape is not None:
+            if int(np.prod(shape)) != h.w.shape[1]:
+                raise InputError(f"--shape {'x'.join(map(str, shape))} does not hold the {h.w.shape[1]} inputs")
+            h = dataclasses.replace(h, image_shape=tuple(shape))
+        return plot_weight_history(h, neurons=neurons)
     if (path / "model.pt").exists() or (path / "checkpoint.pt").exists():
         w, image_shape, unit = _supervised_weights(path)
         what = "supervised"
@@ -262,10 +288,10 @@ def weights_figure(artifact: str | os.PathLike[str], *, neurons: Sequence[int] |
     image_shape = image_shape or square_shape(w.shape[0])
     if image_shape is None:
         raise InputError(f"{w.shape[0]} inputs are not a square image: give the pixel grid (--shape HxW)")
-    shown = w.shape[1] if neurons is None else len(neurons)
-    ax = plot_receptive_fields(w, image_shape, neurons=neurons if neurons is not None else
-                               (range(min(w.shape[1], 100))), unit="" if unit == "1" else unit,
-                               title=f"{what}: input weights of {min(shown, 100)} neurons")
+    chosen = list(neurons) if neurons is not None else list(range(min(w.shape[1], 100)))
+    ax = plot_receptive_fields(w, image_shape, neurons=chosen, unit="" if unit == "1" else unit,
+                               title=f"{what}: input weights of {len(chosen)} of {w.shape[1]} neurons"
+                               if len(chosen) < w.shape[1] else f"{what}: input weights of {w.shape[1]} neurons")
     return ax.figure
 
 
@@ -279,6 +305,7 @@ def _metrics(directory: str | os.PathLike[str]) -> dict[str, Any]:
         raise DataError(f"{path}: unreadable ({exc})") from exc
 
 
+@_styled
 def curves_figure(directories: Sequence[str | os.PathLike[str]]) -> Any:
     """Loss and accuracy per epoch of one or more supervised runs (band: min..max over runs)."""
     from .curves import plot_training
@@ -292,14 +319,19 @@ def curves_figure(directories: Sequence[str | os.PathLike[str]]) -> Any:
     return plot_training(histories)
 
 
+@_styled
 def confusion_figure(directory: str | os.PathLike[str]) -> Any:
-    """The confusion matrix of the folder's most recent evaluation (``biosnn evaluate DIR``)."""
+    """The confusion matrix of the folder's most recent evaluation (``biosnn evaluate DIR``; its
+    ``latest_evaluation``)."""
     from .curves import plot_confusion
 
-    evaluations = {k: v for k, v in _metrics(directory).get("evaluations", {}).items() if "confusion" in v}
+    metrics = _metrics(directory)
+    evaluations = {k: v for k, v in metrics.get("evaluations", {}).items() if "confusion" in v}
     if not evaluations:
         raise DataError(f"{directory}: no evaluation with a confusion matrix; run `biosnn evaluate {directory}` first")
-    key, result = list(evaluations.items())[-1]
+    key = metrics.get("latest_evaluation")
+    key = key if key in evaluations else sorted(evaluations)[-1]
+    result = evaluations[key]
     fig, ax = new_figure(height=3.0 if len(result["confusion"]) > 5 else 2.5)
     plot_confusion(result["confusion"], result.get("class_names"), ax=ax)
     dataset, split, n = key.rsplit("/", 2)
@@ -307,6 +339,7 @@ def confusion_figure(directory: str | os.PathLike[str]) -> Any:
     return fig
 
 
+@_styled
 def rates_figure(directory: str | os.PathLike[str]) -> Any:
     """Mean firing rate per layer on the test data at the last epoch."""
     from .curves import plot_firing_rates
@@ -319,9 +352,8 @@ def rates_figure(directory: str | os.PathLike[str]) -> Any:
 
     path = Path(directory) / "model.pt"
     spec = load_checkpoint(path if path.exists() else Path(directory) / "checkpoint.pt")["spec"]
-    names = ["input"] + [f"hidden {i}" for i in range(1, len(rates) - 1)] + ["output"] if len(rates) > 1 else ["output"]
     fig, ax = new_figure(height=2.0)
-    plot_firing_rates(rates, dt=spec["dt_seconds"], names=names, ax=ax)
+    plot_firing_rates(rates, dt=spec["dt_seconds"], ax=ax)
     return fig
 
 

@@ -95,7 +95,7 @@ def plot_confusion(matrix: Any, class_names: Sequence[str] | None = None, *, nor
     m = np.asarray(matrix, dtype=np.float64)
     if m.ndim != 2 or m.shape[0] != m.shape[1]:
         raise InputError(f"a confusion matrix is square, got shape {m.shape}")
-    names = list(class_names) if class_names is not None else [str(i) for i in range(len(m))]
+    names = [str(n) for n in class_names] if class_names is not None else [str(i) for i in range(len(m))]
     if len(names) != len(m):
         raise InputError(f"{len(names)} class names for a {len(m)}-class confusion matrix")
     totals = m.sum(axis=1, keepdims=True)
@@ -104,13 +104,16 @@ def plot_confusion(matrix: Any, class_names: Sequence[str] | None = None, *, nor
     with style():
         if ax is None:
             _, ax = new_figure(height=3.2 if n > 5 else 2.6)
-        image = ax.imshow(shade, cmap="Blues", vmin=0, vmax=1 if normalize else None)
+        vmax = 1.0 if normalize else float(shade.max() or 1)
+        image = ax.imshow(shade, cmap="Blues", vmin=0, vmax=vmax)
         size = 7 if n <= 5 else 5.5
         for i in range(n):
             for j in range(n):
                 ax.text(j, i, f"{int(m[i, j])}", ha="center", va="center", fontsize=size,
-                        color="white" if shade[i, j] > 0.6 * (shade.max() or 1) else "black")
-        ax.set_xticks(range(n), names, rotation=45 if max(len(s) for s in names) > 3 else 0)
+                        color="white" if shade[i, j] > 0.6 * vmax else "black")
+        long = max(len(s) for s in names) > 3
+        ax.set_xticks(range(n), names, rotation=45 if long else 0, ha="right" if long else "center",
+                      rotation_mode="anchor")
         ax.set_yticks(range(n), names)
         ax.set_xlabel("predicted class")
         ax.set_ylabel("true class")
@@ -135,7 +138,7 @@ def plot_firing_rates(rates: Sequence[float], *, names: Sequence[str] | None = N
     r = np.asarray(rates, dtype=np.float64)
     if r.ndim != 1 or not len(r):
         raise InputError(f"rates must be one value per layer, got shape {r.shape}")
-    labels = list(names) if names is not None else (["input"] + [f"layer {i}" for i in range(1, len(r) - 1)]
+    labels = list(names) if names is not None else (["input"] + [f"hidden {i}" for i in range(1, len(r) - 1)]
                                                     + ["output"] if len(r) > 1 else ["output"])
     if len(labels) != len(r):
         raise InputError(f"{len(labels)} names for {len(r)} layers")

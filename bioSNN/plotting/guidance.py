@@ -81,7 +81,7 @@ def plot_guidance(guidance: Any, *, classes: Sequence[int] | None = None, ax: Se
                 extra.set_visible(False)
         else:
             cols = 1  # the caller's layout: label every panel
-            axes = list(ax)
+            axes = [ax] if hasattr(ax, "plot") else list(ax)
             if len(axes) != len(chosen):
                 raise InputError(f"ax has {len(axes)} Axes for {len(chosen)} classes")
             fig = axes[0].figure
@@ -105,12 +105,16 @@ def plot_guidance(guidance: Any, *, classes: Sequence[int] | None = None, ax: Se
             if i + cols >= len(chosen):  # no panel below
                 panel.set_xlabel("time (ms)")
         if few:
-            fig.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center", ncols=min(n_out, 6),
-                       title="output neuron (assigned class)")
+            handles, labels = axes[0].get_legend_handles_labels()
+            title = "output neuron (assigned class)"
         else:
             from matplotlib.lines import Line2D
 
-            handles = [Line2D([], [], color=color(0)), Line2D([], [], color="0.75")]
-            fig.legend(handles, ["neurons of the panel's class", "other neurons"], loc="outside lower center",
-                       ncols=2)
+            handles, labels = [Line2D([], [], color=color(0)), Line2D([], [], color="0.75")], \
+                ["neurons of the panel's class", "other neurons"]
+            title = None
+        if ax is None:  # our figure: one legend below the panels
+            fig.legend(handles, labels, loc="outside lower center", ncols=min(len(handles), 6), title=title)
+        else:  # the caller's layout: a legend in the first panel
+            axes[0].legend(handles, labels, loc="best", title=title, fontsize=6)
     return fig

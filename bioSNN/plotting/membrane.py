@@ -47,7 +47,8 @@ def plot_membrane(v: Any, dt: Any, *, spikes: Any = None, neurons: Sequence[int]
     r"""Draw membrane traces ``v`` (``[T, n]``, a Brian2 quantity or SI values) against time.
 
     * ``neurons``: columns to draw (default: all, at most 8);
-    * ``spikes`` (``[T, n]`` bool): a tick above the trace at each spike;
+    * ``spikes`` (``[T, n]`` bool): a tick above the traces at each spike's time ``k dt`` (Brian2's
+      spike time; the trace drops at the end of that step);
     * ``threshold``: a dotted line (quantity or SI; default: read from ``model`` with
       :func:`model_threshold`); the unit shown is the model variable's (mV for volts);
     * ``overlay``: a second trace of the same shape (e.g. the torch step on the same input), drawn
@@ -99,16 +100,18 @@ def plot_membrane(v: Any, dt: Any, *, spikes: Any = None, neurons: Sequence[int]
     if threshold is None and model is not None:
         threshold = model_threshold(model, variable)
     with style():
-        if ax is None:
+        own = ax is None  # a figure of our own: the legend goes below the axes, outside the data
+        if own:
             _, ax = new_figure()
-        top = max(float(trace[:, chosen].max()), float(np.asarray(threshold, dtype=float)) if threshold is not None else -np.inf)
+        high = max(float(trace[:, chosen].max()), float(np.asarray(threshold, dtype=float)) if threshold is not None else -np.inf)
+        top = high + 0.04 * (high - float(trace[:, chosen].min()) or abs(high) or 1.0)  # ticks just above the traces
         for i, j in enumerate(chosen):
             c = color(i)
             ax.plot(t, trace[:, j] / factor, color=c, lw=1.0, label=f"neuron {j}")
             if other is not None:
                 ax.plot(t, other[:, j] / factor, color="black", lw=0.7, ls=(0, (3, 2)))
-            if spk is not None and spk[:, j].any():
-                ax.plot(t[spk[:, j]], np.full(int(spk[:, j].sum()), top / factor), ls="none", marker="|",
+            if spk is not None and spk[:, j].any():  # at the spike's time, k dt (the trace drops at its end)
+                ax.plot(t[spk[:, j]] - dt_ms, np.full(int(spk[:, j].sum()), top / factor), ls="none", marker="|",
                         markersize=6, color=c, markeredgewidth=1.0)
         if threshold is not None:
             ax.axhline(float(np.asarray(threshold, dtype=float)) / factor, color="0.4", lw=0.7, ls=":", label="threshold")
@@ -125,5 +128,8 @@ def plot_membrane(v: Any, dt: Any, *, spikes: Any = None, neurons: Sequence[int]
             title = f"{labels[0]} vs {labels[1]}: max |difference| = {err:.1e} {unit}"
         if title:
             ax.set_title(title)
-        ax.legend(handles, names, loc="upper center", bbox_to_anchor=(0.5, -0.3), ncols=3)  # below the data
+        if own:
+            ax.figure.legend(handles, names, loc="outside lower center", ncols=3)
+        else:
+            ax.legend(handles, names, loc="best")
     return ax

@@ -8,7 +8,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..quantities import as_time
-from .style import color, image_axes, new_figure, style
+from .style import color, group_colors, image_axes, new_figure, style
 
 __all__ = ["plot_raster", "plot_spike_time_map", "first_spike_times"]
 
@@ -21,10 +21,13 @@ def _spike_matrix(spikes: Any) -> np.ndarray:
 
 
 def plot_raster(spikes: Any, dt: Any, *, ax: Any = None, ylabel: str = "neuron", title: str | None = None,
-                groups: Sequence[int] | None = None, marker_size: float = 2.0) -> Any:
-    """Spike raster of ``spikes`` (``[T, n]`` bool; row ``k`` = step ``k``, drawn at ``t = k dt``).
+                groups: Sequence[int] | None = None, group_names: Sequence[str] | None = None,
+                tick_size: float = 3.0) -> Any:
+    """Spike raster of ``spikes`` (``[T, n]`` bool; row ``k`` = step ``k``, drawn at Brian2's spike
+    time ``t = k dt``), one vertical tick ``tick_size`` points tall per spike.
 
-    ``groups`` (``[n]`` ints, e.g. each neuron's class) colours the rows by group. Returns the Axes.
+    ``groups`` (``[n]`` ints, e.g. each neuron's class; -1: none, grey) colours the rows by group;
+    with ``group_names`` a legend names the groups that spiked. Returns the Axes.
 
     Example:
         >>> import numpy as np
@@ -44,8 +47,18 @@ def plot_raster(spikes: Any, dt: Any, *, ax: Any = None, ylabel: str = "neuron",
             g = np.asarray(groups)
             if g.shape != (s.shape[1],):
                 raise InputError(f"groups must have one entry per neuron ({s.shape[1]}), got {g.shape}")
-            colors = [color(int(x)) if x >= 0 else "0.6" for x in g[neurons]]
-        ax.scatter(steps * dt_ms, neurons, s=marker_size, marker="|", c=colors, linewidths=0.6)
+            palette = group_colors(max(int(g.max()) + 1, 1) if len(g) else 1)
+            colors = [palette[int(x)] if x >= 0 else "0.8" for x in g[neurons]]
+            if group_names is not None:
+                from matplotlib.lines import Line2D
+
+                shown = sorted({int(x) for x in g[neurons] if x >= 0})
+                if shown:
+                    ax.legend([Line2D([], [], color=palette[k], marker="|", ls="none", markersize=6) for k in shown],
+                              [str(group_names[k]) for k in shown], loc="upper left", bbox_to_anchor=(1.0, 1.0),
+                              fontsize=6, handletextpad=0.2, borderaxespad=0.2, title="class",
+                              title_fontsize=6)  # right of the axes, never over spikes
+        ax.scatter(steps * dt_ms, neurons, s=tick_size ** 2, marker="|", c=colors, linewidths=0.6)
         ax.set_xlim(0, s.shape[0] * dt_ms)
         ax.set_ylim(-0.5, s.shape[1] - 0.5)
         ax.set_xlabel("time (ms)")
@@ -85,6 +98,6 @@ def plot_spike_time_map(spikes: Any, image_shape: Sequence[int], dt: Any, *, ax:
         image_axes(ax)
         if title:
             ax.set_title(title)
-        if colorbar:
-            ax.figure.colorbar(image, ax=ax, fraction=0.046, pad=0.04, label="first spike (ms)")
+        if colorbar:  # attached to the drawn image (an equal-aspect image does not fill its cell)
+            ax.figure.colorbar(image, cax=ax.inset_axes([1.04, 0.0, 0.05, 1.0]), label="first spike (ms)")
     return ax

@@ -29,7 +29,7 @@ from ..errors import InputError
 from ..fileio import atomic_path
 
 __all__ = ["PALETTE", "SINGLE_COLUMN", "DOUBLE_COLUMN", "RC", "style", "new_figure", "save", "FORMATS", "color",
-           "image_axes"]
+           "group_colors", "image_axes"]
 
 #: Okabe & Ito (2008) colour-blind-safe palette, black last.
 PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000")
@@ -63,7 +63,7 @@ RC: dict[str, Any] = {
     "image.cmap": "viridis",
     "figure.dpi": 100,
     "savefig.dpi": DPI,
-    "savefig.bbox": "tight",
+    "savefig.bbox": None,  # constrained layout already fits everything: files keep the nominal width
     "savefig.pad_inches": 0.02,
     "pdf.fonttype": 42,  # TrueType: text stays editable in Illustrator/Inkscape
     "ps.fonttype": 42,
@@ -75,6 +75,17 @@ RC: dict[str, Any] = {
 def color(i: int) -> str:
     """The ``i``-th palette colour (cycling)."""
     return PALETTE[i % len(PALETTE)]
+
+
+def group_colors(n: int) -> list[str]:
+    """``n`` distinguishable colours for categories: the palette without its yellow (hard to see on
+    white) up to 7, matplotlib's ``tab10`` up to 10, ``tab20`` beyond (cycling after 20)."""
+    if n <= 7:
+        return [c for c in PALETTE if c != "#F0E442"][:n]
+    import matplotlib
+
+    cmap = matplotlib.colormaps["tab10" if n <= 10 else "tab20"]
+    return [matplotlib.colors.to_hex(cmap(i % cmap.N)) for i in range(n)]
 
 
 def image_axes(ax: Any) -> Any:
@@ -108,8 +119,8 @@ def new_figure(nrows: int = 1, ncols: int = 1, *, width: float | str = "single",
                **subplot_kw: Any) -> tuple[Any, Any]:
     """A styled ``(Figure, Axes)`` pair not attached to pyplot (nothing shows, nothing leaks).
 
-    ``width``: ``"single"``, ``"double"`` or inches; ``height`` defaults to ``0.7 * width`` per row
-    of a single column. Extra keywords go to ``Figure.subplots`` (``sharex``, ``squeeze``, ...).
+    ``width``: ``"single"``, ``"double"`` or inches; ``height`` defaults to 2.17 in per row plus
+    0.3 in (at most 9 in). Extra keywords go to ``Figure.subplots`` (``sharex``, ``squeeze``, ...).
     """
     from matplotlib.figure import Figure
 

@@ -70,7 +70,8 @@ def plot_receptive_fields(w: Any, image_shape: Sequence[int], *, neurons: Sequen
         ax.set_axis_off()
         if title:
             ax.set_title(title)
-        ax.figure.colorbar(image, ax=ax, fraction=0.046, pad=0.04, label=f"weight ({unit})" if unit else "weight")
+        ax.figure.colorbar(image, cax=ax.inset_axes([1.03, 0.0, 0.04, 1.0]),
+                           label=f"weight ({unit})" if unit else "weight")
     return ax
 
 

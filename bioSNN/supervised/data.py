@@ -167,29 +167,32 @@ def batch_order(n: int, batch_size: int, *, seed: int, epoch: int, shuffle: bool
     return batches
 
 
-def shift_spikes(x: torch.Tensor, image_shape: Sequence[int], max_shift: int, *, seed: Sequence[int]) -> torch.Tensor:
+def shift_spikes(x: torch.Tensor, image_shape: Sequence[int], max_shift: int, *, seed: int, epoch: int,
+                 index: Sequence[int]) -> torch.Tensor:
     """Translate each sample of ``x`` (``[T, B, n_in]``, inputs on the pixel grid ``image_shape``,
     ``(H, W)`` or ``(C, H, W)``) by its own random ``(dy, dx)`` in ``[-max_shift, max_shift]``;
-    pixels shifted in from outside are silent. The shifts are a function of ``seed`` only (e.g.
-    ``(seed, epoch, batch)``), so an augmented run resumes exactly.
+    pixels shifted in from outside are silent. Sample ``b``'s shift is drawn from
+    ``numpy.random.default_rng([seed, epoch, index[b]])`` (``index``: the samples' positions in the
+    split), so it does not depend on the batch size or the number of processes, and an augmented run
+    resumes exactly.
 
     Example:
         >>> x = torch.zeros(2, 1, 9); x[:, 0, 4] = 1          # the centre pixel of a 3 x 3 image
-        >>> y = shift_spikes(x, (3, 3), 1, seed=(0, 0, 0))
-        >>> int(y.sum()) in (0, 2), y.shape == x.shape       # moved (or shifted out), never duplicated
-        (True, True)
+        >>> y = shift_spikes(x, (3, 3), 1, seed=0, epoch=0, index=[7])
+        >>> int(y.sum()), y.shape == x.shape                  # moved, never duplicated
+        (2, True)
     """
     if max_shift <= 0:
         return x
     shape = tuple(int(s) for s in image_shape)
     if len(shape) not in (2, 3) or int(np.prod(shape)) != x.shape[-1]:
         raise InputError(f"shift augmentation needs inputs on an image grid; {x.shape[-1]} inputs, shape {shape}")
+    if len(index) != x.shape[1]:
+        raise InputError(f"{len(index)} sample indices for a batch of {x.shape[1]}")
     T, B = x.shape[:2]
     H, W = shape[-2:]
-    grid = x.reshape(T, B, -1, H, W)
-    gen = torch.Generator().manual_seed(int(np.random.default_rng(list(seed)).integers(2**62)))
-    shifts = torch.randint(-max_shift, max_shift + 1, (B, 2), generator=gen).tolist()
     k = max_shift
-    padded = torch.nn.functional.pad(grid, (k, k, k, k))
+    shifts = [np.random.default_rng([int(seed), int(epoch), int(i)]).integers(-k, k + 1, 2).tolist() for i in index]
+    padded = torch.nn.functional.pad(x.reshape(T, B, -1, H, W), (k, k, k, k))
     out = torch.stack([padded[:, b, :, k - dy:k - dy + H, k - dx:k - dx + W] for b, (dy, dx) in enumerate(shifts)], 1)
     return out.reshape(x.shape)

@@ -222,6 +222,13 @@ class Trainer:
         if guidance is not None:
             check_guidance(net, guidance, allow_mismatch=allow_mismatch)
         train.check_dt(net.dt)
+        if config.augment_shift:
+            shape = train.trains.image_shape
+            if shape is None or len(tuple(shape)) not in (2, 3):
+                raise InputError("--augment-shift needs spike trains on an image grid (these have no image shape)")
+            if train.targets is not None:
+                raise InputError("--augment-shift cannot be used with per-sample guidance targets: the targets "
+                                 "were recorded for the unshifted images")
         self.net, self.loss, self.readout, self.train = net, loss, readout, train
         self.test, self.val, self.config = test, val, config
         self.out = Path(out)
@@ -289,7 +296,8 @@ class Trainer:
         history: list[dict[str, Any]] = []
         best = {"accuracy": -1.0, "state": None, "epoch": -1}
         ckpt_path = self.out / "checkpoint.pt"
-        if resume and ckpt_path.exists():
+        resumed = resume and ckpt_path.exists()
+        if resumed:
             data = load_checkpoint(ckpt_path, map_location=self.device)
             if data["spec"] != net.spec:
                 raise ModelMismatchError(f"{ckpt_path} was written by a different network; start a new --out folder")
@@ -305,8 +313,8 @@ class Trainer:
             self.out.mkdir(parents=True, exist_ok=True)
             atomic_write_json(self.out / "config.json", {"spec": net.spec, "loss": self.loss.to_dict(),
                                                          "train": asdict(c), "world_size": world, **self.meta})
-            if not history:
-                self._snapshot(0)
+            if not resumed:
+                self._snapshot(0)  # the initial weights
         writer = self._writer() if rank == 0 else None
         steps_this_call = 0
         t_start = time.perf_counter()
@@ -332,7 +340,7 @@ class Trainer:
                     x, y, t = self.train.batch(order[b], self.device)
                     if c.augment_shift:
                         x = shift_spikes(x, self.train.trains.image_shape or (), c.augment_shift,
-                                         seed=(c.seed, epoch, b, rank))
+                                         seed=c.seed, epoch=epoch, index=order[b])
                     with _autocast(self.device, c.amp):
                         out = model(x)
                     out = out._replace(v=out.v.float(), spikes=out.spikes.float())

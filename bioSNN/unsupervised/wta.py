@@ -100,6 +100,20 @@ _SILENT = ("last = int(timestep(t, dt) % n_steps == n_steps - 1)\n"
            "n_pre_img = n_pre_img * (1 - last)")
 
 
+def thresholds_mV(config: WTAConfig, peaks: np.ndarray) -> np.ndarray:
+    """``P_th`` of each image (mV) from its most input spikes in one step (``peaks``): fixed, or per
+    image (seeds_spec 2.5).
+
+    Example:
+        >>> thresholds_mV(WTAConfig(threshold="per_image"), np.array([30])).round(3).tolist() == \
+        ...     [30 / WTAConfig().threshold_divisor * WTAConfig().threshold_scale]
+        True
+    """
+    if config.threshold == "fixed":
+        return np.full(len(peaks), config.P_th_mV)
+    return np.asarray(peaks, dtype=np.float64) / config.threshold_divisor * config.threshold_scale
+
+
 class WTANetwork:
     """A seed WTA network built for spike trains of ``steps`` rows and ``n_in`` inputs.
 
@@ -153,10 +167,7 @@ class WTANetwork:
         return self._thresholds_mV(np.array([trains.dense(k)[0].sum(axis=1).max() for k in range(trains.n_samples)]))
 
     def _thresholds_mV(self, peaks: np.ndarray) -> np.ndarray:
-        """Thresholds from each image's most input spikes in one step."""
-        if self.config.threshold == "fixed":
-            return np.full(len(peaks), self.config.P_th_mV)
-        return np.asarray(peaks, dtype=np.float64) / self.config.threshold_divisor * self.config.threshold_scale
+        return thresholds_mV(self.config, peaks)
 
     @staticmethod
     def initial_weights_mV(config: WTAConfig, n_in: int) -> np.ndarray:

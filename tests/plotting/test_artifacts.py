@@ -69,12 +69,25 @@ def test_every_supervised_figure_through_the_cli(supervised_dir, tmp_path, capsy
 
 def test_wrong_artifacts_are_named(supervised_dir, tmp_path, capsys):
     assert main(["plot", "membrane", str(tmp_path / "missing"), "--out", str(tmp_path / "m.png")]) == 2
-    assert "no such folder" in capsys.readouterr().err
+    assert "no such file or folder" in capsys.readouterr().err
     assert main(["plot", "membrane", str(tmp_path), "--out", str(tmp_path / "m.png")]) == 2
     assert "neither a supervised" in capsys.readouterr().err
     assert main(["plot", "guidance", str(tmp_path), "--out", str(tmp_path / "g.png")]) == 2
     assert main(["plot", "raster", str(supervised_dir), "--sample", "99", "--out", str(tmp_path / "r.png")]) == 2
     assert "out of range" in capsys.readouterr().err
+    npz = tmp_path / "x.npz"
+    np.savez(npz, a=np.zeros(2))
+    assert main(["plot", "membrane", str(npz), "--out", str(tmp_path / "m.png")]) == 2
+    assert "not a network folder" in capsys.readouterr().err
+    assert main(["plot", "weights", str(supervised_dir), "--history", "--shape", "5x5", "--out", str(tmp_path / "w.png")]) == 2
+    assert "does not hold the 12 inputs" in capsys.readouterr().err
+    for bad in (["--shape", "28,28"], ["--neurons", "a"], ["--neurons", "-1"]):
+        with pytest.raises(SystemExit) as exc:
+            main(["plot", "weights", str(supervised_dir), *bad, "--out", str(tmp_path / "w.png")])
+        assert exc.value.code == 2
+    capsys.readouterr()
+    assert main(["plot", "curves", str(supervised_dir), "--history", "--out", str(tmp_path / "c.png")]) == 2
+    assert "--history does not apply to biosnn plot curves" in capsys.readouterr().err
     assert main(["plot", "guidance", "a", "b", "--out", str(tmp_path / "g.png")]) == 2
     assert "takes one artifact" in capsys.readouterr().err
     (tmp_path / "x").mkdir()

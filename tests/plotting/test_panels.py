@@ -75,6 +75,6 @@ def test_confusion_annotations_and_shading():
 def test_firing_rates_in_hz():
     ax = plot_firing_rates([0.01, 0.1, 0.02], dt=5e-4)
     assert [round(p.get_height()) for p in ax.patches] == [20, 200, 40]
-    assert [t.get_text() for t in ax.get_xticklabels()] == ["input", "layer 1", "output"]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["input", "hidden 1", "output"]
     with pytest.raises(InputError, match="names"):
         plot_firing_rates([0.1, 0.2], names=["x"])

@@ -31,8 +31,19 @@ def test_membrane_overlay_units_threshold_and_spikes(lif_runs):
     ticks = [l for l in ax.lines if l.get_marker() == "|"]
     assert sum(len(t.get_xdata()) for t in ticks) == int(a["spikes"][:, [0, 2]].sum()) > 0
     assert "max |difference|" in ax.get_title()
-    labels = [t.get_text() for t in ax.get_legend().get_texts()]
-    assert "torch (dashed)" in labels and "threshold" in labels
+    labels = [t.get_text() for t in ax.figure.legends[0].get_texts()]  # own figure: legend below the axes
+    assert "torch (dashed)" in labels and "threshold" in labels and "neuron 2" in labels
+    first_tick = min(min(t.get_xdata()) for t in ticks)
+    assert first_tick == int(np.argmax(a["spikes"][:, [0, 2]].any(axis=1)))  # k dt, dt = 1 ms
+
+
+def test_membrane_into_a_given_axes_keeps_its_legend_there(lif_runs):
+    from bioSNN.plotting import new_figure
+
+    model, a, b = lif_runs
+    fig, (left, right) = new_figure(1, 2, width="double")
+    assert plot_membrane(a["v"], 1 * ms, model=model, ax=right) is right
+    assert right.get_legend() is not None and not fig.legends and not left.lines
 
 
 def test_membrane_bad_input(lif_runs):
@@ -65,7 +76,7 @@ def test_raster_and_spike_time_map():
     ax = plot_spike_time_map(s, (3, 3), 1e-3)
     image = ax.images[0].get_array()
     assert image[0, 0] == 2.0 and image[1, 1] == 5.0 and image.mask[0, 1]
-    assert ax.figure.axes[-1].get_ylabel() == "first spike (ms)"
+    assert ax.child_axes[0].get_ylabel() == "first spike (ms)"  # the colour bar, beside the image
     with pytest.raises(InputError, match="do not fill an image"):
         plot_spike_time_map(s, (2, 2), 1e-3)
     with pytest.raises(InputError, match="one entry per neuron"):

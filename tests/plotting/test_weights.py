@@ -26,7 +26,7 @@ def test_signed_weights_get_a_centred_diverging_map():
     image = ax.images[0]
     assert image.get_cmap().name == "RdBu_r"
     assert image.get_clim() == (-3.0, 3.0)
-    assert ax.figure.axes[-1].get_ylabel() == "weight (mV)"  # the colour bar
+    assert ax.child_axes[0].get_ylabel() == "weight (mV)"  # the colour bar, beside the mosaic
     ax = plot_receptive_fields(np.abs(w), (4, 4), neurons=[1])
     assert ax.images[0].get_cmap().name == "viridis" and ax.images[0].get_array().shape == (4, 4)
 
