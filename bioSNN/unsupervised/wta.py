@@ -105,8 +105,8 @@ def thresholds_mV(config: WTAConfig, peaks: np.ndarray) -> np.ndarray:
     image (seeds_spec 2.5).
 
     Example:
-        >>> thresholds_mV(WTAConfig(threshold="per_image"), np.array([30])).round(3).tolist() == \
-        ...     [30 / WTAConfig().threshold_divisor * WTAConfig().threshold_scale]
+        >>> c = WTAConfig(threshold="per_image")
+        >>> bool(thresholds_mV(c, np.array([30]))[0] == 30 / c.threshold_divisor * c.threshold_scale)
         True
     """
     if config.threshold == "fixed":
