@@ -8,7 +8,7 @@ member      dtype / shape             meaning
 =========== ========================= ========================================================
 steps       int64 [S]                 when each snapshot was taken, in ``meta["step_name"]``
                                       units (``examples`` seen, or ``epoch``); 0 = initial
-w           float32 [S, n_in, k]      input weights of the first ``k`` neurons (``k <= 64``)
+w           float32 [S, n_in, k]      input weights of the first ``k`` neurons (``k <= 16``)
 image_shape int64 [2]                 pixel grid of the inputs (``[0, 0]`` if unknown)
 meta        str (JSON)                format, version, step_name, unit of ``w``, source
 =========== ========================= ========================================================
@@ -38,7 +38,7 @@ FORMAT = "bioSNN.WeightHistory"
 VERSION = 1
 FILENAME = "weights_history.npz"
 #: neurons kept per snapshot
-MAX_NEURONS = 64
+MAX_NEURONS = 16
 
 
 def square_shape(n_in: int) -> tuple[int, int] | None:

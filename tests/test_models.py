@@ -97,13 +97,17 @@ def test_supervised_models_are_consistent(name, guidance):
 
 
 @pytest.mark.slow
-def test_mstar3_guided_accuracy_reproduces(mstar_root):
-    """Re-evaluates the shipped network on the 587 test chips: the accuracy of its metrics.json."""
+def test_mstar3_guided_accuracy_reproduces(mstar_root, tmp_path):
+    """Encodes the 587 test chips with the README's command, then re-evaluates: its metrics.json's accuracy."""
+    from bioSNN.cli import main
     from bioSNN.supervised.pipeline import evaluate_supervised
 
+    assert main(["encode", "--dataset", "mstar", "--root", str(mstar_root), "--split", "test", "--crop", "64",
+                 "--no-progress", "--out", str(tmp_path / "test.npz")]) == 0
     path = _supervised_dir("mstar3-guided")
     recorded = json.loads((path / "metrics.json").read_text())["final"]["test_accuracy"]
-    assert evaluate_supervised(path, root=mstar_root)["accuracy"] == pytest.approx(recorded, abs=1e-9)
+    result = evaluate_supervised(path, root=tmp_path)
+    assert result["n"] == 587 and result["accuracy"] == pytest.approx(recorded, abs=1e-9)
 
 
 @pytest.mark.slow

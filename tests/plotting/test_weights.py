@@ -49,7 +49,7 @@ def test_history_limits_neurons_and_rejects_bad_files(tmp_path):
     path = append_snapshot(tmp_path / "h.npz", 0, np.zeros((9, 100)), image_shape=(1, 3, 3), step_name="epoch",
                            unit="1")
     h = load_weight_history(path)
-    assert h.w.shape == (1, 9, 64) and h.image_shape == (3, 3)
+    assert h.w.shape == (1, 9, 16) and h.image_shape == (3, 3)
     (tmp_path / "bad.npz").write_bytes(b"not a zip")
     with pytest.raises(DataError, match="unreadable weight history"):
         load_weight_history(tmp_path / "bad.npz")
