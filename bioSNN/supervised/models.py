@@ -195,6 +195,22 @@ class _Deep(_Network):
     def output_layer(self) -> NeuronLayer | None:
         return self.output
 
+    def _dense_head(self, n_features: int, sizes: Sequence[int], n_out: int, *, trainable: Sequence[str], center: bool,
+                    dropout: float, output_dynamics: str, leak: float) -> tuple[nn.ModuleList, nn.ModuleList, nn.ModuleList]:
+        """Linear -> tdBN -> ``hidden_model`` layers of ``sizes`` after ``n_features`` inputs, then the
+        readout (``self.readout``, scaled by ``self.gain``) into the output layer (``self.output``);
+        returns the hidden ``(linears, norms, neuron layers)`` and sets ``self.dropout``."""
+        gap = threshold_gap(self.hidden_model)
+        widths = [n_features, *sizes]
+        linears = nn.ModuleList(nn.Linear(a, b, bias=False) for a, b in zip(widths[:-1], widths[1:]))
+        norms = nn.ModuleList(ThresholdBatchNorm(b, gap, center=center) for b in sizes)
+        hidden = nn.ModuleList(self._hidden(b, trainable) for b in sizes)
+        self.dropout = nn.Dropout(dropout)
+        self.readout = nn.Linear(widths[-1], n_out, bias=False)
+        self.gain = threshold_gap(self.output_model)
+        self.output = self._output_layer(n_out, trainable, output_dynamics, leak)
+        return linears, norms, hidden
+
     def _output_layer(self, n_out: int, trainable: Sequence[str], dynamics: str, leak: float) -> NeuronLayer | None:
         """The output neurons (``dynamics="model"``), or None for the seed's integrator (``"seed"``)."""
         if dynamics not in DYNAMICS:
@@ -230,15 +246,9 @@ class SpikingMLP(_Deep):
                               center=center, output_dynamics=output_dynamics, leak=leak),
                          output_model, dt, hidden_model, surrogate)
         self.n_in = int(n_in)
-        gap = threshold_gap(hidden_model)
-        sizes = [n_in, *hidden]
-        self.linears = nn.ModuleList(nn.Linear(a, b, bias=False) for a, b in zip(sizes[:-1], sizes[1:]))
-        self.norms = nn.ModuleList(ThresholdBatchNorm(b, gap, center=center) for b in hidden)
-        self.hidden = nn.ModuleList(self._hidden(b, trainable) for b in hidden)
-        self.dropout = nn.Dropout(dropout)
-        self.readout = nn.Linear(sizes[-1], n_out, bias=False)
-        self.gain = threshold_gap(output_model)
-        self.output = self._output_layer(n_out, trainable, output_dynamics, leak)
+        self.linears, self.norms, self.hidden = self._dense_head(n_in, hidden, n_out, trainable=trainable, center=center,
+                                                                 dropout=dropout, output_dynamics=output_dynamics,
+                                                                 leak=leak)
 
     def input_weights(self) -> torch.Tensor:
         return self.linears[0].weight if len(self.linears) else self.readout.weight
@@ -276,21 +286,16 @@ class SpikingConvNet(_Deep):
         gap = threshold_gap(hidden_model)
         c, h, w = shape[0], shape[1] // input_pool, shape[2] // input_pool
         self.input_pool = input_pool
-        self.convs, self.norms, self.hidden, self.pools = nn.ModuleList(), nn.ModuleList(), nn.ModuleList(), []
+        self.convs, self.norms, self.hidden = nn.ModuleList(), nn.ModuleList(), nn.ModuleList()
         for out_c in channels:
             self.convs.append(nn.Conv2d(c, out_c, kernel, padding=kernel // 2, bias=False))
             self.norms.append(ThresholdBatchNorm(out_c, gap, center=center))
             self.hidden.append(self._hidden((out_c, h, w), trainable))
             c, h, w = out_c, h // pool, w // pool
         self.pool = pool
-        sizes = [c * h * w, *fc]
-        self.linears = nn.ModuleList(nn.Linear(a, b, bias=False) for a, b in zip(sizes[:-1], sizes[1:]))
-        self.fc_norms = nn.ModuleList(ThresholdBatchNorm(b, gap, center=center) for b in fc)
-        self.fc_hidden = nn.ModuleList(self._hidden(b, trainable) for b in fc)
-        self.dropout = nn.Dropout(dropout)
-        self.readout = nn.Linear(sizes[-1], n_out, bias=False)
-        self.gain = threshold_gap(output_model)
-        self.output = self._output_layer(n_out, trainable, output_dynamics, leak)
+        self.linears, self.fc_norms, self.fc_hidden = self._dense_head(c * h * w, fc, n_out, trainable=trainable,
+                                                                       center=center, dropout=dropout,
+                                                                       output_dynamics=output_dynamics, leak=leak)
 
     def forward(self, x: torch.Tensor) -> NetworkOutput:
         s = _check_input(x, self.n_in)

@@ -164,10 +164,7 @@ class WTANetwork:
     def image_thresholds_mV(self, trains: SpikeTrains) -> np.ndarray:
         """Per-image thresholds in mV (seeds_spec 2.5): the most input spikes in one step, divided by
         ``threshold_divisor``, times ``threshold_scale``; ``P_th_mV`` for every image when fixed."""
-        return self._thresholds_mV(np.array([trains.dense(k)[0].sum(axis=1).max() for k in range(trains.n_samples)]))
-
-    def _thresholds_mV(self, peaks: np.ndarray) -> np.ndarray:
-        return thresholds_mV(self.config, peaks)
+        return thresholds_mV(self.config, np.array([trains.dense(k)[0].sum(axis=1).max() for k in range(trains.n_samples)]))
 
     @staticmethod
     def initial_weights_mV(config: WTAConfig, n_in: int) -> np.ndarray:
@@ -216,7 +213,7 @@ class WTANetwork:
                             (np.concatenate(times) if times else np.zeros(0)) * self.dt_s * second)
         self.synapses.plastic = 1.0 if learning else 0.0
         if self.config.threshold == "per_image":
-            self.layer.group.namespace["image_threshold"] = TimedArray(self._thresholds_mV(peaks) * mV,
+            self.layer.group.namespace["image_threshold"] = TimedArray(thresholds_mV(self.config, peaks) * mV,
                                                                        dt=self.steps * self.dt_s * second)
             self.layer.group.namespace["first_image_t"] = start_step * self.dt_s * second
         monitor = None
