@@ -278,7 +278,7 @@ def _cmd_supervised(args: argparse.Namespace) -> int:
                          weight_decay=args.weight_decay, schedule=args.schedule, clip=args.clip, patience=args.patience,
                          checkpoint_every=args.checkpoint_every, seed=args.seed, device=args.device,
                          amp=args.amp, decision=args.decision, tensorboard=args.tensorboard,
-                         augment_shift=args.augment_shift,
+                         augment_shift=args.augment_shift, backend=args.torch_backend,
                          progress=not args.no_progress)
     arch: dict[str, Any] = {}
     for key in ("hidden", "channels", "fc", "widths", "blocks"):
@@ -487,7 +487,7 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--rf-variant", choices=["training", "formula"],
                    help=f"rf-rate: kernel (default {defaults['rf-rate']['variant']})")
     g.add_argument("--max-rate", type=float,
-                   help=f"poisson: rate in Hz at intensity 255 (default {defaults['poisson']['max_rate']})")
+                   help=f"poisson, regular: rate in Hz at intensity 255 (default {defaults['poisson']['max_rate']}, regular {defaults['regular']['max_rate']})")
     g.add_argument("--intensity", type=float,
                    help=f"diehl-cook: rate = pixel / 8 * intensity Hz (default {defaults['diehl-cook']['intensity']})")
     g.add_argument("--seed", type=int, help="poisson, diehl-cook: random seed (default 0)")
@@ -611,6 +611,8 @@ def _plot_parser(sub: Any) -> None:
 
 
 def _supervised_parser(sub: Any) -> None:
+    from .encoding import ENCODERS
+    from .equations.torch_step import BACKENDS
     from .supervised.data import SUPERVISED_DATASETS
     from .supervised.losses import LOSS_TERMS, ROWS
     from .supervised.models import ARCHITECTURES, DYNAMICS
@@ -645,6 +647,9 @@ def _supervised_parser(sub: Any) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", default="cpu", help="torch device: cpu, cuda, cuda:1 ...")
     p.add_argument("--amp", choices=["bf16"], help="bf16 autocast of the synaptic maps")
+    p.add_argument("--torch-backend", choices=list(BACKENDS), default="eager",
+                   help="neuron steps: eager (reference) or compile (torch.compile: fused kernels, same values, "
+                        "a one-time compilation)")
     p.add_argument("--augment-shift", type=int, default=0,
                    help="translate each training sample by up to K pixels (image inputs; default 0: off)")
     p.add_argument("--hidden", help="spiking-mlp: hidden sizes, e.g. 800 or 800,400")
@@ -668,9 +673,9 @@ def _supervised_parser(sub: Any) -> None:
     p.add_argument("--surrogate-width", type=float, help="surrogate width in mV (default 1)")
     p.add_argument("--population", type=int, default=1, help="without guidance: output neurons per class")
     p.add_argument("--T", type=int, help="steps per presentation (a window of the guidance's presentation)")
-    p.add_argument("--encoder", help="image data without guidance: rf-rate, poisson, latency, diehl-cook")
+    p.add_argument("--encoder", help=f"image data without guidance: {', '.join(ENCODERS)}")
     p.add_argument("--dt", type=float, help="image data without guidance: time step in ms (default 1)")
-    p.add_argument("--max-rate", type=float, help="poisson encoder: rate of a white pixel in Hz (1000 at 1 ms: p = pixel/255)")
+    p.add_argument("--max-rate", type=float, help="poisson, regular encoders: rate of a white pixel in Hz (1000 at 1 ms: p = pixel/255)")
     p.add_argument("--limit", type=int, help="train on the first N samples only")
     p.add_argument("--test-limit", type=int, help="evaluate on the first N test samples only")
     p.add_argument("--allow-model-mismatch", action="store_true",

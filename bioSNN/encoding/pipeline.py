@@ -17,6 +17,7 @@ from .latency import latency
 from .poisson import DEFAULT_MAX_RATE, DIEHL_COOK_INTENSITY, diehl_cook, poisson
 from .rate_code import rate_code
 from .receptive_field import receptive_field
+from .regular import regular
 from .spike_trains import SpikeTrains, SpikeTrainsWriter
 
 __all__ = ["encode_images", "ENCODERS", "Encoder", "CHUNK_BYTES"]
@@ -51,6 +52,10 @@ def _poisson(images: np.ndarray, T: int, dt: Any, first_index: int, max_rate: An
     return poisson(images / 255.0, T, dt, max_rate, seed=seed, first_index=first_index)
 
 
+def _regular(images: np.ndarray, T: int, dt: Any, first_index: int, max_rate: Any = 1000.0) -> SpikeTrains:
+    return regular(images / 255.0, T, dt, max_rate)
+
+
 def _latency(images: np.ndarray, T: int, dt: Any, first_index: int, mode: str = "linear", threshold: float = 0.0,
              tau: Any = None) -> SpikeTrains:
     return latency(images / 255.0, T, dt, mode=mode, threshold=threshold, tau=tau)
@@ -65,6 +70,7 @@ def _diehl_cook(images: np.ndarray, T: int, dt: Any, first_index: int, intensity
 ENCODERS: dict[str, Encoder] = {
     "rf-rate": Encoder(_rf_rate, "receptive field + deterministic rate code (seed)"),
     "poisson": Encoder(_poisson, "Poisson, rate = pixel / 255 * max_rate (Hz)"),
+    "regular": Encoder(_regular, "regular (noise-free) rate code, rate = pixel / 255 * max_rate (Hz)"),
     "latency": Encoder(_latency, "one spike per pixel, brighter earlier"),
     "diehl-cook": Encoder(_diehl_cook, "Poisson at pixel / 8 * intensity Hz"),
 }

@@ -51,6 +51,20 @@ def poisson(intensity: Any, T: int, dt: Any = 1e-3, max_rate: Any = DEFAULT_MAX_
         >>> bool(abs(rate - 50) < 2)
         True
     """
+    T, dt_s, rate, prob, image_shape = rate_per_step(intensity, T, dt, max_rate)
+    n = prob.shape[0]
+    dense = np.zeros((n, T + 1, prob.shape[1]), dtype=bool)
+    for k in range(n):
+        rng = np.random.default_rng([int(seed), int(first_index) + k])
+        dense[k, 1:] = rng.random((T, prob.shape[1])) < prob[k]
+    provenance = {"encoder": "poisson", "T": T, "max_rate_hz": rate, "seed": int(seed)}
+    return SpikeTrains.from_dense(dense, dt_s, image_shape=image_shape, provenance=provenance)
+
+
+def rate_per_step(intensity: Any, T: int, dt: Any, max_rate: Any) -> tuple[int, float, float, np.ndarray, Any]:
+    """Checked inputs of a rate code: ``(T, dt in s, max_rate in Hz, spike probability per step
+    [N, n_in] = intensity * max_rate * dt, image shape)``; refuses ``max_rate * dt > 1`` and
+    intensities outside ``[0, 1]`` or not finite."""
     T = check_steps(T)
     dt_s, rate = as_time(dt), as_rate(max_rate, "max_rate")
     if rate * dt_s > 1:
@@ -58,14 +72,7 @@ def poisson(intensity: Any, T: int, dt: Any = 1e-3, max_rate: Any = DEFAULT_MAX_
                          "lower max_rate or dt")
     x = check_images(intensity, "intensity", upper=1.0, hint="scale intensities to [0, 1], e.g. images / 255")
     flat, image_shape = flatten_samples(x, "intensity")
-    n = flat.shape[0]
-    prob = flat * (rate * dt_s)
-    dense = np.zeros((n, T + 1, flat.shape[1]), dtype=bool)
-    for k in range(n):
-        rng = np.random.default_rng([int(seed), int(first_index) + k])
-        dense[k, 1:] = rng.random((T, flat.shape[1])) < prob[k]
-    provenance = {"encoder": "poisson", "T": T, "max_rate_hz": rate, "seed": int(seed)}
-    return SpikeTrains.from_dense(dense, dt_s, image_shape=image_shape, provenance=provenance)
+    return T, dt_s, rate, flat * (rate * dt_s), image_shape
 
 
 def diehl_cook(images: Any, T: int, dt: Any = 0.5e-3, *, intensity: float = DIEHL_COOK_INTENSITY, seed: int = 0,

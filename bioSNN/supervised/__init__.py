@@ -11,6 +11,7 @@ from ..lazy import lazy_exports
 
 _EXPORTS = {
     "NeuronLayer": "layers", "LayerOutput": "layers", "ThresholdBatchNorm": "layers", "over_time": "layers",
+    "set_backend": "layers",
     "NetworkOutput": "models", "GuidedBilayer": "models", "SpikingMLP": "models", "SpikingConvNet": "models",
     "SpikingResNet19": "models", "build_model": "models", "ARCHITECTURES": "models",
     "ClassReadout": "readout", "LossSpec": "losses", "compute_loss": "losses",

@@ -37,7 +37,7 @@ from ..equations.torch_step import TorchStep
 from ..errors import InputError, ModelError
 from ..quantities import as_time, dimension_of, display_unit, si_value
 
-__all__ = ["NeuronLayer", "LayerOutput", "ThresholdBatchNorm", "over_time", "threshold_gap"]
+__all__ = ["NeuronLayer", "LayerOutput", "ThresholdBatchNorm", "over_time", "threshold_gap", "set_backend"]
 
 
 class LayerOutput(NamedTuple):
@@ -79,11 +79,13 @@ class NeuronLayer(nn.Module):
     detach_reset: stop the gradient through the reset (default True).
     record: variables (state or subexpressions) returned per step, in display units.
     dtype: floating-point type of the neuron state (the drive may come in bf16 under autocast).
+    backend: how the step runs, ``"eager"`` (the reference) or ``"compile"`` (fused by ``torch.compile``,
+        same values; :data:`~bioSNN.equations.torch_step.BACKENDS`); see also :func:`set_backend`.
     """
 
     def __init__(self, model: NeuronModel, dt: Any, shape: int | Sequence[int], *, surrogate: Surrogate | None = None,
                  trainable: Sequence[str] = (), detach_reset: bool = True, record: Sequence[str] = ("v",),
-                 dtype: torch.dtype = torch.float32):
+                 dtype: torch.dtype = torch.float32, backend: str = "eager"):
         super().__init__()
         self.model = model
         self.dt = as_time(dt)
@@ -91,7 +93,8 @@ class NeuronLayer(nn.Module):
         if not self.shape or min(self.shape) < 1:
             raise InputError(f"layer shape must be positive, got {shape!r}")
         self.n = math.prod(self.shape)
-        self.step = TorchStep(model, self.dt, surrogate=surrogate, detach_reset=detach_reset, dtype=dtype)
+        self.step = TorchStep(model, self.dt, surrogate=surrogate, detach_reset=detach_reset, dtype=dtype,
+                              backend=backend)
         self.drive_unit, self.drive_scale = display_unit(weight_dimension(model))
         self.step.check_record(record)
         self.record = tuple(record)
@@ -133,7 +136,27 @@ class NeuronLayer(nn.Module):
 
     def extra_repr(self) -> str:
         extra = f", trainable={tuple(self.trainable)}" if len(self.trainable) else ""
+        extra += f", backend={self.step.backend}" if self.step.backend != "eager" else ""
         return f"model={self.model.name}, shape={self.shape}, dt={self.dt * 1e3:g} ms{extra}"
+
+
+def set_backend(module: nn.Module, backend: str) -> int:
+    """Run every :class:`NeuronLayer` inside ``module`` by ``backend`` (``"eager"`` or ``"compile"``);
+    returns how many layers were switched. Weights, parameters and results are unchanged: only the
+    execution of the neuron steps differs (``"compile"``: fused kernels after a one-time compilation).
+
+    Example:
+        >>> from brian2 import ms
+        >>> from bioSNN.equations import library
+        >>> net = nn.Sequential(NeuronLayer(library.lif_delta(), 1 * ms, 4))
+        >>> set_backend(net, "compile"), net[0].step.backend
+        (1, 'compile')
+    """
+    layers = [m for m in module.modules() if isinstance(m, NeuronLayer)]
+    for layer in layers:
+        if layer.step.backend != backend:
+            layer.step = layer.step.with_backend(backend)
+    return len(layers)
 
 
 class ThresholdBatchNorm(nn.Module):

@@ -49,12 +49,14 @@ from typing import Any
 import numpy as np
 import torch
 
+from ..equations.torch_step import BACKENDS
 from ..errors import InputError, ModelMismatchError
 from ..fileio import atomic_write_json
 from ..progress import progress_bar
 from ..weight_history import FILENAME, append_snapshot
 from .checkpoint import load_checkpoint, save_checkpoint
 from .data import SupervisedSplit, batch_order, shift_spikes
+from .layers import set_backend
 from .losses import LossSpec, compute_loss
 from .readout import DECISIONS, ClassReadout
 
@@ -69,7 +71,10 @@ class TrainConfig:
     ``"exp:GAMMA"`` (per epoch); ``clip``: max gradient norm; ``patience``: early stopping on the
     validation accuracy (epochs); ``checkpoint_every``: optimizer steps between checkpoints (0: per
     epoch); ``amp``: ``"bf16"`` autocast of the synaptic maps (neuron state stays float32);
-    ``augment_shift``: translate every training sample by up to this many pixels (image inputs)."""
+    ``augment_shift``: translate every training sample by up to this many pixels (image inputs);
+    ``backend``: how the neuron steps run (``"eager"``, or ``"compile"``: fused by ``torch.compile``,
+    same values, a one-time compilation; :func:`~bioSNN.supervised.layers.set_backend`); ``None``
+    leaves the network's layers as they are."""
 
     epochs: int = 10
     batch_size: int = 32
@@ -88,6 +93,7 @@ class TrainConfig:
     eval_batch_size: int = 128
     shuffle: bool = True
     augment_shift: int = 0
+    backend: str | None = None
     tensorboard: bool = False
     progress: bool = True
 
@@ -100,6 +106,8 @@ class TrainConfig:
             raise InputError(f"decision must be one of {DECISIONS}, got {self.decision!r}")
         if self.amp not in (None, "bf16"):
             raise InputError(f"amp must be None or 'bf16', got {self.amp!r}")
+        if self.backend is not None and self.backend not in BACKENDS:
+            raise InputError(f"backend must be one of {BACKENDS}, got {self.backend!r}")
         if self.augment_shift < 0:
             raise InputError(f"augment_shift must be >= 0, got {self.augment_shift}")
         if not self.lr > 0:
@@ -285,6 +293,8 @@ class Trainer:
         rank, world = _distributed()
         torch.manual_seed(c.seed)
         net = self.net.to(self.device)
+        if c.backend is not None:
+            set_backend(net, c.backend)
         model = net
         if world > 1:
             from torch.nn.parallel import DistributedDataParallel

@@ -14,7 +14,7 @@ def digits():
 
 
 @pytest.mark.parametrize("encoder,options", [("rf-rate", {}), ("poisson", {"seed": 5}), ("latency", {}),
-                                             ("diehl-cook", {"intensity": 3.0})])
+                                             ("regular", {"max_rate": 500.0}), ("diehl-cook", {"intensity": 3.0})])
 def test_chunking_and_streaming_agree(tmp_path, digits, encoder, options):
     whole = encode_images(digits, encoder, T=40, chunk_size=1000, **options)
     chunked = encode_images(digits, encoder, T=40, chunk_size=7, **options)
@@ -42,7 +42,7 @@ def test_option_errors(digits):
         encode_images(np.zeros((3, 4)), "rf-rate", T=10)
 
 
-@pytest.mark.parametrize("encoder", ["rf-rate", "poisson", "latency", "diehl-cook"])
+@pytest.mark.parametrize("encoder", ["rf-rate", "poisson", "regular", "latency", "diehl-cook"])
 def test_empty_input(encoder):
     trains = encode_images(np.zeros((0, 6, 6), np.uint8), encoder, T=5)
     assert trains.shape == (0, 6, 36)

@@ -3,11 +3,12 @@
 import numpy as np
 import pytest
 import torch
+from torch import nn
 from brian2 import mV, ms
 
 from bioSNN.equations import library, simulate
 from bioSNN.errors import InputError, ModelError
-from bioSNN.supervised.layers import NeuronLayer, ThresholdBatchNorm, threshold_gap
+from bioSNN.supervised.layers import NeuronLayer, ThresholdBatchNorm, set_backend, threshold_gap
 
 
 @pytest.mark.parametrize("model,dt,w_mV", [(library.lif_delta(), 1 * ms, 4.0),
@@ -25,6 +26,37 @@ def test_layer_reproduces_brian2(model, dt, w_mV):
     assert ref["spikes"].sum() > 3
     np.testing.assert_allclose(v, ref["v"] / 1e-3, atol=1e-9 * np.ptp(ref["v"] / 1e-3))
     np.testing.assert_array_equal(out.spikes[:, 0].numpy() != 0, ref["spikes"])
+
+
+@pytest.mark.parametrize("model,trainable,mean_mV,min_spikes", [
+    (library.lif_delta(), ("v_th",), 2.0, 50),
+    (library.seed_wta_if(t_image=20 * ms, t_ref=4 * ms), (), 20.0, 3)],  # WTA: one winner per sample
+    ids=["lif_delta", "seed_wta_if"])
+def test_compiled_backend_matches_eager(model, trainable, mean_mV, min_spikes):
+    """The fast path is pinned to the reference: same spikes, traces and gradients (drive and parameters)."""
+    torch.manual_seed(0)
+    drive = torch.randn(25, 3, 2, 4, 4) * abs(mean_mV) * 3 + mean_mV
+    results = []
+    for backend in ("eager", "compile"):
+        layer = nn.Sequential(NeuronLayer(model, 1 * ms, (2, 4, 4), trainable=trainable))
+        assert set_backend(layer, backend) == 1 and layer[0].step.backend == backend
+        d = drive.detach().clone().requires_grad_(True)
+        out = layer[0](d)
+        (out.spikes.sum() + out.recorded["v"].pow(2).mean()).backward()
+        grads = [d.grad] + [p.grad for p in layer.parameters()]
+        results.append((out.spikes.detach(), out.recorded["v"].detach(), grads))
+    (s0, v0, g0), (s1, v1, g1) = results
+    assert min_spikes <= s0.sum() < s0.numel() / 2
+    torch.testing.assert_close(s1, s0, rtol=0, atol=0)
+    torch.testing.assert_close(v1, v0, rtol=1e-6, atol=1e-5)  # mV
+    for a, b in zip(g1, g0):
+        assert b.abs().sum() > 0
+        torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-7)
+
+
+def test_unknown_backend_is_refused():
+    with pytest.raises(InputError, match="backend must be one of"):
+        NeuronLayer(library.lif_delta(), 1 * ms, 3, backend="cupy")
 
 
 def test_trainable_threshold_and_time_constant_get_gradients():

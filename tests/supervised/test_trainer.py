@@ -127,6 +127,8 @@ def test_shift_augmentation_moves_spikes_on_the_grid():
         shift_spikes(torch.zeros(2, 1, 10), (3, 3), 1, seed=0, epoch=0, index=[0])
     with pytest.raises(InputError, match="augment_shift"):
         TrainConfig(augment_shift=-1)
+    with pytest.raises(InputError, match="backend must be one of"):
+        TrainConfig(backend="cupy")
 
 
 def test_shift_augmentation_needs_an_image_grid(tmp_path):
