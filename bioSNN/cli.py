@@ -649,7 +649,7 @@ def _supervised_parser(sub: Any) -> None:
     p.add_argument("--amp", choices=["bf16"], help="bf16 autocast of the synaptic maps")
     p.add_argument("--torch-backend", choices=list(BACKENDS), default="eager",
                    help="neuron steps: eager (reference) or compile (torch.compile: fused kernels, same values, "
-                        "a one-time compilation)")
+                        "compiled at first use)")
     p.add_argument("--augment-shift", type=int, default=0,
                    help="translate each training sample by up to K pixels (image inputs; default 0: off)")
     p.add_argument("--hidden", help="spiking-mlp: hidden sizes, e.g. 800 or 800,400")

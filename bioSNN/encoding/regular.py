@@ -44,9 +44,10 @@ def regular(intensity: Any, T: int, dt: Any = 1e-3, max_rate: Any = 1000.0) -> S
     """
     T, dt_s, rate, per_step, image_shape = rate_per_step(intensity, T, dt, max_rate)
     per_step = per_step.astype(np.float64, copy=False)
-    steps = np.arange(T + 1, dtype=np.float64)[None, :, None]
-    charge = np.floor(steps * per_step[:, None, :] + _ROUNDING)
+    steps = np.arange(T + 1, dtype=np.float64)[:, None]
     dense = np.zeros((per_step.shape[0], T + 1, per_step.shape[1]), dtype=bool)
-    dense[:, 1:] = charge[:, 1:] > charge[:, :-1]
+    for k in range(per_step.shape[0]):  # one sample at a time: float work bounded by [T + 1, n_in]
+        charge = np.floor(steps * per_step[k] + _ROUNDING)
+        dense[k, 1:] = charge[1:] > charge[:-1]
     provenance = {"encoder": "regular", "T": T, "max_rate_hz": rate}
     return SpikeTrains.from_dense(dense, dt_s, image_shape=image_shape, provenance=provenance)

@@ -69,6 +69,7 @@ class Surrogate:
             raise ModelError(f"surrogate kind {self.kind!r} unknown; choose from {SURROGATE_KINDS}")
         if not float(si_value(self.width)) > 0:
             raise ModelError(f"surrogate width must be positive, got {self.width!r}")
+        object.__setattr__(self, "_width_si", float(si_value(self.width)))  # a plain float for the step
 
     @property
     def dimension(self) -> Any:
@@ -86,5 +87,5 @@ class Surrogate:
         )
         if not needs_grad:
             return hard
-        soft = _smooth(self.kind, (a - b) / float(si_value(self.width)))
+        soft = _smooth(self.kind, (a - b) / self._width_si)
         return hard + (soft - soft.detach())

@@ -19,6 +19,8 @@ float64 whatever ``dtype`` is, so refractoriness is exact in float32 too.
 
 from __future__ import annotations
 
+import copy
+import types
 from typing import Any, Mapping, NamedTuple, Sequence
 
 import torch
@@ -32,9 +34,11 @@ from .surrogate import Surrogate
 __all__ = ["TorchStep", "RunResult", "LayerState", "BACKENDS"]
 
 #: How a :class:`TorchStep` executes its generated step: ``"eager"`` runs it op by op (the reference);
-#: ``"compile"`` runs it through ``torch.compile``, which fuses the step's element-wise operations
-#: (forward and backward) into a few kernels. Both give the same values (pinned by the tests); the
-#: compiled one costs a one-time compilation (seconds to a minute) per model and input shape.
+#: ``"compile"`` runs it through ``torch.compile(fullgraph=True)``, which fuses the step's element-wise
+#: operations (forward and backward) into a few kernels. With a float32 or float64 state both give the
+#: same values (pinned by the tests); the compiled one costs a compilation (seconds to a minute) the
+#: first time each step meets a new input shape (batch size), and a second one when shapes start to
+#: vary (then compiled for any batch size).
 BACKENDS = ("eager", "compile")
 
 
@@ -76,8 +80,6 @@ class TorchStep:
         params: Mapping[str, Any] | None = None,
         backend: str = "eager",
     ):
-        if backend not in BACKENDS:
-            raise InputError(f"backend must be one of {BACKENDS}, got {backend!r}")
         if dtype not in (torch.float32, torch.float64, torch.float16, torch.bfloat16):
             raise InputError(f"dtype must be a floating-point torch dtype, got {dtype}")
         self.model = model
@@ -93,24 +95,23 @@ class TorchStep:
                 raise InputError(f"params: {key!r} is not a parameter of model '{model.name}'")
             if key in self.params:
                 self.params[key] = value
-        self.backend = backend
-        self._fn = self.generated.fn if backend == "eager" else self._compiled()
-
-    def _compiled(self) -> Any:
-        """The generated step under ``torch.compile``, with this step's constants closed over and the
-        time passed as a float64 tensor, so that neither triggers a recompilation per step."""
-        fn, dt, dtype, spike, detach = self.generated.fn, self.dt, self.dtype, self.surrogate.spike, self.detach_reset
-        compiled = torch.compile(lambda inner, drive, values, t: fn(inner, drive, values, t, dt, dtype, spike, detach))
-
-        def step(inner: Any, drive: torch.Tensor, values: Any, t: float, *_: Any) -> Any:
-            return compiled(inner, drive, values, torch.tensor(t, dtype=torch.float64, device=drive.device))
-
-        return step
+        self.backend = "eager"
+        self._fn = self.generated.fn
+        if backend != "eager":
+            self._fn = self.with_backend(backend)._fn
+            self.backend = backend
 
     def with_backend(self, backend: str) -> "TorchStep":
-        """The same step (model, dt, surrogate, dtype, parameters) run by ``backend``."""
-        return TorchStep(self.model, self.dt, surrogate=self.surrogate, detach_reset=self.detach_reset,
-                         dtype=self.dtype, device=self.device, params=self.params, backend=backend)
+        """The same step (model, dt, surrogate, dtype, parameters, generated code) run by ``backend``."""
+        if backend not in BACKENDS:
+            raise InputError(f"backend must be one of {BACKENDS}, got {backend!r}")
+        if backend == "compile" and self.dtype not in (torch.float32, torch.float64):
+            raise InputError(f"backend 'compile' needs a float32 or float64 state, not {self.dtype}: compiled "
+                             "kernels compute half-precision steps in float32 and would not match the eager ones")
+        other = copy.copy(self)
+        other.backend = backend
+        other._fn = self.generated.fn if backend == "eager" else _compiled(self.generated.fn)
+        return other
 
     # ------------------------------------------------------------------ state
     @property
@@ -237,3 +238,24 @@ class LayerState(NamedTuple):
             return getattr(object.__getattribute__(self, "inner"), name)
         except AttributeError:
             raise AttributeError(name) from None
+
+
+def _compiled(fn: Any) -> Any:
+    """A generated step ``fn`` under ``torch.compile``.
+
+    ``fn`` is copied onto a code object of its own first: torch.compile keeps one cache of compiled
+    versions per code object (8 at most, then it falls back to eager), and layers of the same model
+    share the generated code, so sharing would leave most layers of a deep network uncompiled. The
+    time is passed as a 0-d float64 tensor on the drive's device rather than a Python float, which
+    would be a new constant, and a recompilation, at every step."""
+    own = types.FunctionType(fn.__code__.replace(), fn.__globals__, fn.__name__, fn.__defaults__, fn.__closure__)
+    try:
+        compiled = torch.compile(own, fullgraph=True)
+    except Exception as exc:  # noqa: BLE001 - torch versions / Python versions without torch.compile
+        raise InputError(f"backend 'compile' is not available here ({type(exc).__name__}: {exc}); "
+                         "use backend 'eager'") from exc
+
+    def step(inner: Any, drive: torch.Tensor, values: Any, t: float, *rest: Any) -> Any:
+        return compiled(inner, drive, values, torch.tensor(t, dtype=torch.float64, device=drive.device), *rest)
+
+    return step

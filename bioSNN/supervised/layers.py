@@ -142,8 +142,9 @@ class NeuronLayer(nn.Module):
 
 def set_backend(module: nn.Module, backend: str) -> int:
     """Run every :class:`NeuronLayer` inside ``module`` by ``backend`` (``"eager"`` or ``"compile"``);
-    returns how many layers were switched. Weights, parameters and results are unchanged: only the
-    execution of the neuron steps differs (``"compile"``: fused kernels after a one-time compilation).
+    returns how many neuron layers ``module`` holds (all now run by ``backend``). Weights, parameters
+    and results are unchanged: only the execution of the neuron steps differs (``"compile"``: fused
+    kernels, compiled at first use; float32/float64 states only).
 
     Example:
         >>> from brian2 import ms

@@ -73,8 +73,8 @@ class TrainConfig:
     epoch); ``amp``: ``"bf16"`` autocast of the synaptic maps (neuron state stays float32);
     ``augment_shift``: translate every training sample by up to this many pixels (image inputs);
     ``backend``: how the neuron steps run (``"eager"``, or ``"compile"``: fused by ``torch.compile``,
-    same values, a one-time compilation; :func:`~bioSNN.supervised.layers.set_backend`); ``None``
-    leaves the network's layers as they are."""
+    same values, compiled at first use; :func:`~bioSNN.supervised.layers.set_backend`, applied to the
+    network given to :class:`Trainer` by ``fit``); ``None`` leaves the network's layers as they are."""
 
     epochs: int = 10
     batch_size: int = 32

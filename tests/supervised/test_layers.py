@@ -30,7 +30,8 @@ def test_layer_reproduces_brian2(model, dt, w_mV):
 
 @pytest.mark.parametrize("model,trainable,mean_mV,min_spikes", [
     (library.lif_delta(), ("v_th",), 2.0, 50),
-    (library.seed_wta_if(t_image=20 * ms, t_ref=4 * ms), (), 20.0, 3)],  # WTA: one winner per sample
+    pytest.param(library.seed_wta_if(t_image=20 * ms, t_ref=4 * ms), (), 20.0, 3,  # WTA: one winner per sample
+                 marks=pytest.mark.slow)],
     ids=["lif_delta", "seed_wta_if"])
 def test_compiled_backend_matches_eager(model, trainable, mean_mV, min_spikes):
     """The fast path is pinned to the reference: same spikes, traces and gradients (drive and parameters)."""
@@ -54,9 +55,28 @@ def test_compiled_backend_matches_eager(model, trainable, mean_mV, min_spikes):
         torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-7)
 
 
-def test_unknown_backend_is_refused():
+def test_unknown_backend_and_half_precision_compile_are_refused():
     with pytest.raises(InputError, match="backend must be one of"):
         NeuronLayer(library.lif_delta(), 1 * ms, 3, backend="cupy")
+    with pytest.raises(InputError, match="float32 or float64 state"):
+        NeuronLayer(library.lif_delta(), 1 * ms, 3, dtype=torch.bfloat16, backend="compile")
+
+
+def test_every_layer_of_a_deep_network_is_compiled():
+    """torch.compile keeps at most 8 compiled versions per code object and then falls back to eager:
+    ten layers of one model (sharing its generated code) at ten time steps (each a constant of its
+    graph), run with and without gradients, must all run graphs of their own."""
+    from torch._dynamo.utils import counters
+
+    net = nn.Sequential(*[NeuronLayer(library.lif_delta(), (k + 1) * 0.1 * ms, 3) for k in range(10)])
+    assert set_backend(net, "compile") == 10 and "backend=compile" in repr(net[0])
+    counters.clear()
+    drive = torch.full((3, 2, 3), 12.0, requires_grad=True)
+    for layer in net:
+        layer(drive)
+        with torch.no_grad():
+            layer(drive)
+    assert counters["stats"]["unique_graphs"] >= 20
 
 
 def test_trainable_threshold_and_time_constant_get_gradients():
