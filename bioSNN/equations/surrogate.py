@@ -67,9 +67,9 @@ class Surrogate:
     def __post_init__(self) -> None:
         if self.kind not in SURROGATE_KINDS:
             raise ModelError(f"surrogate kind {self.kind!r} unknown; choose from {SURROGATE_KINDS}")
-        if not float(si_value(self.width)) > 0:
-            raise ModelError(f"surrogate width must be positive, got {self.width!r}")
         object.__setattr__(self, "_width_si", float(si_value(self.width)))  # a plain float for the step
+        if not self._width_si > 0:
+            raise ModelError(f"surrogate width must be positive, got {self.width!r}")
 
     @property
     def dimension(self) -> Any:

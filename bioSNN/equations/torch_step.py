@@ -95,22 +95,22 @@ class TorchStep:
                 raise InputError(f"params: {key!r} is not a parameter of model '{model.name}'")
             if key in self.params:
                 self.params[key] = value
-        self.backend = "eager"
-        self._fn = self.generated.fn
-        if backend != "eager":
-            self._fn = self.with_backend(backend)._fn
-            self.backend = backend
+        self._use(backend)
 
-    def with_backend(self, backend: str) -> "TorchStep":
-        """The same step (model, dt, surrogate, dtype, parameters, generated code) run by ``backend``."""
+    def _use(self, backend: str) -> None:
+        """Run the generated step by ``backend`` from now on (checked)."""
         if backend not in BACKENDS:
             raise InputError(f"backend must be one of {BACKENDS}, got {backend!r}")
         if backend == "compile" and self.dtype not in (torch.float32, torch.float64):
             raise InputError(f"backend 'compile' needs a float32 or float64 state, not {self.dtype}: compiled "
                              "kernels compute half-precision steps in float32 and would not match the eager ones")
+        self.backend = backend
+        self._fn = self.generated.fn if backend == "eager" else _compiled(self.generated.fn)
+
+    def with_backend(self, backend: str) -> "TorchStep":
+        """The same step (model, dt, surrogate, dtype, parameters, generated code) run by ``backend``."""
         other = copy.copy(self)
-        other.backend = backend
-        other._fn = self.generated.fn if backend == "eager" else _compiled(self.generated.fn)
+        other._use(backend)
         return other
 
     # ------------------------------------------------------------------ state
