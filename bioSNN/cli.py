@@ -325,6 +325,8 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
 
     if (Path(args.directory) / "model.pt").exists() or (Path(args.directory) / "checkpoint.pt").exists():
         return _evaluate_supervised(args)
+    if args.draws != 1:
+        raise InputError("--draws applies to supervised folders (model.pt) only")
     saved = load_network(args.directory)
     if saved.preset == "wta":
         trains = _wta_trains(args, args.split, steps=int(saved.meta["steps"]))
@@ -360,15 +362,18 @@ def _evaluate_supervised(args: argparse.Namespace) -> int:
     from .supervised.pipeline import evaluate_supervised
 
     result = evaluate_supervised(args.directory, dataset=args.dataset, root=args.root, split=args.split,
-                                 limit=args.limit, device=args.device, progress=not args.no_progress)
-    print(f"accuracy {result['accuracy']:.4f} on {result['n']} {args.split} samples ({result['seconds']:.0f} s)")
+                                 limit=args.limit, device=args.device, progress=not args.no_progress,
+                                 draws=args.draws)
+    drawn = f", {args.draws} draws each" if args.draws > 1 else ""
+    print(f"accuracy {result['accuracy']:.4f} on {result['n']} {args.split} samples{drawn} ({result['seconds']:.0f} s)")
     names = result.get("class_names") or [str(i) for i in range(len(result["confusion"]))]
     width = max(6, *(len(n) for n in names))
     print("confusion (rows: true, columns: predicted)")
     print(" " * width + "".join(f"{n:>{width + 1}}" for n in names))
     for name, row in zip(names, result["confusion"]):
         print(f"{name:>{width}}" + "".join(f"{v:>{width + 1}}" for v in row))
-    _record_evaluation(args.directory, f"{result['dataset']}/{args.split}/{result['n']}", result)
+    key = f"{result['dataset']}/{args.split}/{result['n']}" + (f"/draws{args.draws}" if args.draws > 1 else "")
+    _record_evaluation(args.directory, key, result)
     return 0
 
 
@@ -561,8 +566,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--root", help="data folder")
     p.add_argument("--spikes", help="wta: labelled spike trains instead of --dataset")
     p.add_argument("--classes", help="wta with --dataset mstar: comma-separated class folders")
-    p.add_argument("--split", default="test")
+    p.add_argument("--split", default="test", help="train, test, or (supervised, trained with --val-fraction) val")
     p.add_argument("--limit", type=int, help="evaluate only the first N samples")
+    p.add_argument("--draws", type=int, default=1,
+                   help="supervised, random encoders: classify each sample by its scores summed over K independent "
+                        "draws of its spike trains (seeds seed..seed+K-1)")
     p.add_argument("--backend", default="cython", choices=list(BACKENDS))
     p.add_argument("--gpu-id", type=int, help="cuda_standalone: GPU to use")
     p.add_argument("--compute-capability", type=float,

@@ -55,9 +55,31 @@ def _val_split(train: SupervisedSplit, fraction: float, seed: int) -> tuple[Supe
         return train, None
     if not 0 < fraction < 1:
         raise InputError(f"val_fraction must be in (0, 1), got {fraction}")
+    return _hold_out(train, max(1, int(round(len(train) * fraction))), seed)
+
+
+def _hold_out(train: SupervisedSplit, n_val: int, seed: int) -> tuple[SupervisedSplit, SupervisedSplit]:
+    """``(rest, validation)``: ``n_val`` samples of ``train`` drawn by ``seed`` alone (so they can be found again)."""
     perm = np.random.default_rng([seed, 7]).permutation(len(train))
-    n_val = max(1, int(round(len(train) * fraction)))
     return train.subset(np.sort(perm[n_val:])), train.subset(np.sort(perm[:n_val]))
+
+
+def _draw_settings(dataset: str, settings: dict[str, Any], draw: int) -> dict[str, Any]:
+    """``settings`` for the ``draw``-th independent encoding of the same images (0: the stored one):
+    the random encoder's seed moved on by ``draw``."""
+    if draw == 0:
+        return settings
+    if settings["encoder"] is None:
+        raise InputError(f"--dataset {dataset} holds one fixed encoding; several draws need images encoded "
+                         "on the fly (--dataset mnist, mnist-subset or mstar)")
+    from ..encoding import ENCODERS
+
+    defaults = ENCODERS[settings["encoder"]].options
+    if "seed" not in defaults:
+        raise InputError(f"encoder {settings['encoder']!r} is deterministic: every draw would be the same")
+    options = dict(settings["options"])
+    options["seed"] = int(options.get("seed", defaults["seed"])) + draw
+    return {**settings, "options": options}
 
 
 def train_supervised(dataset: str, root: str | os.PathLike[str] | None, out: str | os.PathLike[str], *,
@@ -143,10 +165,16 @@ def train_supervised(dataset: str, root: str | os.PathLike[str] | None, out: str
 
 
 def stored_split(checkpoint: dict[str, Any], *, dataset: str | None = None, root: Any = None, split: str = "test",
-                 limit: int | None = None, progress: bool = False) -> SupervisedSplit:
+                 limit: int | None = None, progress: bool = False, draw: int = 0) -> SupervisedSplit:
     """A split of the data a checkpoint (``load_trained``'s third value) was trained on, encoded the
-    same way; ``dataset``/``root`` override where it is read from."""
-    stored = checkpoint["meta"].get("data", {})
+    same way; ``dataset``/``root`` override where it is read from.
+
+    ``split="val"`` is the validation part held out of the training split (``--val-fraction``), found
+    again from the recorded sizes and seed. ``draw = k > 0`` encodes the same images again with a
+    random encoder's seed moved on by ``k`` (an independent draw of the spike trains).
+    """
+    meta = checkpoint["meta"]
+    stored = meta.get("data", {})
     dataset = dataset or stored.get("dataset")
     root = root if root is not None else stored.get("root")
     if dataset is None:
@@ -154,25 +182,41 @@ def stored_split(checkpoint: dict[str, Any], *, dataset: str | None = None, root
     settings = {k: stored.get(k) for k in ("encoder", "T", "dt", "options")}
     if settings["options"] is None:
         settings["options"] = {}
-    return _load(dataset, root, split, settings, progress).limit(limit)
+    settings = _draw_settings(dataset, settings, draw)
+    if split != "val":
+        return _load(dataset, root, split, settings, progress).limit(limit)
+    n_val = int(stored.get("n_val") or 0)
+    if not n_val:
+        raise InputError("this network was trained without a validation split (--val-fraction)")
+    train = _load(dataset, root, "train", settings, progress).limit(int(stored["n_train"]) + n_val)
+    return _hold_out(train, n_val, int(meta["train"]["seed"]))[1].limit(limit)
 
 
 def evaluate_supervised(directory: str | os.PathLike[str], *, dataset: str | None = None, root: Any = None,
                         split: str = "test", limit: int | None = None, device: str = "cpu", batch_size: int = 128,
-                        progress: bool = False) -> dict[str, Any]:
-    """Accuracy and confusion matrix of a trained folder on a split (by default the data it was trained on)."""
+                        progress: bool = False, draws: int = 1) -> dict[str, Any]:
+    """Accuracy and confusion matrix of a trained folder on a split (``train``, ``val`` or ``test``; by
+    default of the data it was trained on).
+
+    With ``draws = K > 1`` every sample is presented as ``K`` independent draws of its spike trains
+    (see :func:`stored_split`) and classified by its class scores summed over them, as one presentation
+    ``K`` times as long would be (:func:`~bioSNN.supervised.trainer.evaluate_split`).
+    """
     import time
 
     from .checkpoint import load_trained
 
+    if draws < 1:
+        raise InputError(f"draws must be >= 1, got {draws}")
     net, readout, data = load_trained(directory, map_location=device)
-    part = stored_split(data, dataset=dataset, root=root, split=split, limit=limit, progress=progress)
+    parts = [stored_split(data, dataset=dataset, root=root, split=split, limit=limit, progress=progress, draw=k)
+             for k in range(draws)]
     dataset = dataset or data["meta"]["data"]["dataset"]
-    part.check_dt(net.dt)
+    parts[0].check_dt(net.dt)
     decision = data["meta"]["train"]["decision"]
     t0 = time.perf_counter()
-    result = evaluate_split(net.to(device), part, readout, decision=decision, batch_size=batch_size, device=device,
+    result = evaluate_split(net.to(device), parts, readout, decision=decision, batch_size=batch_size, device=device,
                             progress=progress)
-    result.update(seconds=time.perf_counter() - t0, split=split, dataset=dataset,
+    result.update(seconds=time.perf_counter() - t0, split=split, dataset=dataset, draws=draws,
                   class_names=data["readout"].get("class_names"))
     return result

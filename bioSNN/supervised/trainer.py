@@ -44,7 +44,7 @@ import time
 from contextlib import nullcontext
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
 import torch
@@ -170,29 +170,43 @@ def _distributed() -> tuple[int, int]:
 
 
 @torch.no_grad()
-def evaluate_split(net: Any, split: SupervisedSplit, readout: ClassReadout, *, decision: str = "potential",
-                   batch_size: int = 128, device: Any = "cpu", amp: str | None = None,
+def evaluate_split(net: Any, split: SupervisedSplit | Sequence[SupervisedSplit], readout: ClassReadout, *,
+                   decision: str = "potential", batch_size: int = 128, device: Any = "cpu", amp: str | None = None,
                    progress: bool = False) -> dict[str, Any]:
-    """Accuracy and confusion matrix (rows: true class, columns: predicted) of ``net`` on ``split``."""
+    """Accuracy and confusion matrix (rows: true class, columns: predicted) of ``net`` on ``split``.
+
+    ``split`` may be several draws of the same samples (same labels, e.g. Poisson trains drawn with
+    different seeds): a sample's class scores (``readout.scores``) are then summed over the draws, as
+    for one presentation that long, and ``rates`` is averaged over them.
+    """
+    parts = [split] if isinstance(split, SupervisedSplit) else list(split)
+    if not parts:
+        raise InputError("evaluate_split needs at least one split")
+    for part in parts[1:]:
+        if len(part) != len(parts[0]) or not np.array_equal(part.labels, parts[0].labels):
+            raise InputError("the draws of a split must hold the same samples with the same labels")
     was_training = net.training
     net.eval()
     C = readout.n_classes
     confusion = np.zeros((C, C), dtype=np.int64)
     rates: list[np.ndarray] = []
-    order = batch_order(len(split), batch_size, seed=0, epoch=0, shuffle=False)
-    with progress_bar(len(split), "evaluate", "sample", enabled=progress) as bar:
+    order = batch_order(len(parts[0]), batch_size, seed=0, epoch=0, shuffle=False)
+    with progress_bar(len(parts[0]), "evaluate", "sample", enabled=progress) as bar:
         for index in order:
-            x, y, _ = split.batch(index, device)
-            with _autocast(device, amp):
-                out = net(x)
-            pred = readout.scores(out.spikes.float(), out.v.float(), decision).argmax(1).cpu().numpy()
+            scores = 0
+            for part in parts:
+                x, y, _ = part.batch(index, device)
+                with _autocast(device, amp):
+                    out = net(x)
+                scores = scores + readout.scores(out.spikes.float(), out.v.float(), decision)
+                rates.append(np.asarray(out.rates) * len(index))
+            pred = scores.argmax(1).cpu().numpy()
             np.add.at(confusion, (y.cpu().numpy(), pred), 1)
-            rates.append(np.asarray(out.rates) * len(index))
             bar.update(len(index))
     net.train(was_training)
     n = int(confusion.sum())
     return {"accuracy": float(np.trace(confusion) / max(n, 1)), "n": n, "confusion": confusion.tolist(),
-            "rates": (np.sum(rates, 0) / max(n, 1)).tolist()}
+            "rates": (np.sum(rates, 0) / max(n * len(parts), 1)).tolist()}
 
 
 def _autocast(device: Any, amp: str | None) -> Any:
