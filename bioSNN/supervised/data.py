@@ -34,7 +34,9 @@ from ..errors import DataError, InputError
 
 __all__ = ["shift_spikes", "SupervisedSplit", "load_split", "encoder_settings", "batch_order", "SUPERVISED_DATASETS"]
 
-SUPERVISED_DATASETS = ("spikes", "seed", "mnist", "mnist-subset", "mstar")
+#: Sources that hold spike trains already encoded (one fixed draw); the others are images encoded on the fly.
+ENCODED_DATASETS = ("spikes", "seed")
+SUPERVISED_DATASETS = (*ENCODED_DATASETS, "mnist", "mnist-subset", "mstar")
 
 
 @dataclass(frozen=True, eq=False)

@@ -16,7 +16,7 @@ import numpy as np
 
 from ..equations import library
 from ..errors import DataError, InputError
-from .data import SupervisedSplit, encoder_settings, load_split
+from .data import ENCODED_DATASETS, SUPERVISED_DATASETS, SupervisedSplit, encoder_settings, load_split
 from .losses import LossSpec
 from .models import ARCHITECTURES
 from .readout import ClassReadout
@@ -29,7 +29,7 @@ def data_settings(dataset: str, guidance: Any, *, T: int | None, encoder: str | 
                   options: dict[str, Any] | None = None) -> dict[str, Any]:
     """How to read/encode ``dataset``: ``{"encoder", "T", "dt", "options"}`` (from the guidance when
     given and no explicit ``encoder``)."""
-    if dataset in ("spikes", "seed"):
+    if dataset in ENCODED_DATASETS:
         return {"encoder": None, "T": T, "dt": None, "options": {}}
     if guidance is not None and encoder is None:
         s = encoder_settings(guidance)
@@ -69,9 +69,10 @@ def _draw_settings(dataset: str, settings: dict[str, Any], draw: int) -> dict[st
     the random encoder's seed moved on by ``draw``."""
     if draw == 0:
         return settings
-    if settings["encoder"] is None:
+    if dataset in ENCODED_DATASETS:
+        on_the_fly = ", ".join(d for d in SUPERVISED_DATASETS if d not in ENCODED_DATASETS)
         raise InputError(f"--dataset {dataset} holds one fixed encoding; several draws need images encoded "
-                         "on the fly (--dataset mnist, mnist-subset or mstar)")
+                         f"on the fly (--dataset {on_the_fly})")
     from ..encoding import ENCODERS
 
     defaults = ENCODERS[settings["encoder"]].options
