@@ -123,3 +123,45 @@ def test_mnist_guided_accuracy_reproduces(mnist_root, tmp_path):
     recorded = json.loads((path / "metrics.json").read_text())["final"]["test_accuracy"]
     result = evaluate_supervised(path, root=tmp_path)
     assert result["n"] == 10000 and result["accuracy"] == pytest.approx(recorded, abs=1e-9) and recorded >= 0.98
+
+
+def _test_evaluation(path: Path, dataset: str, n: int) -> dict:
+    """The one recorded ``biosnn evaluate`` of ``path`` on its whole test split (with any number of draws)."""
+    evaluations = json.loads((path / "metrics.json").read_text())["evaluations"]
+    found = [v for k, v in evaluations.items() if k.split("/")[:3] == [dataset, "test", str(n)]]
+    assert len(found) == 1, f"expected one test evaluation in {path / 'metrics.json'}, found {len(found)}"
+    return found[0]
+
+
+def test_mnist_conv_is_consistent():
+    """The shipped convnet loads; its epoch is the best on the 6,000 held-out training digits; its one
+    test evaluation uses the number of draws the README states; the README holds the commands."""
+    from bioSNN.supervised.checkpoint import load_trained
+
+    path = _supervised_dir("mnist-conv")
+    net, readout, data = load_trained(path)
+    assert net.architecture == "spiking-convnet"
+    assert (data["meta"]["data"]["n_train"], data["meta"]["data"]["n_val"]) == (54000, 6000)
+    metrics = json.loads((path / "metrics.json").read_text())
+    assert metrics["complete"] and len(metrics["history"]) == data["meta"]["train"]["epochs"]
+    val = [h["val_accuracy"] for h in metrics["history"]]
+    assert metrics["best_val_epoch"] == 1 + val.index(max(val))  # the first best on a tie
+    # the re-evaluation on the validation digits finds the trainer's value for that epoch
+    assert metrics["evaluations"]["mnist/val/6000"]["accuracy"] == pytest.approx(max(val), abs=1e-9)
+    readme = (path / "README.md").read_text()
+    assert "biosnn supervised --dataset mnist" in readme and "--val-fraction 0.1" in readme
+    draws = _test_evaluation(path, "mnist", 10000)["draws"]
+    assert f"biosnn evaluate models/mnist-conv --draws {draws}" in readme
+
+
+@pytest.mark.slow
+def test_mnist_conv_accuracy_reproduces(mnist_root):
+    """Re-draws the test digits' Poisson trains from the recorded seed and re-evaluates: the recorded
+    accuracy, at least 99.3 %."""
+    from bioSNN.supervised.pipeline import evaluate_supervised
+
+    path = _supervised_dir("mnist-conv")
+    recorded = _test_evaluation(path, "mnist", 10000)
+    result = evaluate_supervised(path, root=mnist_root, draws=recorded["draws"])
+    assert result["n"] == 10000 and result["draws"] == recorded["draws"]
+    assert result["accuracy"] == pytest.approx(recorded["accuracy"], abs=1e-9) and recorded["accuracy"] >= 0.993

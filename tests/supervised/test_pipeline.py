@@ -28,6 +28,7 @@ def test_val_split_is_the_held_out_one(trained):
     metrics = json.loads((trained / "metrics.json").read_text())
     result = evaluate_supervised(trained, split="val")
     assert result["n"] == 16 and result["accuracy"] == pytest.approx(metrics["history"][-1]["val_accuracy"])
+    assert metrics["best_val_epoch"] == 1  # the epoch model.pt holds
     _, _, data = load_trained(trained)
     train = stored_split(data, split="train", limit=64)
     val = stored_split(data, split="val")
