@@ -122,12 +122,14 @@ def _cmd_encode(args: argparse.Namespace) -> int:
         _refuse_inapplicable(args)
         if args.root is None:
             raise InputError("--dataset seed needs --root")
-        trains = read_seed_layout(args.root, args.split, dt=dt).spikes
+        trains = read_seed_layout(args.root, args.split, dt=dt, trust_pickle=args.trust_pickle).spikes
         if args.limit is not None:
             trains = trains[: args.limit]
         trains.save(args.out)
         print(f"{len(trains)} samples x {trains.steps} steps x {trains.n_in} inputs -> {args.out}")
         return 0
+    if args.trust_pickle:
+        raise InputError(f"--trust-pickle applies to --dataset seed only, not --dataset {args.dataset}")
     args.encoder = args.encoder or "rf-rate"
     _refuse_inapplicable(args)
     T = 70 if args.T is None else args.T
@@ -274,6 +276,8 @@ def _cmd_supervised(args: argparse.Namespace) -> int:
 
     if args.resume and not os.path.exists(os.path.join(args.out, "checkpoint.pt")):
         raise InputError(f"--resume: no checkpoint.pt in {args.out}")
+    if args.trust_pickle and args.dataset != "seed":
+        raise InputError(f"--trust-pickle applies to --dataset seed only, not --dataset {args.dataset}")
     config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, optimizer=args.optimizer,
                          weight_decay=args.weight_decay, schedule=args.schedule, clip=args.clip, patience=args.patience,
                          checkpoint_every=args.checkpoint_every, seed=args.seed, device=args.device,
@@ -308,7 +312,7 @@ def _cmd_supervised(args: argparse.Namespace) -> int:
         encoder_options={"max_rate": args.max_rate} if args.max_rate is not None else None, val_fraction=args.val_fraction, limit=args.limit,
         test_limit=args.test_limit, allow_mismatch=args.allow_model_mismatch, resume=args.resume,
         loss_settings={"rows": args.rows, "delta": args.delta, "rate_scale": args.rate_scale,
-                       "membrane_scale": args.membrane_scale}, surrogate=surrogate)
+                       "membrane_scale": args.membrane_scale}, surrogate=surrogate, trust_pickle=args.trust_pickle)
     final = metrics.get("final", {})
     print(json.dumps({k: final.get(k) for k in ("epoch", "train_accuracy", "val_accuracy", "test_accuracy",
                                                  "samples_per_s") if k in final}))
@@ -363,7 +367,7 @@ def _evaluate_supervised(args: argparse.Namespace) -> int:
 
     result = evaluate_supervised(args.directory, dataset=args.dataset, root=args.root, split=args.split,
                                  limit=args.limit, device=args.device, progress=not args.no_progress,
-                                 draws=args.draws)
+                                 draws=args.draws, trust_pickle=args.trust_pickle)
     drawn = f", {args.draws} draws each" if args.draws > 1 else ""
     print(f"accuracy {result['accuracy']:.4f} on {result['n']} {args.split} samples{drawn} ({result['seconds']:.0f} s)")
     names = result.get("class_names") or [str(i) for i in range(len(result["confusion"]))]
@@ -479,6 +483,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dt", type=float, default=1.0, help="time step in ms (default 1.0)")
     p.add_argument("--out", required=True, help="output .npz file (written atomically)")
     p.add_argument("--limit", type=int, help="encode only the first N images")
+    p.add_argument("--trust-pickle", action="store_true",
+                   help="--dataset seed: read joblib .pkl files (pickles can run code; refused without this)")
     p.add_argument("--chunk-size", type=int, help="images per chunk (bounds memory; default: 64 MiB of spikes)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     g = p.add_argument_group("images")
@@ -576,6 +582,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--compute-capability", type=float,
                    help="cuda_standalone: e.g. 9.0; with --gpu-id, build without looking for a GPU")
     p.add_argument("--device", default="cpu", help="supervised: torch device")
+    p.add_argument("--trust-pickle", action="store_true",
+                   help="supervised, trained on --dataset seed: read its joblib .pkl files (pickles can run code; "
+                        "refused without this)")
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=_cmd_evaluate)
 
@@ -632,6 +641,8 @@ def _supervised_parser(sub: Any) -> None:
                                    "sets are encoded as the unsupervised stage encoded them.")
     p.add_argument("--dataset", required=True, choices=list(SUPERVISED_DATASETS))
     p.add_argument("--root", help="data folder (spikes: folder with train.npz/test.npz; seed: folder with Train/ Test/)")
+    p.add_argument("--trust-pickle", action="store_true",
+                   help="--dataset seed: read joblib .pkl files (pickles can run code; refused without this)")
     p.add_argument("--guidance", help="guidance.npz written by biosnn unsupervised")
     p.add_argument("--model", default="guided-bilayer", choices=sorted(ARCHITECTURES))
     p.add_argument("--loss", default="huber-guidance",

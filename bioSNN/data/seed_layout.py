@@ -12,7 +12,11 @@ same relative path and name, as the project's loader does. The project derives e
 from the guidance (the output neuron whose trace has the largest sum); :func:`read_seed_layout` does
 the same (the intended ``argmax`` rule, seeds_spec 1.8) and stores it as the spike trains' labels.
 
-``.pkl`` files are pickles: read only files you trust.
+``.pkl`` files are pickles, and reading a pickle can run code that the file names. They are refused
+(:class:`~bioSNN.errors.DataError`, before any file is read) unless the caller passes
+``trust_pickle=True`` (``--trust-pickle`` on the command line); ``.npy`` files are read with
+``allow_pickle=False`` and need no trust. To drop the flag, convert once: read with
+``trust_pickle=True`` and write the split again with :func:`write_seed_layout` (``fmt="npy"``).
 """
 
 from __future__ import annotations
@@ -81,14 +85,25 @@ def _listing(folder: Path) -> dict[Path, Path]:
     return found
 
 
-def _load_array(path: Path) -> np.ndarray:
+def _refuse_pickle(path: Path, more: int = 0) -> None:
+    others = f" (and {more} more .pkl file{'s' if more > 1 else ''})" if more else ""
+    raise DataError(f"{path}{others}: a pickle (.pkl) file, and reading a pickle can run code stored in it, so it is "
+                    "refused; if you trust these files pass --trust-pickle (command line) or trust_pickle=True "
+                    "(Python), or convert them to .npy")
+
+
+def _load_array(path: Path, trust_pickle: bool = False) -> np.ndarray:
     try:
         if path.suffix == ".pkl":
+            if not trust_pickle:
+                _refuse_pickle(path)
             import joblib
 
             value = joblib.load(path)
         else:
             value = np.load(path, allow_pickle=False)
+    except DataError:
+        raise
     except Exception as exc:  # numpy and joblib raise many types for corrupt files
         raise DataError(f"{path}: cannot read ({type(exc).__name__}: {exc})") from exc
     arr = np.asarray(value)
@@ -98,14 +113,16 @@ def _load_array(path: Path) -> np.ndarray:
 
 
 def read_seed_layout(root: str | os.PathLike[str], split: str = "train", *, dt: Any = 1e-3,
-                     image_shape: Sequence[int] | None = None) -> SeedSplit:
-    """Read ``<root>/<Split>/{Spikes,Labels}`` (``.npy`` or joblib ``.pkl``).
+                     image_shape: Sequence[int] | None = None, trust_pickle: bool = False) -> SeedSplit:
+    """Read ``<root>/<Split>/{Spikes,Labels}`` (``.npy``, or joblib ``.pkl`` with ``trust_pickle``).
 
     Args:
         root: the folder holding ``Train/`` and ``Test/``.
         split: ``"train"`` or ``"test"`` (mapped to ``Train``/``Test``) or a folder name.
         dt: the time step of one column (the seed used 1 ms).
         image_shape: pixel grid of the inputs; default: square if ``n_input`` is a perfect square.
+        trust_pickle: read ``.pkl`` files (pickles can run code). Without it a split holding any
+            ``.pkl`` file is refused with a :class:`~bioSNN.errors.DataError` before anything is read.
 
     Shapes must agree across files, spikes must be 0/1 and guidance finite with ``T`` columns for
     ``T + 1`` spike columns; otherwise :class:`~bioSNN.errors.DataError` names the file.
@@ -133,13 +150,19 @@ def read_seed_layout(root: str | os.PathLike[str], split: str = "train", *, dt: 
     keys = sorted(label_files if label_files is not None else spike_files, key=_natural_key)
     if not keys:
         raise DataError(f"{labels_dir if label_files is not None else spikes_dir}: no .npy or .pkl files")
+    if not trust_pickle:
+        used = [spike_files[k] for k in keys if k in spike_files]
+        used += [label_files[k] for k in keys] if label_files is not None else []
+        pickles = [p for p in used if p.suffix == ".pkl"]
+        if pickles:
+            _refuse_pickle(pickles[0], len(pickles) - 1)
     dense: list[np.ndarray] = []
     guidance: list[np.ndarray] = []
     for key in keys:
         if key not in spike_files:
             raise DataError(f"{label_files[key]}: no matching spike file {spikes_dir / key}.npy/.pkl")
         path = spike_files[key]
-        s = _load_array(path)
+        s = _load_array(path, trust_pickle)
         if dense and s.shape != dense[0].shape[::-1]:
             raise DataError(f"{path}: spikes of shape {s.shape}, earlier files have {dense[0].shape[::-1]}")
         if not np.all((s == 0) | (s == 1)):
@@ -147,7 +170,7 @@ def read_seed_layout(root: str | os.PathLike[str], split: str = "train", *, dt: 
         dense.append(s.T.astype(bool))
         if label_files is not None:
             gpath = label_files[key]
-            g = _load_array(gpath)
+            g = _load_array(gpath, trust_pickle)
             if g.shape[1] != s.shape[1] - 1:
                 raise DataError(f"{gpath}: guidance has {g.shape[1]} columns; its spikes {path} have "
                                 f"{s.shape[1]} (T + 1), so {s.shape[1] - 1} expected")

@@ -16,12 +16,17 @@ history          per-epoch metrics so far
 optimizer, scheduler, rng   only in ``checkpoint.pt``: what exact resumption needs
 ================ ===========================================================================
 
-Only load checkpoints you trust: ``torch.load`` unpickles (``weights_only=False`` for the RNG states).
+Everything in them is tensors and plain data (dicts, lists, tuples, strings, numbers, ``None``):
+:func:`load_checkpoint` reads with ``torch.load(..., weights_only=True)``, which rebuilds only such
+values and never imports or calls anything a file names, so loading a checkpoint (``biosnn evaluate``,
+``--resume``, ``plot``) cannot run code. A file holding anything else is refused with a
+:class:`~bioSNN.errors.DataError`.
 """
 
 from __future__ import annotations
 
 import os
+import pickle
 from pathlib import Path
 from typing import Any
 
@@ -45,13 +50,20 @@ def save_checkpoint(path: str | os.PathLike[str], payload: dict[str, Any]) -> Pa
 
 
 def load_checkpoint(path: str | os.PathLike[str], map_location: Any = "cpu") -> dict[str, Any]:
-    """Read a checkpoint, refusing files that are not one (or are newer than this bioSNN)."""
+    """Read a checkpoint, refusing files that are not one (or are newer than this bioSNN).
+
+    Only tensors and plain data are unpickled (``weights_only=True``): a file holding other objects
+    (possibly code) is refused with a :class:`~bioSNN.errors.DataError` and nothing in it runs.
+    """
     path = Path(path)
     if not path.exists():
         raise DataError(f"{path}: checkpoint not found")
     try:
-        data = torch.load(path, map_location=map_location, weights_only=False)
-    except Exception as exc:  # noqa: BLE001 - any unpickling failure means an unreadable file
+        data = torch.load(path, map_location=map_location, weights_only=True)
+    except pickle.UnpicklingError as exc:  # what the weights-only unpickler raises for anything else
+        raise DataError(f"{path}: holds non-tensor objects (possibly code) and is refused: bioSNN loads only "
+                        f"tensors and plain data from checkpoints ({_reason(exc)})") from None
+    except Exception as exc:  # noqa: BLE001 - any other failure means an unreadable file
         raise DataError(f"{path}: unreadable checkpoint ({exc})") from exc
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise DataError(f"{path}: not a {FORMAT} file")
@@ -61,6 +73,13 @@ def load_checkpoint(path: str | os.PathLike[str], map_location: Any = "cpu") -> 
     if model.fingerprint() != data["fingerprint"]:
         raise DataError(f"{path}: stored output model does not match its stored fingerprint")
     return data
+
+
+def _reason(exc: BaseException) -> str:
+    """What torch's weights-only unpickler found, without its advice to load the file unsafely."""
+    detail = str(exc).split("WeightsUnpickler error:", 1)[-1].strip()
+    first = detail.splitlines()[0].split(". ")[0].strip() if detail else ""
+    return first if first and len(first) < 200 else "not a plain tensor file"
 
 
 def load_trained(directory: str | os.PathLike[str], map_location: Any = "cpu") -> tuple[Any, Any, dict[str, Any]]:

@@ -106,8 +106,11 @@ def encoder_settings(guidance: Any) -> dict[str, Any]:
 
 def load_split(dataset: str, root: str | os.PathLike[str] | None, split: str, *, encoder: str | None = None,
                T: int | None = None, dt: float = 1e-3, options: dict[str, Any] | None = None,
-               classes: list[str] | None = None, progress: bool = False) -> SupervisedSplit:
-    """One split of a :data:`SUPERVISED_DATASETS` source (see the module docstring)."""
+               classes: list[str] | None = None, progress: bool = False, trust_pickle: bool = False) -> SupervisedSplit:
+    """One split of a :data:`SUPERVISED_DATASETS` source (see the module docstring).
+
+    ``trust_pickle``: dataset ``seed`` only, read a layout of joblib ``.pkl`` files (pickles can run
+    code; without it they are refused, see :func:`~bioSNN.data.seed_layout.read_seed_layout`)."""
     if dataset not in SUPERVISED_DATASETS:
         raise InputError(f"unknown dataset {dataset!r}; use one of {SUPERVISED_DATASETS}")
     if dataset == "seed":
@@ -115,7 +118,7 @@ def load_split(dataset: str, root: str | os.PathLike[str] | None, split: str, *,
 
         if root is None:
             raise DataError("--dataset seed needs --root (the folder holding Train/ and Test/)")
-        part = read_seed_layout(root, split)
+        part = read_seed_layout(root, split, trust_pickle=trust_pickle)
         trains = part.spikes if T is None else _window(part.spikes, T)
         targets = None if part.guidance is None else part.guidance.astype(np.float32)
         return SupervisedSplit(trains, targets, first_step=1, source=f"{root}/{split}")

@@ -45,9 +45,10 @@ def data_settings(dataset: str, guidance: Any, *, T: int | None, encoder: str | 
             "options": dict(options or {})}
 
 
-def _load(dataset: str, root: Any, split: str, settings: dict[str, Any], progress: bool) -> SupervisedSplit:
+def _load(dataset: str, root: Any, split: str, settings: dict[str, Any], progress: bool,
+          trust_pickle: bool = False) -> SupervisedSplit:
     return load_split(dataset, root, split, encoder=settings["encoder"], T=settings["T"], dt=settings["dt"] or 1e-3,
-                      options=settings["options"], progress=progress)
+                      options=settings["options"], progress=progress, trust_pickle=trust_pickle)
 
 
 def _val_split(train: SupervisedSplit, fraction: float, seed: int) -> tuple[SupervisedSplit, SupervisedSplit | None]:
@@ -91,12 +92,14 @@ def train_supervised(dataset: str, root: str | os.PathLike[str] | None, out: str
                      encoder_options: dict[str, Any] | None = None, val_fraction: float = 0.0,
                      limit: int | None = None, test_limit: int | None = None, allow_mismatch: bool = False,
                      resume: bool = False, max_steps: int | None = None, loss_settings: dict[str, Any] | None = None,
-                     surrogate: Any = None) -> dict[str, Any]:
+                     surrogate: Any = None, trust_pickle: bool = False) -> dict[str, Any]:
     """Train a ``model`` (a name in :data:`~bioSNN.supervised.models.ARCHITECTURES`) on ``dataset`` and
     write ``out/{checkpoint.pt,model.pt,metrics.json,config.json}``; returns the metrics.
 
     ``guidance`` is a path to (or a loaded) guidance file; ``architecture`` holds the model's own
     options (``hidden``, ``channels``, ``fc``, ``dynamics``, ``interpolate``, ``trainable``...).
+    ``trust_pickle`` lets dataset ``seed`` read joblib ``.pkl`` files (pickles can run code; refused
+    without it).
     """
     from ..unsupervised.guidance import Guidance
 
@@ -108,10 +111,10 @@ def train_supervised(dataset: str, root: str | os.PathLike[str] | None, out: str
         guidance = Guidance.load(guidance)
     spec = loss if isinstance(loss, LossSpec) else LossSpec.parse(loss, **(loss_settings or {}))
     settings = data_settings(dataset, guidance, T=T, encoder=encoder, dt_ms=dt_ms, options=encoder_options)
-    train = _load(dataset, root, "train", settings, config.progress).limit(limit)
+    train = _load(dataset, root, "train", settings, config.progress, trust_pickle).limit(limit)
     train, val = _val_split(train, val_fraction, config.seed)
     try:
-        test = _load(dataset, root, "test", settings, config.progress).limit(test_limit)
+        test = _load(dataset, root, "test", settings, config.progress, trust_pickle).limit(test_limit)
     except DataError as exc:
         print(f"biosnn: no test split ({exc}); training without test evaluation")
         test = None
@@ -158,6 +161,8 @@ def train_supervised(dataset: str, root: str | os.PathLike[str] | None, out: str
     meta = {"data": {"dataset": dataset, "root": None if root is None else str(root), **settings,
                      "n_train": len(train), "n_val": 0 if val is None else len(val),
                      "n_test": 0 if test is None else len(test), "image_shape": list(shape) if shape else None}}
+    if dataset == "seed":  # a record only: evaluating again needs trust_pickle given anew
+        meta["data"]["trust_pickle"] = bool(trust_pickle)
     if guidance is not None:
         meta["guidance_path"] = guidance_path
     trainer = Trainer(net, spec, readout, train, out, config=config, test=test, val=val, guidance=guidance,
@@ -166,13 +171,16 @@ def train_supervised(dataset: str, root: str | os.PathLike[str] | None, out: str
 
 
 def stored_split(checkpoint: dict[str, Any], *, dataset: str | None = None, root: Any = None, split: str = "test",
-                 limit: int | None = None, progress: bool = False, draw: int = 0) -> SupervisedSplit:
+                 limit: int | None = None, progress: bool = False, draw: int = 0,
+                 trust_pickle: bool = False) -> SupervisedSplit:
     """A split of the data a checkpoint (``load_trained``'s third value) was trained on, encoded the
     same way; ``dataset``/``root`` override where it is read from.
 
     ``split="val"`` is the validation part held out of the training split (``--val-fraction``), found
     again from the recorded sizes and seed. ``draw = k > 0`` encodes the same images again with a
     random encoder's seed moved on by ``k`` (an independent draw of the spike trains).
+    ``trust_pickle`` lets dataset ``seed`` read ``.pkl`` files; the checkpoint's own record of it is
+    not used (a file does not grant itself trust).
     """
     meta = checkpoint["meta"]
     stored = meta.get("data", {})
@@ -185,23 +193,24 @@ def stored_split(checkpoint: dict[str, Any], *, dataset: str | None = None, root
         settings["options"] = {}
     settings = _draw_settings(dataset, settings, draw)
     if split != "val":
-        return _load(dataset, root, split, settings, progress).limit(limit)
+        return _load(dataset, root, split, settings, progress, trust_pickle).limit(limit)
     n_val = int(stored.get("n_val") or 0)
     if not n_val:
         raise InputError("this network was trained without a validation split (--val-fraction)")
-    train = _load(dataset, root, "train", settings, progress).limit(int(stored["n_train"]) + n_val)
+    train = _load(dataset, root, "train", settings, progress, trust_pickle).limit(int(stored["n_train"]) + n_val)
     return _hold_out(train, n_val, int(meta["train"]["seed"]))[1].limit(limit)
 
 
 def evaluate_supervised(directory: str | os.PathLike[str], *, dataset: str | None = None, root: Any = None,
                         split: str = "test", limit: int | None = None, device: str = "cpu", batch_size: int = 128,
-                        progress: bool = False, draws: int = 1) -> dict[str, Any]:
+                        progress: bool = False, draws: int = 1, trust_pickle: bool = False) -> dict[str, Any]:
     """Accuracy and confusion matrix of a trained folder on a split (``train``, ``val`` or ``test``; by
     default of the data it was trained on).
 
     With ``draws = K > 1`` every sample is presented as ``K`` independent draws of its spike trains
     (see :func:`stored_split`) and classified by its class scores summed over them, as one presentation
-    ``K`` times as long would be (:func:`~bioSNN.supervised.trainer.evaluate_split`).
+    ``K`` times as long would be (:func:`~bioSNN.supervised.trainer.evaluate_split`). ``trust_pickle``:
+    see :func:`stored_split`.
     """
     import time
 
@@ -210,8 +219,8 @@ def evaluate_supervised(directory: str | os.PathLike[str], *, dataset: str | Non
     if draws < 1:
         raise InputError(f"draws must be >= 1, got {draws}")
     net, readout, data = load_trained(directory, map_location=device)
-    parts = [stored_split(data, dataset=dataset, root=root, split=split, limit=limit, progress=progress, draw=k)
-             for k in range(draws)]
+    parts = [stored_split(data, dataset=dataset, root=root, split=split, limit=limit, progress=progress, draw=k,
+                          trust_pickle=trust_pickle) for k in range(draws)]
     dataset = dataset or data["meta"]["data"]["dataset"]
     parts[0].check_dt(net.dt)
     decision = data["meta"]["train"]["decision"]

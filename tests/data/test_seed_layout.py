@@ -26,7 +26,10 @@ def test_round_trip(tmp_path, sample, fmt):
     dest = write_seed_layout(tmp_path, "train", trains, guidance, fmt=fmt)
     assert dest == tmp_path / "Train"
     assert sorted(p.name for p in (dest / "Spikes").iterdir()) == [f"{k}.{fmt}" for k in range(4)]
-    back = read_seed_layout(tmp_path, "train")
+    if fmt == "pkl":  # pickles can run code: read only when trusted
+        with pytest.raises(DataError, match="trust_pickle=True"):
+            read_seed_layout(tmp_path, "train")
+    back = read_seed_layout(tmp_path, "train", trust_pickle=fmt == "pkl")
     assert np.array_equal(back.spikes.packed, trains.packed)
     assert np.allclose(back.guidance, guidance.astype(np.float32))
     assert back.spikes.labels.tolist() == [0, 2, 1, 2]
@@ -51,7 +54,7 @@ def test_reads_legacy_pickles_written_by_joblib(tmp_path):
         s = np.zeros((9, 5)); s[k % 9, 3] = 1
         joblib.dump(s, tmp_path / "Train" / "Spikes" / f"{k}.pkl")
         joblib.dump(np.full((2, 4), float(k)), tmp_path / "Train" / "Labels" / f"{k}.pkl")
-    back = read_seed_layout(tmp_path, "train")
+    back = read_seed_layout(tmp_path, "train", trust_pickle=True)
     assert back.names == ("2", "10")
     assert back.guidance[:, 0, 0].tolist() == [2.0, 10.0]
     assert back.spikes.image_shape == (3, 3)
