@@ -40,9 +40,9 @@ def main() -> None:
     def counts_of(images: np.ndarray) -> np.ndarray:
         if args.backend in STANDALONE_BACKENDS:
             with tempfile.TemporaryDirectory() as build:
-                return record_standalone(ckpt.config, rates_of(images), ckpt.state, build, backend=args.backend,
+                return record_standalone(ckpt.config, rates_of(images, ckpt.config.input_total), ckpt.state, build, backend=args.backend,
                                          progress=False)
-        return record(ckpt.config, rates_of(images), ckpt.state, progress=False,
+        return record(ckpt.config, rates_of(images, ckpt.config.input_total), ckpt.state, progress=False,
                       codeobj_class=codeobj_class(args.backend)).counts
 
     counts = counts_of(train.images[assign_idx])

@@ -94,6 +94,34 @@ def _flag(dest: str) -> str:
     return "--" + dest.replace("_", "-")
 
 
+def _add_image_flags(p: argparse.ArgumentParser) -> None:
+    """The image-reading flags (one definition for encode, unsupervised and evaluate)."""
+    g = p.add_argument_group("images")
+    g.add_argument("--classes", help="MSTAR: comma-separated class folders, in label order")
+    g.add_argument("--scaling", choices=["enhanced", "minmax"],
+                   help="MSTAR magnitude -> 8-bit conversion (default enhanced; see bioSNN.data.mstar)")
+    g.add_argument("--crop", type=int, help="MSTAR: central crop size")
+    g.add_argument("--size", type=int, help="MSTAR/folder: resize to SIZE x SIZE")
+
+
+def _image_options(args: argparse.Namespace, stored: dict[str, Any] | None = None) -> dict[str, Any]:
+    """``load_images`` options from the image flags; with ``stored`` (the ``source`` a trained network
+    recorded), the stored settings are the defaults and a flag that contradicts one is refused."""
+    given = {"classes": args.classes.split(",") if args.classes else None, "crop": args.crop, "size": args.size,
+             "scaling": args.scaling}
+    if stored is None:
+        return {**given, "scaling": given["scaling"] or "enhanced"}
+    options = {}
+    for key, value in given.items():
+        kept = stored.get(key)
+        kept = list(kept) if key == "classes" and kept is not None else kept
+        if value is not None and kept is not None and value != kept:
+            raise InputError(f"{_flag(key)} {value} differs from the {kept} the network was trained with")
+        options[key] = kept if kept is not None else value
+    options["scaling"] = options["scaling"] or "enhanced"
+    return options
+
+
 def _refuse_inapplicable(args: argparse.Namespace) -> None:
     from .encoding import ENCODERS
 
@@ -133,8 +161,7 @@ def _cmd_encode(args: argparse.Namespace) -> int:
     args.encoder = args.encoder or "rf-rate"
     _refuse_inapplicable(args)
     T = 70 if args.T is None else args.T
-    data = load_images(args.dataset, args.root, args.split, classes=args.classes.split(",") if args.classes else None,
-                       crop=args.crop, size=args.size, scaling=args.scaling or "enhanced",
+    data = load_images(args.dataset, args.root, args.split, **_image_options(args),
                        progress=not args.no_progress)
     if args.limit is not None:
         data = data[: args.limit]
@@ -215,8 +242,7 @@ def _wta_trains(args: argparse.Namespace, split: str, steps: int | None = None) 
     if args.spikes:
         trains = SpikeTrains.load(args.spikes)
     elif args.dataset:
-        data = load_images(args.dataset, args.root, split, classes=args.classes.split(",") if args.classes else None,
-                           progress=not args.no_progress)
+        data = load_images(args.dataset, args.root, split, **_image_options(args), progress=not args.no_progress)
         trains = encode_images(data, "rf-rate", T=(steps or 71) - 1, progress=not args.no_progress)
     else:
         raise InputError("give --spikes FILE.npz or --dataset")
@@ -225,12 +251,14 @@ def _wta_trains(args: argparse.Namespace, split: str, steps: int | None = None) 
 
 def _cmd_unsupervised(args: argparse.Namespace) -> int:
     from .data import load_images
+    from .data.splits import held_out
     from .unsupervised.diehl_cook import DiehlCookConfig
     from .unsupervised.pipeline import train_diehl_cook, train_wta
     from .unsupervised.wta import WTAConfig
 
-    only = {"diehl_cook": ("n_train", "n_assign", "guidance_per_class", "no_sample_traces", "timer_rate"),
-            "wta": ("depression", "spikes", "classes", "threshold", "shuffle", "silent_depression")}
+    only = {"diehl_cook": ("n_train", "n_assign", "guidance_per_class", "no_sample_traces", "timer_rate",
+                           "input_total", "val_fraction", "nu_pre", "nu_post", "draws"),
+            "wta": ("depression", "spikes", "threshold", "silent_depression")}
     for preset, dests in only.items():
         for dest in dests:
             if preset != args.preset and getattr(args, dest) is not None:
@@ -246,10 +274,17 @@ def _cmd_unsupervised(args: argparse.Namespace) -> int:
     else:
         if args.spikes or args.dataset is None:
             raise InputError("the diehl_cook preset draws its own Poisson input: give --dataset, not --spikes")
-        data = load_images(args.dataset, args.root, "train", progress=not args.no_progress)
+        data = load_images(args.dataset, args.root, "train", **_image_options(args), progress=not args.no_progress)
+        val = None
+        if args.val_fraction is not None:
+            data, val = held_out(data, args.val_fraction, args.val_seed)
         config = DiehlCookConfig(n_neurons=args.n_neurons or 100, seed=args.seed, slice_examples=args.slice,
-                                 timer_rate=100.0 if args.timer_rate is None else args.timer_rate)
-        metrics = train_diehl_cook(data, args.out, config=config, n_train=args.n_train,
+                                 timer_rate=100.0 if args.timer_rate is None else args.timer_rate,
+                                 input_total=args.input_total,
+                                 **{k: getattr(args, k) for k in ("nu_pre", "nu_post") if getattr(args, k) is not None})
+        metrics = train_diehl_cook(data, args.out, config=config, n_train=args.n_train, val_set=val,
+                                   draws=args.draws or 1,
+                                   shuffle=bool(args.shuffle),
                                    n_assign=args.n_assign or 10000, guidance_per_class=args.guidance_per_class or 10,
                                    backend=args.backend, cuda=_cuda_options(args), sample_traces=not args.no_sample_traces,
                                    epochs=args.epochs or 1,
@@ -309,7 +344,8 @@ def _cmd_supervised(args: argparse.Namespace) -> int:
         args.dataset, args.root, args.out, guidance=args.guidance, model=args.model, loss=args.loss, config=config,
         architecture=arch, output_model=args.output_model, hidden_model=args.hidden_model, population=args.population,
         T=args.T, encoder=args.encoder, dt_ms=args.dt,
-        encoder_options={"max_rate": args.max_rate} if args.max_rate is not None else None, val_fraction=args.val_fraction, limit=args.limit,
+        encoder_options={"max_rate": args.max_rate} if args.max_rate is not None else None, val_fraction=args.val_fraction,
+        val_seed=args.val_seed, limit=args.limit,
         test_limit=args.test_limit, allow_mismatch=args.allow_model_mismatch, resume=args.resume,
         loss_settings={"rows": args.rows, "delta": args.delta, "rate_scale": args.rate_scale,
                        "membrane_scale": args.membrane_scale}, surrogate=surrogate, trust_pickle=args.trust_pickle)
@@ -329,23 +365,48 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
 
     if (Path(args.directory) / "model.pt").exists() or (Path(args.directory) / "checkpoint.pt").exists():
         return _evaluate_supervised(args)
-    if args.draws != 1:
-        raise InputError("--draws applies to supervised folders (model.pt) only")
     saved = load_network(args.directory)
     if saved.preset == "wta":
+        if args.draws is not None:
+            raise InputError("--draws does not apply to a wta network (its input is deterministic)")
         trains = _wta_trains(args, args.split, steps=int(saved.meta["steps"]))
         result = evaluate_wta(args.directory, trains, backend=args.backend)
-        key = f"{args.spikes or args.dataset}/{args.split}/{result['n_test']}"
+        key = _evaluation_key(args.spikes or args.dataset, args.split, result["n_test"])
     else:
-        data = load_images(args.dataset, args.root, args.split, progress=not args.no_progress)
+        data = _network_images(args, saved.meta.get("data", {}))
         if args.limit is not None:
             data = data[: args.limit]
         result = evaluate(args.directory, data, backend=args.backend, cuda=_cuda_options(args),
-                          progress=not args.no_progress)
-        key = f"{args.dataset}/{args.split}/{result['n_test']}"
-    print(f"accuracy {result['accuracy']:.4f} on {result['n_test']} {args.split} samples ({result['seconds']:.0f} s)")
+                          progress=not args.no_progress, draws=args.draws)
+        key = _evaluation_key(args.dataset, args.split, result["n_test"], result["draws"])
+    drawn = f", {result['draws']} draws each" if result.get("draws", 1) > 1 else ""
+    print(f"accuracy {result['accuracy']:.4f} on {result['n_test']} {args.split} samples{drawn} "
+          f"({result['seconds']:.0f} s)")
     _record_evaluation(args.directory, key, result)
     return 0
+
+
+def _network_images(args: argparse.Namespace, stored: dict[str, Any]) -> Any:
+    """The images of ``--split`` read as the network's training images were (crop, size, scaling,
+    classes from ``stored``, its data ``source``); ``--split val`` finds its validation hold-out again."""
+    from .data import load_images
+    from .data.splits import held_out
+
+    if args.dataset is None:
+        raise InputError("give --dataset (and --root) of the images to evaluate on")
+    holdout = stored.get("holdout")
+    split = "train" if args.split == "val" else args.split
+    if args.split == "val" and holdout is None:
+        raise InputError("--split val: this network was trained without a validation hold-out (--val-fraction)")
+    data = load_images(args.dataset, args.root, split, **_image_options(args, stored), progress=not args.no_progress)
+    if args.split == "val":
+        data = held_out(data, holdout["fraction"], holdout["seed"], part="val")
+    return data
+
+
+def _evaluation_key(dataset: str, split: str, n: int, draws: int = 1) -> str:
+    """The key of an evaluation in ``metrics.json``: ``dataset/split/n``, plus ``/drawsK`` for K > 1."""
+    return f"{dataset}/{split}/{n}" + (f"/draws{draws}" if draws > 1 else "")
 
 
 def _record_evaluation(directory: str, key: str, result: dict[str, Any]) -> None:
@@ -367,8 +428,8 @@ def _evaluate_supervised(args: argparse.Namespace) -> int:
 
     result = evaluate_supervised(args.directory, dataset=args.dataset, root=args.root, split=args.split,
                                  limit=args.limit, device=args.device, progress=not args.no_progress,
-                                 draws=args.draws, trust_pickle=args.trust_pickle)
-    drawn = f", {args.draws} draws each" if args.draws > 1 else ""
+                                 draws=args.draws or 1, trust_pickle=args.trust_pickle)
+    drawn = f", {result['draws']} draws each" if result["draws"] > 1 else ""
     print(f"accuracy {result['accuracy']:.4f} on {result['n']} {args.split} samples{drawn} ({result['seconds']:.0f} s)")
     names = result.get("class_names") or [str(i) for i in range(len(result["confusion"]))]
     width = max(6, *(len(n) for n in names))
@@ -376,7 +437,7 @@ def _evaluate_supervised(args: argparse.Namespace) -> int:
     print(" " * width + "".join(f"{n:>{width + 1}}" for n in names))
     for name, row in zip(names, result["confusion"]):
         print(f"{name:>{width}}" + "".join(f"{v:>{width + 1}}" for v in row))
-    key = f"{result['dataset']}/{args.split}/{result['n']}" + (f"/draws{args.draws}" if args.draws > 1 else "")
+    key = _evaluation_key(result["dataset"], args.split, result["n"], result["draws"])
     _record_evaluation(args.directory, key, result)
     return 0
 
@@ -487,12 +548,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="--dataset seed: read joblib .pkl files (pickles can run code; refused without this)")
     p.add_argument("--chunk-size", type=int, help="images per chunk (bounds memory; default: 64 MiB of spikes)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
-    g = p.add_argument_group("images")
-    g.add_argument("--classes", help="MSTAR: comma-separated class folders, in label order")
-    g.add_argument("--scaling", choices=["enhanced", "minmax"],
-                   help="MSTAR magnitude -> 8-bit conversion (default enhanced; see bioSNN.data.mstar)")
-    g.add_argument("--crop", type=int, help="MSTAR: central crop size")
-    g.add_argument("--size", type=int, help="MSTAR/folder: resize to SIZE x SIZE")
+    _add_image_flags(p)
     g = p.add_argument_group("encoder options")
     defaults = {name: enc.options for name, enc in ENCODERS.items()}
     g.add_argument("--rf-variant", choices=["training", "formula"],
@@ -533,7 +589,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dataset", choices=list(IMAGE_DATASETS))
     p.add_argument("--root", help="data folder")
     p.add_argument("--spikes", help="wta: labelled spike trains (.npz from biosnn encode) instead of --dataset")
-    p.add_argument("--classes", help="wta with --dataset mstar: comma-separated class folders")
+    _add_image_flags(p)
     p.add_argument("--n-neurons", type=int, help="output neurons (default: 100 diehl_cook, 3 wta)")
     p.add_argument("--n-train", type=int, help="diehl_cook: training images, in file order (default: all)")
     p.add_argument("--n-assign", type=int,
@@ -544,11 +600,20 @@ def build_parser() -> argparse.ArgumentParser:
                    "original code as Brian 1 ran it, default) or 0.1 (Brian2 ports: 50 ms block)")
     p.add_argument("--no-sample-traces", action="store_true", default=None,
                    help="diehl_cook: keep only the per-class templates in guidance.npz, not every recorded trace")
-    p.add_argument("--epochs", type=int, help="passes over the training images, in file order (default 1)")
+    p.add_argument("--epochs", type=int, help="passes over the training images (default 1)")
+    p.add_argument("--input-total", type=float, help="diehl_cook: scale every image so that its pixels sum to this "
+                   "before drawing rates (default: unscaled; MNIST digits sum to about 26,000)")
+    p.add_argument("--nu-post", type=float, help="diehl_cook: STDP potentiation rate (default 0.01, the original)")
+    p.add_argument("--nu-pre", type=float, help="diehl_cook: STDP depression rate (default 0.0001, the original)")
+    p.add_argument("--val-fraction", type=float, help="diehl_cook: hold out this fraction of every class of the "
+                   "training images (seeded by --val-seed, independent of --seed) and report the accuracy on it")
+    p.add_argument("--val-seed", type=int, default=0, help="seed of the validation hold-out (default 0)")
+    p.add_argument("--draws", type=int, help="diehl_cook: sum each image's spike counts over K presentations "
+                   "(independent Poisson draws) to assign neurons and to classify (default 1; kept for evaluate)")
     p.add_argument("--depression", choices=["intended", "as_coded"],
                    help="wta: STDP depression bound w - w_min (intended) or the seed's w - |w_min| (as_coded)")
     p.add_argument("--shuffle", action="store_true", default=None,
-                   help="wta: a new seeded image order every epoch (default: file order, as the seed)")
+                   help="a new image order every epoch, drawn from --seed (default: file order, as the originals)")
     p.add_argument("--silent-depression", type=float,
                    help="wta: mV taken from the winner's weights of inputs silent in an image (default 0.06)")
     p.add_argument("--threshold", choices=["fixed", "per_image"],
@@ -571,12 +636,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dataset", choices=list(IMAGE_DATASETS))
     p.add_argument("--root", help="data folder")
     p.add_argument("--spikes", help="wta: labelled spike trains instead of --dataset")
-    p.add_argument("--classes", help="wta with --dataset mstar: comma-separated class folders")
-    p.add_argument("--split", default="test", help="train, test, or (supervised, trained with --val-fraction) val")
+    _add_image_flags(p)
+    p.add_argument("--split", default="test", help="train, test, or val (the hold-out of a network trained with --val-fraction)")
     p.add_argument("--limit", type=int, help="evaluate only the first N samples")
-    p.add_argument("--draws", type=int, default=1,
-                   help="supervised, random encoders: classify each sample by its scores summed over K independent "
-                        "draws of its spike trains (seeds seed..seed+K-1)")
+    p.add_argument("--draws", type=int,
+                   help="classify each sample by its scores summed over K independent draws of its spike trains "
+                        "(supervised, random encoders: seeds seed..seed+K-1, default 1; diehl_cook: default the "
+                        "network's own, set by biosnn unsupervised --draws)"),
     p.add_argument("--backend", default="cython", choices=list(BACKENDS))
     p.add_argument("--gpu-id", type=int, help="cuda_standalone: GPU to use")
     p.add_argument("--compute-capability", type=float,
@@ -660,7 +726,10 @@ def _supervised_parser(sub: Any) -> None:
     p.add_argument("--schedule", default="none", help="none, cosine, step:EVERY:GAMMA or exp:GAMMA (per epoch)")
     p.add_argument("--clip", type=float, help="max gradient norm")
     p.add_argument("--patience", type=int, help="early stopping on validation accuracy (needs --val-fraction)")
-    p.add_argument("--val-fraction", type=float, default=0.0, help="hold out this fraction of train for validation")
+    p.add_argument("--val-fraction", type=float, default=0.0,
+                   help="hold out this fraction of every class of train for validation (stratified)")
+    p.add_argument("--val-seed", type=int, default=0,
+                   help="seed of the validation hold-out (default 0; independent of --seed)")
     p.add_argument("--checkpoint-every", type=int, default=0, help="optimizer steps between checkpoints (0: per epoch)")
     p.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt")
     p.add_argument("--seed", type=int, default=0)

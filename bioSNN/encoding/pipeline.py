@@ -62,8 +62,8 @@ def _latency(images: np.ndarray, T: int, dt: Any, first_index: int, mode: str = 
 
 
 def _diehl_cook(images: np.ndarray, T: int, dt: Any, first_index: int, intensity: float = DIEHL_COOK_INTENSITY,
-                seed: int = 0) -> SpikeTrains:
-    return diehl_cook(images, T, dt, intensity=intensity, seed=seed, first_index=first_index)
+                seed: int = 0, input_total: float | None = None) -> SpikeTrains:
+    return diehl_cook(images, T, dt, intensity=intensity, seed=seed, first_index=first_index, input_total=input_total)
 
 
 #: The encoders :func:`encode_images` and ``biosnn encode --encoder`` know, by name.

@@ -23,7 +23,7 @@ from ..quantities import as_rate, as_time
 from ..arrays import check_images, check_steps, flatten_samples
 from .spike_trains import SpikeTrains
 
-__all__ = ["poisson", "diehl_cook", "DIEHL_COOK_INTENSITY", "DEFAULT_MAX_RATE"]
+__all__ = ["poisson", "diehl_cook", "scaled_to_total", "DIEHL_COOK_INTENSITY", "DEFAULT_MAX_RATE"]
 
 #: Diehl & Cook's default input intensity: pixel / 8 * 2 Hz.
 DIEHL_COOK_INTENSITY = 2.0
@@ -75,12 +75,34 @@ def rate_per_step(intensity: Any, T: int, dt: Any, max_rate: Any) -> tuple[int, 
     return T, dt_s, rate, flat * (rate * dt_s), image_shape
 
 
+def scaled_to_total(images: Any, total: float | None) -> np.ndarray:
+    """``float64 [N, n_pixels]``: each image flattened and, with ``total``, scaled so that its pixels
+    sum to ``total`` (``pixel * total / sum``; an all-zero image stays zero). The one rule for the
+    Diehl & Cook network's rates and for :func:`diehl_cook` spike trains.
+
+    Example:
+        >>> scaled_to_total(np.array([[[8, 24]]]), 64).tolist()
+        [[16.0, 48.0]]
+    """
+    flat = np.asarray(images).reshape(len(images), -1).astype(np.float64)
+    if not np.all(np.isfinite(flat)) or (flat < 0).any():
+        raise InputError("images must be finite and non-negative to be read as rates")
+    if total is None:
+        return flat
+    if not (np.isfinite(total) and total > 0):
+        raise InputError(f"input_total must be a positive number, got {total}")
+    sums = flat.sum(axis=1, keepdims=True)
+    return flat * np.divide(float(total), sums, out=np.zeros_like(sums), where=sums > 0)
+
+
 def diehl_cook(images: Any, T: int, dt: Any = 0.5e-3, *, intensity: float = DIEHL_COOK_INTENSITY, seed: int = 0,
-               first_index: int = 0) -> SpikeTrains:
+               first_index: int = 0, input_total: float | None = None) -> SpikeTrains:
     """Diehl & Cook's input: 8-bit ``images`` as Poisson trains at ``pixel / 8 * intensity`` Hz.
 
     Their network presents each image for 350 ms at ``dt = 0.5 ms`` (``T = 700``) and raises
-    ``intensity`` by 1 when the excitatory layer fires fewer than 5 spikes.
+    ``intensity`` by 1 when the excitatory layer fires fewer than 5 spikes. With ``input_total``
+    each image is first scaled so that its pixels sum to it (:func:`scaled_to_total`), as
+    ``DiehlCookConfig(input_total=...)`` does for the network.
 
     Example:
         >>> trains = diehl_cook(np.full((1, 28, 28), 255, np.uint8), T=700, seed=0)
@@ -91,6 +113,13 @@ def diehl_cook(images: Any, T: int, dt: Any = 0.5e-3, *, intensity: float = DIEH
     if not intensity > 0:
         raise InputError(f"intensity must be positive, got {intensity}")
     x = check_images(images, "images", upper=255.0, hint="8-bit images expected")
-    trains = poisson(x / 255.0, T, dt, max_rate=255.0 / 8.0 * intensity, seed=seed, first_index=first_index)
-    trains.provenance.update(encoder="diehl_cook", intensity=intensity)
+    if input_total is None:
+        trains = poisson(x / 255.0, T, dt, max_rate=255.0 / 8.0 * intensity, seed=seed, first_index=first_index)
+    else:  # rates over the largest rate a step can hold, so no chunk's own maximum enters the result
+        ceiling = 1.0 / as_time(dt)
+        rates = scaled_to_total(x, input_total).reshape(x.shape) / 8.0 * intensity
+        if rates.max(initial=0.0) > ceiling:
+            raise InputError(f"input_total {input_total:g} drives a pixel above 1 / dt = {ceiling:g} Hz")
+        trains = poisson(rates / ceiling, T, dt, max_rate=ceiling, seed=seed, first_index=first_index)
+    trains.provenance.update(encoder="diehl_cook", intensity=intensity, input_total=input_total)
     return trains

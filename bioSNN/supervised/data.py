@@ -98,19 +98,38 @@ def encoder_settings(guidance: Any) -> dict[str, Any]:
     if name == "diehl-cook":
         T = int(round(float(enc.get("present_ms", guidance.T * guidance.dt_seconds * 1e3)) / (guidance.dt_seconds * 1e3)))
         options = {"intensity": float(enc.get("intensity", 2.0))}
+        if enc.get("input_total") is not None:
+            options["input_total"] = float(enc["input_total"])
     else:
         T = int(enc.get("T", guidance.T))
         options = dict(enc.get("options", {}))
-    return {"encoder": name, "T": T, "dt": guidance.dt_seconds, "options": options}
+    settings = {"encoder": name, "T": T, "dt": guidance.dt_seconds, "options": options}
+    images = image_options(enc.get("source") or {})
+    if images:
+        settings["images"] = images
+    return settings
+
+
+def image_options(source: dict[str, Any]) -> dict[str, Any]:
+    """The ``load_images`` options (``classes``, ``crop``, ``size``, ``scaling``) recorded in a data
+    ``source``: how the images were read, so that a later stage reads them the same way.
+
+    Example:
+        >>> image_options({"reader": "mstar", "crop": 64, "size": 28, "scaling": "minmax", "split": "train"})
+        {'crop': 64, 'size': 28, 'scaling': 'minmax'}
+    """
+    return {k: source[k] for k in ("classes", "crop", "size", "scaling") if source.get(k) is not None}
 
 
 def load_split(dataset: str, root: str | os.PathLike[str] | None, split: str, *, encoder: str | None = None,
                T: int | None = None, dt: float = 1e-3, options: dict[str, Any] | None = None,
-               classes: list[str] | None = None, progress: bool = False, trust_pickle: bool = False) -> SupervisedSplit:
+               classes: list[str] | None = None, progress: bool = False, trust_pickle: bool = False,
+               images: dict[str, Any] | None = None) -> SupervisedSplit:
     """One split of a :data:`SUPERVISED_DATASETS` source (see the module docstring).
 
     ``trust_pickle``: dataset ``seed`` only, read a layout of joblib ``.pkl`` files (pickles can run
-    code; without it they are refused, see :func:`~bioSNN.data.seed_layout.read_seed_layout`)."""
+    code; without it they are refused, see :func:`~bioSNN.data.seed_layout.read_seed_layout`).
+    ``images``: how image data sets are read (:func:`image_options`: crop, size, scaling, classes)."""
     if dataset not in SUPERVISED_DATASETS:
         raise InputError(f"unknown dataset {dataset!r}; use one of {SUPERVISED_DATASETS}")
     if dataset == "seed":
@@ -135,8 +154,9 @@ def load_split(dataset: str, root: str | os.PathLike[str] | None, split: str, *,
     from ..encoding import encode_images
 
     name = encoder or ("rf-rate" if dataset == "mstar" else "poisson")
-    images = load_images(dataset, root, split, classes=classes, progress=progress)
-    trains = encode_images(images, name, T=T or 70, dt=dt, progress=progress, **(options or {}))
+    read = {"classes": classes, **(images or {})}
+    data = load_images(dataset, root, split, **read, progress=progress)
+    trains = encode_images(data, name, T=T or 70, dt=dt, progress=progress, **(options or {}))
     assert trains is not None
     return SupervisedSplit(trains, source=f"{dataset}/{split}")
 

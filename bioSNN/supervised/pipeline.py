@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from ..data.splits import VALIDATION_SEED, describe_split, validation_split
 from ..equations import library
 from ..errors import DataError, InputError
 from .data import ENCODED_DATASETS, SUPERVISED_DATASETS, SupervisedSplit, encoder_settings, load_split
@@ -48,21 +49,25 @@ def data_settings(dataset: str, guidance: Any, *, T: int | None, encoder: str | 
 def _load(dataset: str, root: Any, split: str, settings: dict[str, Any], progress: bool,
           trust_pickle: bool = False) -> SupervisedSplit:
     return load_split(dataset, root, split, encoder=settings["encoder"], T=settings["T"], dt=settings["dt"] or 1e-3,
-                      options=settings["options"], progress=progress, trust_pickle=trust_pickle)
+                      options=settings["options"], progress=progress, trust_pickle=trust_pickle,
+                      images=settings.get("images"))
 
 
-def _val_split(train: SupervisedSplit, fraction: float, seed: int) -> tuple[SupervisedSplit, SupervisedSplit | None]:
+def _val_split(train: SupervisedSplit, fraction: float,
+               seed: int = VALIDATION_SEED) -> tuple[SupervisedSplit, SupervisedSplit | None]:
+    """``(rest, validation)``: the stratified hold-out of :func:`bioSNN.data.splits.validation_split`
+    (``fraction`` of every class, drawn by the split ``seed``, not the training seed)."""
     if not fraction:
         return train, None
-    if not 0 < fraction < 1:
-        raise InputError(f"val_fraction must be in (0, 1), got {fraction}")
-    return _hold_out(train, max(1, int(round(len(train) * fraction))), seed)
+    rest, val = validation_split(train.labels, fraction, seed)
+    return train.subset(rest), train.subset(val)
 
 
-def _hold_out(train: SupervisedSplit, n_val: int, seed: int) -> tuple[SupervisedSplit, SupervisedSplit]:
-    """``(rest, validation)``: ``n_val`` samples of ``train`` drawn by ``seed`` alone (so they can be found again)."""
+def _legacy_hold_out(train: SupervisedSplit, n_val: int, seed: int) -> SupervisedSplit:
+    """The validation part of runs written before the stratified rule (no ``holdout`` record):
+    ``n_val`` samples drawn by the training seed alone."""
     perm = np.random.default_rng([seed, 7]).permutation(len(train))
-    return train.subset(np.sort(perm[n_val:])), train.subset(np.sort(perm[:n_val]))
+    return train.subset(np.sort(perm[:n_val]))
 
 
 def _draw_settings(dataset: str, settings: dict[str, Any], draw: int) -> dict[str, Any]:
@@ -90,6 +95,7 @@ def train_supervised(dataset: str, root: str | os.PathLike[str] | None, out: str
                      output_model: str | None = None, hidden_model: str | None = None, population: int = 1,
                      T: int | None = None, encoder: str | None = None, dt_ms: float | None = None,
                      encoder_options: dict[str, Any] | None = None, val_fraction: float = 0.0,
+                     val_seed: int = VALIDATION_SEED,
                      limit: int | None = None, test_limit: int | None = None, allow_mismatch: bool = False,
                      resume: bool = False, max_steps: int | None = None, loss_settings: dict[str, Any] | None = None,
                      surrogate: Any = None, trust_pickle: bool = False) -> dict[str, Any]:
@@ -112,7 +118,7 @@ def train_supervised(dataset: str, root: str | os.PathLike[str] | None, out: str
     spec = loss if isinstance(loss, LossSpec) else LossSpec.parse(loss, **(loss_settings or {}))
     settings = data_settings(dataset, guidance, T=T, encoder=encoder, dt_ms=dt_ms, options=encoder_options)
     train = _load(dataset, root, "train", settings, config.progress, trust_pickle).limit(limit)
-    train, val = _val_split(train, val_fraction, config.seed)
+    train, val = _val_split(train, val_fraction, val_seed)
     try:
         test = _load(dataset, root, "test", settings, config.progress, trust_pickle).limit(test_limit)
     except DataError as exc:
@@ -161,6 +167,8 @@ def train_supervised(dataset: str, root: str | os.PathLike[str] | None, out: str
     meta = {"data": {"dataset": dataset, "root": None if root is None else str(root), **settings,
                      "n_train": len(train), "n_val": 0 if val is None else len(val),
                      "n_test": 0 if test is None else len(test), "image_shape": list(shape) if shape else None}}
+    if val is not None:
+        meta["data"]["holdout"] = describe_split(val_fraction, val_seed, "train")
     if dataset == "seed":  # a record only: evaluating again needs trust_pickle given anew
         meta["data"]["trust_pickle"] = bool(trust_pickle)
     if guidance is not None:
@@ -188,7 +196,7 @@ def stored_split(checkpoint: dict[str, Any], *, dataset: str | None = None, root
     root = root if root is not None else stored.get("root")
     if dataset is None:
         raise InputError("give --dataset (the checkpoint does not say what it was trained on)")
-    settings = {k: stored.get(k) for k in ("encoder", "T", "dt", "options")}
+    settings = {k: stored.get(k) for k in ("encoder", "T", "dt", "options", "images")}
     if settings["options"] is None:
         settings["options"] = {}
     settings = _draw_settings(dataset, settings, draw)
@@ -198,7 +206,14 @@ def stored_split(checkpoint: dict[str, Any], *, dataset: str | None = None, root
     if not n_val:
         raise InputError("this network was trained without a validation split (--val-fraction)")
     train = _load(dataset, root, "train", settings, progress, trust_pickle).limit(int(stored["n_train"]) + n_val)
-    return _hold_out(train, n_val, int(meta["train"]["seed"]))[1].limit(limit)
+    holdout = stored.get("holdout")
+    if holdout is None:
+        return _legacy_hold_out(train, n_val, int(meta["train"]["seed"])).limit(limit)
+    val = _val_split(train, holdout["fraction"], holdout["seed"])[1]
+    if val is None or len(val) != n_val:
+        raise DataError(f"the validation hold-out found again has {0 if val is None else len(val)} samples, the "
+                        f"run recorded {n_val}: the training data changed")
+    return val.limit(limit)
 
 
 def evaluate_supervised(directory: str | os.PathLike[str], *, dataset: str | None = None, root: Any = None,

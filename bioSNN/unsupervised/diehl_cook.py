@@ -61,12 +61,26 @@ class DiehlCookConfig:
     timer_rate: float = 100.0
     seed: int = 0
     slice_examples: int = 200
+    #: if set, every image is scaled so that its pixels sum to this before the rates are drawn
+    #: (``pixel / 8 * intensity`` Hz as usual): the same total input drive for every image. MNIST
+    #: digits sum to about 26,000 on average; SAR chips, whose energy is spread over the clutter,
+    #: need it (see :func:`~bioSNN.unsupervised.pipeline.rates_of`)
+    input_total: float | None = None
+    #: learning rates of the trace STDP (:func:`~bioSNN.unsupervised.stdp.diehl_cook_stdp`; the
+    #: original's values). A data set of a few hundred images shown for a few epochs gives each neuron
+    #: far fewer wins than MNIST's 60,000 digits, and learns only with larger ones
+    nu_pre: float = 0.0001
+    nu_post: float = 0.01
 
     def __post_init__(self) -> None:
+        if self.input_total is not None and not (np.isfinite(self.input_total) and self.input_total > 0):
+            raise InputError(f"input_total must be a positive number, got {self.input_total}")
         for name in ("present_ms", "rest_ms"):
             ratio = getattr(self, name) / self.tick_ms
             if abs(ratio - round(ratio)) > 1e-9 or ratio < 1:
                 raise InputError(f"{name} must be a positive multiple of tick_ms ({self.tick_ms})")
+        if not (self.nu_pre >= 0 and self.nu_post >= 0):
+            raise InputError(f"nu_pre and nu_post must be non-negative, got {self.nu_pre}, {self.nu_post}")
         if self.n_neurons < 1 or self.slice_examples < 1:
             raise InputError("n_neurons and slice_examples must be positive")
 
@@ -172,7 +186,7 @@ def build_network(config: DiehlCookConfig, rates: np.ndarray, state: DiehlCookSt
     one after the other, learning or not. ``record_v`` records the excitatory potentials,
     ``record_ticks`` the controller's ``idx`` and ``new_example`` at every tick (what
     :func:`~bioSNN.unsupervised.training.presentation_counts` needs)."""
-    rule = rule or diehl_cook_stdp()
+    rule = rule or diehl_cook_stdp(nu_pre=config.nu_pre, nu_post=config.nu_post)
     n_examples, n_input = rates.shape
     n = config.n_neurons
     expected = {"w": (n_input, n), "delay_ms": (n_input, n), "theta": (n,)}

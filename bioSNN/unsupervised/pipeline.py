@@ -24,6 +24,7 @@ import numpy as np
 from .. import __version__, arrays
 from ..data.imageset import ImageSet
 from ..errors import InputError, ModelMismatchError
+from ..encoding.poisson import scaled_to_total
 from ..encoding.spike_trains import SpikeTrains
 from ..fileio import atomic_savez
 from ..progress import progress_bar
@@ -38,10 +39,29 @@ from .wta import WTAConfig, WTANetwork
 
 __all__ = ["train_diehl_cook", "train_wta", "evaluate", "evaluate_wta", "BACKENDS", "codeobj_class"]
 
-def rates_of(images: np.ndarray) -> np.ndarray:
-    """Diehl & Cook's input rates at intensity 1 (Hz): ``pixel / 8``, flattened per image."""
-    images = np.asarray(images)
-    return images.reshape(len(images), -1).astype(np.float64) / 8.0
+def rates_of(images: np.ndarray, input_total: float | None = None) -> np.ndarray:
+    """Diehl & Cook's input rates at intensity 1 (Hz): ``pixel / 8``, flattened per image; with
+    ``input_total``, each image first scaled so that its pixels sum to it
+    (:func:`~bioSNN.encoding.poisson.scaled_to_total`).
+
+    Example:
+        >>> rates_of(np.array([[[8, 24]]]), input_total=64).tolist()
+        [[2.0, 6.0]]
+    """
+    return scaled_to_total(images, input_total) / 8.0
+
+
+def epoch_order(n: int, seed: int, epoch: int, shuffle: bool) -> np.ndarray:
+    """The order of ``n`` examples in ``epoch``: file order, or with ``shuffle`` a permutation drawn from
+    ``numpy.random.default_rng([seed, epoch])`` (one rule for both presets, so a resume finds it again).
+
+    Example:
+        >>> epoch_order(4, 0, 0, False).tolist()
+        [0, 1, 2, 3]
+        >>> sorted(epoch_order(4, 0, 1, True).tolist())
+        [0, 1, 2, 3]
+    """
+    return np.random.default_rng([seed, epoch]).permutation(n) if shuffle else np.arange(n)
 
 
 def _guidance_examples(labels: np.ndarray, n_classes: int, per_class: int) -> np.ndarray:
@@ -51,11 +71,20 @@ def _guidance_examples(labels: np.ndarray, n_classes: int, per_class: int) -> np
 def train_diehl_cook(train_set: ImageSet, out: str | os.PathLike[str], *, config: DiehlCookConfig,
                      n_train: int | None = None, n_assign: int = 10000, guidance_per_class: int = 10,
                      backend: str = "cython", cuda: CudaOptions | None = None, resume: bool = False,
-                     sample_traces: bool = True, epochs: int = 1, progress: bool = True) -> dict[str, Any]:
+                     sample_traces: bool = True, epochs: int = 1, shuffle: bool = False,
+                     val_set: ImageSet | None = None, draws: int = 1, progress: bool = True) -> dict[str, Any]:
     """Train, assign and record guidance; write the artifacts into ``out``. Returns the metrics.
 
     Training shows the first ``n_train`` images ``epochs`` times, in file order (as the original
-    code does); assignment uses the last ``n_assign`` of them, with plasticity off.
+    code does) or, with ``shuffle``, in a new order every epoch drawn from
+    ``numpy.random.default_rng([config.seed, epoch])`` (data sets stored class by class, as MSTAR's
+    folders are, need it); assignment uses the last ``n_assign`` of them (in file order), with
+    plasticity off. A ``val_set`` (held out from the training images, see
+    :func:`bioSNN.data.splits.held_out`) is recorded as :func:`evaluate` records a test set and
+    scored with that assignment: ``metrics["val_accuracy"]``, the number to choose settings on.
+    ``draws = K`` sums every image's spike counts over ``K`` presentations (independent Poisson
+    draws) for the assignment and every later evaluation (stored with the network): a read-out with
+    less input noise, as one presentation ``K`` times as long.
 
     The guidance templates average ``guidance_per_class`` recorded images per class; their per-sample
     traces are kept in the file unless ``sample_traces=False`` (a file ten times smaller).
@@ -68,8 +97,8 @@ def train_diehl_cook(train_set: ImageSet, out: str | os.PathLike[str], *, config
     n_train = len(train_set) if n_train is None else min(n_train, len(train_set))
     if n_train < 1 or epochs < 1:
         raise InputError("n_train and epochs must be at least 1")
-    rates = rates_of(train_set.images[:n_train])
-    schedule = np.tile(rates, (epochs, 1)) if epochs > 1 else rates
+    rates = rates_of(train_set.images[:n_train], config.input_total)
+    schedule = np.concatenate([rates[epoch_order(n_train, config.seed, e, shuffle)] for e in range(epochs)])
     if not (resume and (out / "checkpoint.npz").exists()):
         w0 = DiehlCookState.initial(config, rates.shape[1]).w
         append_snapshot(out / WEIGHTS_FILE, 0, w0, image_shape=train_set.images.shape[1:], step_name="examples",
@@ -87,7 +116,10 @@ def train_diehl_cook(train_set: ImageSet, out: str | os.PathLike[str], *, config
     train_seconds = time.perf_counter() - start
     assign_idx = np.arange(max(0, n_train - n_assign), n_train)
     n_classes = len(train_set.class_names)
-    counts = _counts(config, rates[assign_idx], state, backend, cuda, out / "standalone_record", progress)
+    if val_set is not None and tuple(val_set.class_names) != tuple(train_set.class_names):
+        raise InputError(f"validation classes {val_set.class_names} differ from the training classes "
+                         f"{train_set.class_names}")
+    counts = _counts(config, rates[assign_idx], state, backend, cuda, out / "standalone_record", progress, draws)
     assignments = assign_labels(counts, train_set.labels[assign_idx], n_classes)
     train_acc = accuracy(predict(counts, assignments, n_classes), train_set.labels[assign_idx])
     chosen = assign_idx[_guidance_examples(train_set.labels[assign_idx], n_classes, guidance_per_class)]
@@ -97,6 +129,7 @@ def train_diehl_cook(train_set: ImageSet, out: str | os.PathLike[str], *, config
                           else np.zeros(traces.shape[1:], np.float32) for c in range(n_classes)])
     model = excitatory_model(False, config)
     encoder = {"encoder": "diehl-cook", "rate": "pixel / 8 * intensity Hz", "intensity": config.intensity,
+               "input_total": config.input_total,
                "present_ms": config.present_ms, "rest_ms": config.rest_ms, "source": dict(train_set.source)}
     Guidance(templates, assignments, train_set.class_names, config.dt_ms * 1e-3, model,
              traces if sample_traces else None, labels if sample_traces else None,
@@ -107,33 +140,48 @@ def train_diehl_cook(train_set: ImageSet, out: str | os.PathLike[str], *, config
                "n_assign": len(assign_idx), "assignment_set_accuracy": train_acc,
                "neurons_per_class": np.bincount(assignments[assignments >= 0], minlength=n_classes).tolist(),
                "silent_neurons": int((assignments < 0).sum())}
+    if val_set is not None:  # recorded exactly as `biosnn evaluate --split val` records it
+        val_counts = _counts(config, rates_of(val_set.images, config.input_total), state, backend, cuda, None,
+                             progress, draws)
+        metrics.update(n_val=len(val_set), val_accuracy=accuracy(predict(val_counts, assignments, n_classes),
+                                                                 val_set.labels))
     run_config = {"preset": "diehl_cook", "config": config.to_dict(), "n_train": n_train, "epochs": epochs,
+                  "shuffle": shuffle, "draws": draws,
                   "n_assign": n_assign,
                   "guidance_per_class": guidance_per_class, "sample_traces": sample_traces, "backend": backend,
                   "data": dict(train_set.source)}
     arrays = {"w": state.w, "delay_ms": state.delay_ms, "theta": state.theta}
     save_network(out, SavedNetwork("diehl_cook", arrays, assignments, train_set.class_names, model,
-                                   {"config": config.to_dict()}), metrics=metrics, run_config=run_config)
+                                   {"config": config.to_dict(), "data": dict(train_set.source), "draws": draws}),
+                 metrics=metrics, run_config=run_config)
     return metrics
 
 
 def _counts(config: DiehlCookConfig, rates: np.ndarray, state: DiehlCookState, backend: str,
-            cuda: CudaOptions | None, build_dir: Path | None, progress: bool) -> np.ndarray:
+            cuda: CudaOptions | None, build_dir: Path | None, progress: bool, draws: int = 1) -> np.ndarray:
     """Spike counts with plasticity off, on ``backend`` (compiled ones build into ``build_dir``, or
-    into a temporary folder when it is ``None``)."""
+    into a temporary folder when it is ``None``), summed over ``draws`` presentations of every image
+    (one run shows all images ``draws`` times in turn, so each draw has its own Poisson input)."""
+    if draws < 1:
+        raise InputError(f"draws must be at least 1, got {draws}")
+    shown = np.tile(rates, (draws, 1)) if draws > 1 else rates
     if backend not in STANDALONE_BACKENDS:
-        return record(config, rates, state, progress=progress, codeobj_class=codeobj_class(backend)).counts
-    from .standalone import record_standalone
+        counts = record(config, shown, state, progress=progress, codeobj_class=codeobj_class(backend)).counts
+    else:
+        from .standalone import record_standalone
 
-    if build_dir is None:
-        with tempfile.TemporaryDirectory(prefix="biosnn-record-") as tmp:
-            return record_standalone(config, rates, state, tmp, backend=backend, cuda=cuda, progress=progress)
-    return record_standalone(config, rates, state, build_dir, backend=backend, cuda=cuda, progress=progress)
+        if build_dir is None:
+            with tempfile.TemporaryDirectory(prefix="biosnn-record-") as tmp:
+                counts = record_standalone(config, shown, state, tmp, backend=backend, cuda=cuda, progress=progress)
+        else:
+            counts = record_standalone(config, shown, state, build_dir, backend=backend, cuda=cuda, progress=progress)
+    return counts.reshape(draws, len(rates), -1).sum(axis=0)
 
 
 def evaluate(directory: str | os.PathLike[str], test_set: ImageSet, *, backend: str = "cython",
-             cuda: CudaOptions | None = None, progress: bool = True) -> dict[str, Any]:
-    """Accuracy of a trained Diehl & Cook network's spike-count vote on ``test_set`` (plasticity off)."""
+             cuda: CudaOptions | None = None, progress: bool = True, draws: int | None = None) -> dict[str, Any]:
+    """Accuracy of a trained Diehl & Cook network's spike-count vote on ``test_set`` (plasticity off),
+    with the network's own number of ``draws`` per image unless given."""
     saved = load_network(directory)
     if saved.preset != "diehl_cook":
         raise InputError(f"{directory} holds a {saved.preset!r} network: evaluate it on spike trains")
@@ -143,9 +191,12 @@ def evaluate(directory: str | os.PathLike[str], test_set: ImageSet, *, backend: 
         raise InputError(f"test classes {test_set.class_names} differ from the network's {saved.class_names}")
     state = DiehlCookState(saved.arrays["w"], saved.arrays["delay_ms"], saved.arrays["theta"])
     start = time.perf_counter()
-    counts = _counts(config, rates_of(test_set.images), state, backend, cuda, None, progress)
+    draws = int(saved.meta.get("draws", 1)) if draws is None else draws
+    counts = _counts(config, rates_of(test_set.images, config.input_total), state, backend, cuda, None, progress,
+                     draws)
     predicted = predict(counts, saved.assignments, len(saved.class_names))
     return {"accuracy": accuracy(predicted, test_set.labels), "n_test": len(test_set), "backend": backend,
+            "draws": draws,
             "seconds": time.perf_counter() - start, "data": dict(test_set.source)}
 
 
@@ -199,7 +250,7 @@ def train_wta(trains: SpikeTrains, out: str | os.PathLike[str], *, config: WTACo
     start = time.perf_counter()
     try:
         while epoch < epochs:
-            order = np.random.default_rng([config.seed, epoch]).permutation(n) if shuffle else np.arange(n)
+            order = epoch_order(n, config.seed, epoch, shuffle)
             while position < n:
                 stop = min(n, position + chunk)
                 net.present(trains[order[position:stop]], learning=True)

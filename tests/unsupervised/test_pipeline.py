@@ -115,3 +115,52 @@ def test_templates_only_guidance_and_flag_checks(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "--no-sample-traces does not apply to --preset wta" in err
     assert "--gpu-id and --compute-capability apply to --backend cuda_standalone only" in err
+
+
+def _class_folder(root, n_per_class=5, size=6):
+    """Three classes of bright bars (rows, columns, diagonal) with a little noise."""
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    patterns = [np.zeros((size, size)), np.zeros((size, size)), np.eye(size)]
+    patterns[0][size // 2] = 1
+    patterns[1][:, size // 2] = 1
+    for c, pattern in enumerate(patterns):
+        (root / f"c{c}").mkdir(parents=True)
+        for k in range(n_per_class):
+            img = np.clip(pattern * 230 + rng.integers(0, 25, (size, size)), 0, 255).astype(np.uint8)
+            Image.fromarray(img).save(root / f"c{c}" / f"{k}.png")
+    return root
+
+
+def test_validation_hold_out_shuffle_and_input_total(tmp_path, capsys):
+    """--val-fraction trains on the rest, scores the hold-out as evaluate --split val does, and the run
+    records what the evaluation needs (hold-out, input_total) so that it is found again."""
+    images = _class_folder(tmp_path / "imgs")
+    out = tmp_path / "dc"
+    args = ["unsupervised", "--dataset", "folder", "--root", str(images), "--n-neurons", "4", "--epochs", "2",
+            "--shuffle", "--val-fraction", "0.2", "--input-total", "4000", "--draws", "2", "--guidance-per-class", "1",
+            "--slice", "8", "--backend", "numpy", "--no-progress", "--out", str(out)]
+    assert main(args) == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["n_train"] == 12 and metrics["n_val"] == 3 and 0 <= metrics["val_accuracy"] <= 1
+    run = json.loads((out / "config.json").read_text())
+    assert run["shuffle"] is True and run["config"]["input_total"] == 4000 and run["draws"] == 2
+    assert run["data"]["holdout"] == {"rule": "stratified", "fraction": 0.2, "seed": 0, "part": "train"}
+    capsys.readouterr()
+    assert main(["evaluate", str(out), "--dataset", "folder", "--root", str(images), "--split", "val",
+                 "--backend", "numpy", "--no-progress"]) == 0
+    assert f"accuracy {metrics['val_accuracy']:.4f} on 3 val samples, 2 draws each" in capsys.readouterr().out
+    assert json.loads((out / "metrics.json").read_text())["evaluations"]["folder/val/3/draws2"]["draws"] == 2
+    # a resumed run in another order is refused (the schedule differs), the same order retrains nothing
+    assert main([a for a in args if a != "--shuffle"] + ["--resume"]) == 2
+    assert "written for other training data" in capsys.readouterr().err
+    w = load_network(out).arrays["w"]
+    assert main(args + ["--resume"]) == 0
+    assert np.array_equal(load_network(out).arrays["w"], w)
+
+
+def test_val_split_needs_a_hold_out(trained, capsys):
+    assert main(["evaluate", str(trained), "--dataset", "mnist-subset", "--split", "val", "--backend", "numpy",
+                 "--no-progress"]) == 2
+    assert "trained without a validation hold-out" in capsys.readouterr().err
