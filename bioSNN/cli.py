@@ -346,7 +346,8 @@ def _cmd_supervised(args: argparse.Namespace) -> int:
         T=args.T, encoder=args.encoder, dt_ms=args.dt,
         encoder_options={"max_rate": args.max_rate} if args.max_rate is not None else None, val_fraction=args.val_fraction,
         val_seed=args.val_seed, limit=args.limit,
-        test_limit=args.test_limit, allow_mismatch=args.allow_model_mismatch, resume=args.resume,
+        test_limit=args.test_limit, evaluate_test=not args.no_test, allow_mismatch=args.allow_model_mismatch,
+        resume=args.resume,
         loss_settings={"rows": args.rows, "delta": args.delta, "rate_scale": args.rate_scale,
                        "membrane_scale": args.membrane_scale}, surrogate=surrogate, trust_pickle=args.trust_pickle)
     final = metrics.get("final", {})
@@ -766,6 +767,9 @@ def _supervised_parser(sub: Any) -> None:
     p.add_argument("--max-rate", type=float, help="poisson, regular encoders: rate of a white pixel in Hz (1000 at 1 ms: p = pixel/255)")
     p.add_argument("--limit", type=int, help="train on the first N samples only")
     p.add_argument("--test-limit", type=int, help="evaluate on the first N test samples only")
+    p.add_argument("--no-test", action="store_true",
+                   help="do not read or score the test split while training (choose on --val-fraction, then "
+                        "biosnn evaluate the test split once)")
     p.add_argument("--allow-model-mismatch", action="store_true",
                    help="train against guidance from another neuron model or dt (not recommended)")
     p.add_argument("--tensorboard", action="store_true", help="write TensorBoard logs to OUT/tb (needs tensorboard)")

@@ -10,3 +10,4 @@ biosnn plot curves models/mstar3-guided --out figures/mstar3-guided-curves
 biosnn plot confusion models/mstar3-guided --out figures/mstar3-guided-confusion
 biosnn plot confusion models/mnist-guided --out figures/mnist-guided-confusion
 biosnn plot membrane seed_wta_if --out figures/seed_wta_if-brian2-vs-torch
+biosnn plot weights models/mstar3-stdp --out figures/mstar3-stdp-weights

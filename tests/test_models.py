@@ -72,6 +72,51 @@ def test_mstar3_wta_is_consistent():
     assert "biosnn unsupervised --preset wta" in (path / "README.md").read_text()
 
 
+def test_mstar3_stdp_is_consistent():
+    """The STDP network that learns the SAR chips: its settings were chosen on the validation chips,
+    held out by the stratified rule, and its README states the protocol and the test number it has."""
+    path = _model_dir("mstar3-stdp")
+    saved = load_network(path)
+    config = DiehlCookConfig(**saved.meta["config"])
+    load_network(path, expect_model=excitatory_model(False, config))
+    assert saved.preset == "diehl_cook" and saved.class_names == ("BMP2", "BTR70", "T72")
+    assert saved.arrays["w"].shape == (784, config.n_neurons) and config.input_total is not None
+    assert set(saved.assignments.tolist()) >= {0, 1, 2}
+    data = saved.meta["data"]
+    assert data["reader"] == "mstar" and data["holdout"] == {"rule": "stratified", "fraction": 0.15, "seed": 0,
+                                                              "part": "train"}
+    metrics = json.loads((path / "metrics.json").read_text())
+    assert metrics["n_train"] == 593 and metrics["n_val"] == 105 and metrics["val_accuracy"] >= 0.851
+    test = metrics["evaluations"]["mstar/test/587"]
+    readme = (path / "README.md").read_text()
+    assert "biosnn unsupervised --preset diehl_cook --dataset mstar" in readme and "--val-fraction 0.15" in readme
+    assert f"{100 * test['accuracy']:.2f} %" in readme and f"{100 * metrics['val_accuracy']:.2f} %" in readme
+    guidance = Guidance.load(path / "guidance.npz", expect_model=excitatory_model(False, config), expect_dt=0.5e-3)
+    assert guidance.templates.shape == (3, config.n_neurons, 700)
+    assert guidance.encoder["input_total"] == config.input_total and guidance.encoder["source"]["crop"] == 64
+
+
+@pytest.mark.slow
+def test_mstar3_stdp_accuracy_reproduces(mstar_root):
+    """Re-evaluates the shipped STDP network on the 587 test chips and on its 105 validation chips
+    (compiled, about 3 minutes): exactly the recorded accuracies, the test one >= the seed's 85.1 %."""
+    from bioSNN.cli import main
+
+    path = _model_dir("mstar3-stdp")
+    metrics = json.loads((path / "metrics.json").read_text())
+    import shutil, tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:  # evaluate records into metrics.json: work on a copy
+        copy = Path(tmp) / "net"
+        shutil.copytree(path, copy)
+        for split in ("test", "val"):
+            assert main(["evaluate", str(copy), "--dataset", "mstar", "--root", str(mstar_root), "--split", split,
+                         "--backend", "cpp_standalone", "--no-progress"]) == 0
+        again = json.loads((copy / "metrics.json").read_text())["evaluations"]
+    assert again["mstar/test/587"]["accuracy"] == metrics["evaluations"]["mstar/test/587"]["accuracy"] >= 0.851
+    assert again["mstar/val/105"]["accuracy"] == metrics["val_accuracy"]
+
+
 def _supervised_dir(name: str) -> Path:
     path = MODELS / name
     if not (path / "model.pt").is_file():

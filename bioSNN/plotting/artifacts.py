@@ -290,8 +290,8 @@ def weights_figure(artifact: str | os.PathLike[str], *, neurons: Sequence[int] |
         raise InputError(f"{w.shape[0]} inputs are not a square image: give the pixel grid (--shape HxW)")
     chosen = list(neurons) if neurons is not None else list(range(min(w.shape[1], 100)))
     ax = plot_receptive_fields(w, image_shape, neurons=chosen, unit="" if unit == "1" else unit,
-                               title=f"{what}: input weights of {len(chosen)} of {w.shape[1]} neurons"
-                               if len(chosen) < w.shape[1] else f"{what}: input weights of {w.shape[1]} neurons")
+                               title=f"{what}: {len(chosen)} of {w.shape[1]} neurons"
+                               if len(chosen) < w.shape[1] else f"{what}: {w.shape[1]} neurons")
     return ax.figure
 
 

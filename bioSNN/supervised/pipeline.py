@@ -9,6 +9,7 @@ encoded as the unsupervised stage encoded them. Without one the output layer is 
 
 from __future__ import annotations
 
+import logging
 import os
 from typing import Any
 
@@ -24,6 +25,8 @@ from .readout import ClassReadout
 from .trainer import TrainConfig, Trainer, evaluate_split
 
 __all__ = ["train_supervised", "evaluate_supervised", "data_settings"]
+
+logger = logging.getLogger(__name__)
 
 
 def data_settings(dataset: str, guidance: Any, *, T: int | None, encoder: str | None, dt_ms: float | None,
@@ -98,14 +101,16 @@ def train_supervised(dataset: str, root: str | os.PathLike[str] | None, out: str
                      val_seed: int = VALIDATION_SEED,
                      limit: int | None = None, test_limit: int | None = None, allow_mismatch: bool = False,
                      resume: bool = False, max_steps: int | None = None, loss_settings: dict[str, Any] | None = None,
-                     surrogate: Any = None, trust_pickle: bool = False) -> dict[str, Any]:
+                     surrogate: Any = None, trust_pickle: bool = False,
+                     evaluate_test: bool = True) -> dict[str, Any]:
     """Train a ``model`` (a name in :data:`~bioSNN.supervised.models.ARCHITECTURES`) on ``dataset`` and
     write ``out/{checkpoint.pt,model.pt,metrics.json,config.json}``; returns the metrics.
 
     ``guidance`` is a path to (or a loaded) guidance file; ``architecture`` holds the model's own
     options (``hidden``, ``channels``, ``fc``, ``dynamics``, ``interpolate``, ``trainable``...).
     ``trust_pickle`` lets dataset ``seed`` read joblib ``.pkl`` files (pickles can run code; refused
-    without it).
+    without it). ``evaluate_test=False`` leaves the test split out of training altogether (the
+    protocol's way: choose on ``val_fraction``, then ``biosnn evaluate`` the test split once).
     """
     from ..unsupervised.guidance import Guidance
 
@@ -119,11 +124,12 @@ def train_supervised(dataset: str, root: str | os.PathLike[str] | None, out: str
     settings = data_settings(dataset, guidance, T=T, encoder=encoder, dt_ms=dt_ms, options=encoder_options)
     train = _load(dataset, root, "train", settings, config.progress, trust_pickle).limit(limit)
     train, val = _val_split(train, val_fraction, val_seed)
-    try:
-        test = _load(dataset, root, "test", settings, config.progress, trust_pickle).limit(test_limit)
-    except DataError as exc:
-        print(f"biosnn: no test split ({exc}); training without test evaluation")
-        test = None
+    test = None
+    if evaluate_test:
+        try:
+            test = _load(dataset, root, "test", settings, config.progress, trust_pickle).limit(test_limit)
+        except DataError as exc:
+            logger.warning("no test split (%s); training without test evaluation", exc)
     n_classes = train.n_classes
     if guidance is not None:
         out_model, n_out = guidance.model, guidance.templates.shape[1]
