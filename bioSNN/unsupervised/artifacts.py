@@ -6,6 +6,9 @@ network ``config``, the output neuron ``model`` dict as it runs when recording a
 ``fingerprint``), plus the preset's learned arrays:
 
 * ``diehl_cook``: ``w`` ``float64 [n_input, N]``, ``delay_ms`` ``[n_input, N]``, ``theta`` ``[N]`` (volts);
+  ``meta`` also has ``data`` (the training images' ``source``: reader, crop, size, scaling and the
+  validation ``holdout``, so that evaluation reads new images the same way) and ``draws`` (Poisson
+  draws summed per image by the read-out);
 * ``wta``: ``w_mV`` ``float64 [n_input, N]``; ``meta`` also has ``steps`` and ``dt_seconds`` of the
   spike trains it was built for.
 """
