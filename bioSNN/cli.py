@@ -789,7 +789,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from .errors import DataError, InputError, ModelError, ModelMismatchError
 
     for flag in ("T", "limit", "chunk_size", "n_neurons", "n_train", "n_assign", "guidance_per_class", "slice",
-                 "epochs", "batch_size", "population", "test_limit"):
+                 "epochs", "batch_size", "population", "test_limit", "draws"):
         value = getattr(args, flag, None)
         if value is not None and value < 1:
             parser.error(f"{_flag(flag)} must be at least 1")
