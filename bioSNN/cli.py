@@ -111,9 +111,12 @@ def _image_options(args: argparse.Namespace, stored: dict[str, Any] | None = Non
              "scaling": args.scaling}
     if stored is None:
         return {**given, "scaling": given["scaling"] or "enhanced"}
+    from .supervised.data import image_options
+
+    recorded = image_options(stored)
     options = {}
     for key, value in given.items():
-        kept = stored.get(key)
+        kept = recorded.get(key)
         kept = list(kept) if key == "classes" and kept is not None else kept
         if value is not None and kept is not None and value != kept:
             raise InputError(f"{_flag(key)} {value} differs from the {kept} the network was trained with")

@@ -92,18 +92,15 @@ def _refuse_pickle(path: Path, more: int = 0) -> None:
                     "(Python), or convert them to .npy")
 
 
-def _load_array(path: Path, trust_pickle: bool = False) -> np.ndarray:
+def _load_array(path: Path) -> np.ndarray:
+    """One array; ``.pkl`` files only after :func:`read_seed_layout` has checked the trust flag."""
     try:
         if path.suffix == ".pkl":
-            if not trust_pickle:
-                _refuse_pickle(path)
             import joblib
 
             value = joblib.load(path)
         else:
             value = np.load(path, allow_pickle=False)
-    except DataError:
-        raise
     except Exception as exc:  # numpy and joblib raise many types for corrupt files
         raise DataError(f"{path}: cannot read ({type(exc).__name__}: {exc})") from exc
     arr = np.asarray(value)
@@ -162,7 +159,7 @@ def read_seed_layout(root: str | os.PathLike[str], split: str = "train", *, dt: 
         if key not in spike_files:
             raise DataError(f"{label_files[key]}: no matching spike file {spikes_dir / key}.npy/.pkl")
         path = spike_files[key]
-        s = _load_array(path, trust_pickle)
+        s = _load_array(path)
         if dense and s.shape != dense[0].shape[::-1]:
             raise DataError(f"{path}: spikes of shape {s.shape}, earlier files have {dense[0].shape[::-1]}")
         if not np.all((s == 0) | (s == 1)):
@@ -170,7 +167,7 @@ def read_seed_layout(root: str | os.PathLike[str], split: str = "train", *, dt: 
         dense.append(s.T.astype(bool))
         if label_files is not None:
             gpath = label_files[key]
-            g = _load_array(gpath, trust_pickle)
+            g = _load_array(gpath)
             if g.shape[1] != s.shape[1] - 1:
                 raise DataError(f"{gpath}: guidance has {g.shape[1]} columns; its spikes {path} have "
                                 f"{s.shape[1]} (T + 1), so {s.shape[1] - 1} expected")
