@@ -273,7 +273,8 @@ def _cmd_unsupervised(args: argparse.Namespace) -> int:
                            silent_depression_mV=0.06 if args.silent_depression is None else args.silent_depression)
         metrics = train_wta(trains, args.out, config=config, epochs=args.epochs or 1, chunk=args.slice,
                             shuffle=bool(args.shuffle),
-                            backend=args.backend, resume=args.resume, progress=not args.no_progress)
+                            backend=args.backend, resume=args.resume, overwrite=args.overwrite,
+                            progress=not args.no_progress)
     else:
         if args.spikes or args.dataset is None:
             raise InputError("the diehl_cook preset draws its own Poisson input: give --dataset, not --spikes")
@@ -291,7 +292,7 @@ def _cmd_unsupervised(args: argparse.Namespace) -> int:
                                    n_assign=args.n_assign or 10000, guidance_per_class=args.guidance_per_class or 10,
                                    backend=args.backend, cuda=_cuda_options(args), sample_traces=not args.no_sample_traces,
                                    epochs=args.epochs or 1,
-                                   resume=args.resume, progress=not args.no_progress)
+                                   resume=args.resume, overwrite=args.overwrite, progress=not args.no_progress)
     print(json.dumps(metrics, indent=2))
     return 0
 
@@ -350,9 +351,10 @@ def _cmd_supervised(args: argparse.Namespace) -> int:
         encoder_options={"max_rate": args.max_rate} if args.max_rate is not None else None, val_fraction=args.val_fraction,
         val_seed=args.val_seed, limit=args.limit,
         test_limit=args.test_limit, evaluate_test=not args.no_test, allow_mismatch=args.allow_model_mismatch,
-        resume=args.resume,
+        resume=args.resume, overwrite=args.overwrite,
         loss_settings={"rows": args.rows, "delta": args.delta, "rate_scale": args.rate_scale,
-                       "membrane_scale": args.membrane_scale}, surrogate=surrogate, trust_pickle=args.trust_pickle)
+                       "membrane_scale": args.membrane_scale}, surrogate=surrogate, trust_pickle=args.trust_pickle,
+        sample_guidance=args.sample_guidance, labelled=args.labelled, labelled_seed=args.labelled_seed)
     final = metrics.get("final", {})
     print(json.dumps({k: final.get(k) for k in ("epoch", "train_accuracy", "val_accuracy", "test_accuracy",
                                                  "samples_per_s") if k in final}))
@@ -387,6 +389,40 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     print(f"accuracy {result['accuracy']:.4f} on {result['n_test']} {args.split} samples{drawn} "
           f"({result['seconds']:.0f} s)")
     _record_evaluation(args.directory, key, result)
+    return 0
+
+
+def _cmd_sample_guidance(args: argparse.Namespace) -> int:
+    from .unsupervised.artifacts import load_network
+    from .unsupervised.sample_guidance import parse_shard, record_sample_guidance
+
+    saved = load_network(args.network)
+    stored = saved.meta.get("data", {})
+    data = _network_images(args, stored)
+    if args.split == "train" and stored.get("holdout") is not None:  # the images the network trained on
+        from .data.splits import held_out
+
+        h = stored["holdout"]
+        data = held_out(data, h["fraction"], h["seed"], part="train")
+    if args.limit is not None:
+        data = data[: args.limit]
+    # pixels only: the recorder is never given the labels
+    result = record_sample_guidance(args.network, data.images, stride=args.stride, dtype=args.dtype,
+                                    shard=parse_shard(args.shard), backend=args.backend, source=dict(data.source),
+                                    progress=not args.no_progress)
+    path = result.save(args.out)
+    size = path.stat().st_size
+    print(f"wrote {path}: rows {result.start}..{result.stop} of {result.n_total}, traces {result.traces.shape} "
+          f"{result.traces.dtype} ({size / 2**20:.1f} MiB), recorded in {result.seconds:.0f} s")
+    return 0
+
+
+def _cmd_merge_guidance(args: argparse.Namespace) -> int:
+    from .unsupervised.sample_guidance import SampleGuidance, merge_sample_guidance
+
+    merged = merge_sample_guidance([SampleGuidance.load(p) for p in args.shards])
+    path = merged.save(args.out)
+    print(f"wrote {path}: {len(merged)} samples from {len(args.shards)} shards")
     return 0
 
 
@@ -582,6 +618,31 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--overwrite", action="store_true", help="replace an existing split folder")
     p.set_defaults(func=_cmd_export_seed)
 
+    p = sub.add_parser("sample-guidance", help="record a Diehl & Cook network's per-sample guidance (no labels)",
+                       description="Record the output-layer potentials (every --stride steps) and spike counts of a "
+                                   "trained diehl_cook network for every image of --split, plasticity off. Only "
+                                   "pixels reach the recorder. --split train records the images the network "
+                                   "trained on (its validation hold-out left out). Shard with --shard i/n, then "
+                                   "join with biosnn merge-guidance.")
+    p.add_argument("network", help="folder of a trained diehl_cook network")
+    p.add_argument("--dataset", choices=list(IMAGE_DATASETS))
+    p.add_argument("--root", help="data folder")
+    p.add_argument("--split", default="train", choices=["train", "val", "test"])
+    _add_image_flags(p)
+    p.add_argument("--stride", type=int, default=10, help="keep every K-th step of the traces (default 10)")
+    p.add_argument("--dtype", default="float16", choices=["float16", "float32"])
+    p.add_argument("--shard", default="0/1", help="record shard i of n (whole chunks of 64 images), e.g. 0/4")
+    p.add_argument("--limit", type=int, help="the first N images only")
+    p.add_argument("--backend", default="cython", choices=["cython", "numpy"], help="Brian2 runtime target")
+    p.add_argument("--out", required=True, help="output .npz")
+    p.add_argument("--no-progress", action="store_true")
+    p.set_defaults(func=_cmd_sample_guidance)
+
+    p = sub.add_parser("merge-guidance", help="join per-sample guidance shards into one file")
+    p.add_argument("shards", nargs="+", help="shard files of one recording")
+    p.add_argument("--out", required=True, help="output .npz")
+    p.set_defaults(func=_cmd_merge_guidance)
+
     from .unsupervised.backends import BACKENDS
 
     p = sub.add_parser("unsupervised", help="train an STDP network and write its guidance signals",
@@ -628,7 +689,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="cuda_standalone: e.g. 9.0; with --gpu-id, build without looking for a GPU")
     p.add_argument("--seed", type=int, default=0, help="seed of the initial weights (and Poisson input)")
     p.add_argument("--slice", type=int, default=500, help="examples between checkpoints (default 500)")
-    p.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.npz")
+    p.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.npz (with the settings "
+                   "OUT/config.json records)")
+    p.add_argument("--overwrite", action="store_true", help="start afresh in a non-empty OUT (the old run's files "
+                   "are removed once the new run writes its own)")
     p.add_argument("--out", required=True, help="output folder")
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=_cmd_unsupervised)
@@ -714,6 +778,11 @@ def _supervised_parser(sub: Any) -> None:
     p.add_argument("--trust-pickle", action="store_true",
                    help="--dataset seed: read joblib .pkl files (pickles can run code; refused without this)")
     p.add_argument("--guidance", help="guidance.npz written by biosnn unsupervised")
+    p.add_argument("--sample-guidance", help="per-sample guidance (biosnn sample-guidance) of the training images "
+                                             "left after the same --val-fraction hold-out: targets of the *-sample terms")
+    p.add_argument("--labelled", type=int, help="keep the labels of only N training samples per class (seeded, "
+                                                "stratified); label terms see only them, *-sample terms see all")
+    p.add_argument("--labelled-seed", type=int, default=0, help="seed of the --labelled draw (default 0)")
     p.add_argument("--model", default="guided-bilayer", choices=sorted(ARCHITECTURES))
     p.add_argument("--loss", default="huber-guidance",
                    help=f"terms joined by '+', each optionally weighted 'W*term'; terms: {', '.join(LOSS_TERMS)}")
@@ -735,7 +804,10 @@ def _supervised_parser(sub: Any) -> None:
     p.add_argument("--val-seed", type=int, default=0,
                    help="seed of the validation hold-out (default 0; independent of --seed)")
     p.add_argument("--checkpoint-every", type=int, default=0, help="optimizer steps between checkpoints (0: per epoch)")
-    p.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt")
+    p.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt (with the settings "
+                   "OUT/config.json records; --epochs may grow)")
+    p.add_argument("--overwrite", action="store_true", help="start afresh in a non-empty OUT (the old run's files "
+                   "are removed once the new run writes its own)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", default="cpu", help="torch device: cpu, cuda, cuda:1 ...")
     p.add_argument("--amp", choices=["bf16"], help="bf16 autocast of the synaptic maps")
@@ -792,7 +864,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from .errors import DataError, InputError, ModelError, ModelMismatchError
 
     for flag in ("T", "limit", "chunk_size", "n_neurons", "n_train", "n_assign", "guidance_per_class", "slice",
-                 "epochs", "batch_size", "population", "test_limit", "draws"):
+                 "epochs", "batch_size", "population", "test_limit", "draws", "labelled", "stride"):
         value = getattr(args, flag, None)
         if value is not None and value < 1:
             parser.error(f"{_flag(flag)} must be at least 1")

@@ -14,6 +14,8 @@ the files the previous stage wrote:
 6. ``biosnn plot ...``: every figure into the figures folder (PDF and 300 dpi PNG).
 
 ``summary.json`` in the output folder records the commands, each stage's seconds and the accuracies.
+The training stages run with ``--overwrite``: the demo's folders are its own, and a second demo
+replaces the first.
 """
 
 from __future__ import annotations
@@ -108,7 +110,8 @@ def run_demo(out: str = "runs/demo", config: DemoConfig | None = None, *, figure
     # 2.-3. STDP in Brian2, guidance, unsupervised accuracy
     _run(["unsupervised", "--preset", "diehl_cook", "--dataset", "mnist-subset", "--n-neurons", str(c.stdp_neurons),
           "--n-train", str(c.stdp_images), "--n-assign", str(c.stdp_images), "--slice", str(max(c.stdp_images // 5, 1)),
-          "--guidance-per-class", str(c.guidance_per_class), "--backend", c.backend, "--out", str(stdp), *quiet], log)
+          "--guidance-per-class", str(c.guidance_per_class), "--backend", c.backend, "--overwrite", "--out", str(stdp),
+          *quiet], log)
     _run(["evaluate", str(stdp), "--dataset", "mnist-subset", "--split", "test", "--limit", str(c.test_images),
           "--backend", c.backend, *quiet], log)
     # 4.-5. supervised training guided by the STDP network's potentials, per seed; evaluation
@@ -116,7 +119,7 @@ def run_demo(out: str = "runs/demo", config: DemoConfig | None = None, *, figure
         _run(["supervised", "--dataset", "spikes", "--root", str(spikes), "--guidance", str(stdp / "guidance.npz"),
               "--model", "spiking-mlp", "--hidden", str(c.hidden), "--loss", "0.05*huber-guidance+ce-membrane",
               "--rows", "all", "--membrane-scale", "0.5", "--epochs", str(c.epochs), "--batch-size", str(c.batch_size),
-              "--lr", "2e-3", "--seed", str(seed), "--out", str(run), *quiet], log)
+              "--lr", "2e-3", "--seed", str(seed), "--overwrite", "--out", str(run), *quiet], log)
     _run(["evaluate", str(runs[0]), *quiet], log)
     # 6. figures
     for argv in figure_commands(stdp, runs, fig_dir):

@@ -6,7 +6,7 @@ derive from :class:`ValueError`, so ``except ValueError`` still catches them.
 
 from __future__ import annotations
 
-__all__ = ["ModelError", "InputError", "DataError", "ModelMismatchError"]
+__all__ = ["ModelError", "InputError", "DataError", "ModelMismatchError", "RunFolderError", "RunLockedError"]
 
 
 class ModelError(ValueError):
@@ -25,3 +25,14 @@ class DataError(InputError):
 
 class ModelMismatchError(ValueError):
     """Two artifacts were produced with different neuron models or time steps."""
+
+
+class RunFolderError(InputError):
+    """An output folder cannot take this run: it holds another run (give ``--resume`` or
+    ``--overwrite``), or ``--resume`` asks for settings that differ from the run recorded there. The
+    message names the folder."""
+
+
+class RunLockedError(RunFolderError):
+    """Another live process is writing into the output folder (its ``.lock`` file names the process
+    and host)."""

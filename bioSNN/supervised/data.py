@@ -41,18 +41,30 @@ SUPERVISED_DATASETS = (*ENCODED_DATASETS, "mnist", "mnist-subset", "mstar")
 
 @dataclass(frozen=True, eq=False)
 class SupervisedSplit:
-    """Labelled ``trains`` and optional per-sample guidance ``targets`` (``float32 [N, n_out, T]``, mV)."""
+    """Labelled ``trains`` and optional per-sample guidance ``targets`` (``float16/32 [N, n_out, T]``, mV;
+    row ``j`` at the end of step ``first_step + j * target_stride``).
+
+    ``labelled``: ``bool [N]``, the samples whose labels training may read (None: all of them; see
+    :func:`bioSNN.data.splits.labelled_split`). The labels of the others stay in ``trains`` for the
+    record but the trainer does not pass them to any loss term."""
 
     trains: SpikeTrains
     targets: np.ndarray | None = None
     first_step: int = 1
     source: str = ""
+    target_stride: int = 1
+    labelled: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         if self.trains.labels is None:
             raise DataError(f"{self.source or 'spike trains'}: supervised training needs labelled spike trains")
         if self.targets is not None and len(self.targets) != len(self.trains):
             raise DataError(f"{len(self.targets)} guidance targets for {len(self.trains)} samples")
+        if self.labelled is not None:
+            mask = np.asarray(self.labelled, dtype=bool)
+            if mask.shape != (len(self.trains),):
+                raise InputError(f"labelled mask must be [{len(self.trains)}], got {mask.shape}")
+            object.__setattr__(self, "labelled", mask)
 
     def __len__(self) -> int:
         return len(self.trains)
@@ -70,13 +82,14 @@ class SupervisedSplit:
         """``(spikes [steps, B, n_in] float32, labels [B], targets [B, n_out, T] or None)`` on ``device``."""
         x = self.trains.to_torch(index, device=device)
         y = torch.as_tensor(self.labels[index], device=device)
-        t = None if self.targets is None else torch.as_tensor(self.targets[index], device=device)
+        t = None if self.targets is None else torch.as_tensor(self.targets[index], device=device).float()
         return x, y, t
 
     def subset(self, index: np.ndarray | slice) -> "SupervisedSplit":
         """The samples at ``index``, with their targets."""
         return SupervisedSplit(self.trains[index], None if self.targets is None else self.targets[index],
-                               self.first_step, self.source)
+                               self.first_step, self.source, self.target_stride,
+                               None if self.labelled is None else self.labelled[index])
 
     def limit(self, n: int | None) -> "SupervisedSplit":
         """The first ``n`` samples (all when ``n`` is None)."""

@@ -18,6 +18,7 @@ import numpy as np
 from ..data.splits import VALIDATION_SEED, describe_split, validation_split
 from ..equations import library
 from ..errors import DataError, InputError
+from ..runfolder import SUPERVISED_OUTPUTS, SUPERVISED_SETTINGS, check_resume_settings, guard_run_folder
 from .data import ENCODED_DATASETS, SUPERVISED_DATASETS, SupervisedSplit, encoder_settings, load_split
 from .losses import LossSpec
 from .models import ARCHITECTURES
@@ -92,6 +93,83 @@ def _draw_settings(dataset: str, settings: dict[str, Any], draw: int) -> dict[st
     return {**settings, "options": options}
 
 
+def _attach_samples(train: SupervisedSplit, sample_guidance: Any, guidance: Any, settings: dict[str, Any],
+                    val_fraction: float, val_seed: int) -> tuple[SupervisedSplit, np.ndarray, Any]:
+    """``(train, counts, file)``: ``train`` (before the validation hold-out) with the per-sample
+    guidance as its targets and the recorded spike ``counts`` row for row, after
+    checking that the file was recorded on exactly these images (see :func:`train_supervised`).
+
+    The file covers either every training sample (recorded without a hold-out: the validation
+    samples' rows are then dropped with them) or exactly the samples left after this run's hold-out
+    (recorded from a network trained with the same ``--val-fraction``/``--val-seed``); the samples of
+    the validation part then get no target (NaN rows, never read: validation scores no loss)."""
+    from dataclasses import replace
+
+    from ..unsupervised.sample_guidance import SampleGuidance
+
+    name = str(sample_guidance)
+    samples = sample_guidance if isinstance(sample_guidance, SampleGuidance) else SampleGuidance.load(sample_guidance)
+    if not samples.complete:
+        raise DataError(f"{name}: holds rows {samples.start}..{samples.stop} of {samples.n_total} (one shard); "
+                        "merge the shards first (biosnn merge-guidance)")
+    if guidance is not None:
+        samples.check_model(guidance.model, guidance.dt_seconds)
+    source = samples.source or {}
+    recorded = source.get("holdout")
+    expected = describe_split(val_fraction, val_seed, "train") if val_fraction else None
+    if recorded is not None and recorded != expected:
+        raise DataError(f"{name}: recorded on the training images with hold-out {recorded}, this run holds out "
+                        f"{expected}: the samples would not line up")
+    images = settings.get("images") or {}
+    stored = {k: source.get(k) for k in ("crop", "size", "scaling", "classes") if source.get(k) is not None}
+    if images and stored != images:
+        raise DataError(f"{name}: recorded on images read with {stored}, this run reads {images}")
+    if train.trains.dt_seconds and not np.isclose(train.trains.dt_seconds, samples.dt_seconds, rtol=1e-9):
+        raise DataError(f"{name}: recorded at dt = {samples.dt_seconds} s, the spike trains have "
+                        f"{train.trains.dt_seconds} s")
+    traces = samples.traces
+    if recorded is not None:  # rows = the samples after the hold-out: place them, validation rows empty
+        rest = validation_split(train.labels, val_fraction, val_seed)[0]
+        if len(samples) != len(rest):
+            raise DataError(f"{name}: {len(samples)} per-sample traces for the {len(rest)} training samples left "
+                            "after the hold-out")
+        traces = np.full((len(train), *samples.traces.shape[1:]), np.nan, samples.traces.dtype)
+        traces[rest] = samples.traces
+        counts = np.zeros((len(train), samples.counts.shape[1]), samples.counts.dtype)
+        counts[rest] = samples.counts
+    elif len(samples) != len(train):
+        raise DataError(f"{name}: {len(samples)} per-sample traces for {len(train)} training samples (record them on "
+                        "the same images: the network's training images, or the same --limit)")
+    else:
+        counts = samples.counts
+    return replace(train, targets=traces, first_step=samples.first_step, target_stride=samples.stride), counts, samples
+
+
+def _labelled_guidance(guidance: Any, train: SupervisedSplit, counts: np.ndarray, index: np.ndarray,
+                       samples: Any) -> Any:
+    """A guidance whose assignments and templates come from the labelled samples ``index`` of
+    ``train`` only (their recorded spike ``counts`` and traces), not from the file's (which read every
+    training label). Assignment: Diehl & Cook's rule on the counts; when that leaves a class without a
+    neuron (too few labelled samples), the neurons silent on all of them take the class whose
+    samples raised their time-mean potential most."""
+    from ..unsupervised.assignment import assign_labels
+    from ..unsupervised.guidance import Guidance
+
+    n_classes = len(guidance.class_names)
+    labels = train.labels[index]
+    assignments = assign_labels(counts[index], labels, n_classes)
+    traces = np.asarray(train.targets)[index].astype(np.float32)
+    templates = np.stack([traces[labels == c].mean(0) for c in range(n_classes)])
+    if len(set(assignments.tolist()) - {-1}) < n_classes:  # a class without a neuron (few labels):
+        silent = assignments < 0  # neurons silent on every labelled sample take the class whose samples
+        assignments[silent] = templates.mean(-1).argmax(0)[silent]  # raised their mean potential most
+        logger.info("labelled assignment: %d silent neurons assigned by potential", int(silent.sum()))
+    return Guidance(templates, assignments, guidance.class_names, guidance.dt_seconds, guidance.model,
+                    encoder=guidance.encoder, network=guidance.network, first_step=samples.first_step,
+                    stride=samples.stride)
+
+
+@guard_run_folder(SUPERVISED_OUTPUTS, "checkpoint.pt")
 def train_supervised(dataset: str, root: str | os.PathLike[str] | None, out: str | os.PathLike[str], *,
                      guidance: Any = None, model: str = "guided-bilayer", loss: str | LossSpec = "huber-guidance",
                      config: TrainConfig = TrainConfig(), architecture: dict[str, Any] | None = None,
@@ -101,18 +179,36 @@ def train_supervised(dataset: str, root: str | os.PathLike[str] | None, out: str
                      val_seed: int = VALIDATION_SEED,
                      limit: int | None = None, test_limit: int | None = None, allow_mismatch: bool = False,
                      resume: bool = False, max_steps: int | None = None, loss_settings: dict[str, Any] | None = None,
+                     overwrite: bool = False,
                      surrogate: Any = None, trust_pickle: bool = False,
-                     evaluate_test: bool = True) -> dict[str, Any]:
+                     evaluate_test: bool = True, sample_guidance: Any = None,
+                     labelled: int | Any = None, labelled_seed: int = 0) -> dict[str, Any]:
     """Train a ``model`` (a name in :data:`~bioSNN.supervised.models.ARCHITECTURES`) on ``dataset`` and
     write ``out/{checkpoint.pt,model.pt,metrics.json,config.json}``; returns the metrics.
+
+    ``out`` must be empty unless ``resume`` (continue the run there, with the settings its
+    ``config.json`` records: a difference is refused, only ``config.epochs`` may grow) or ``overwrite``
+    (start afresh); it is locked while the run writes (:func:`~bioSNN.runfolder.prepare_run_folder`).
 
     ``guidance`` is a path to (or a loaded) guidance file; ``architecture`` holds the model's own
     options (``hidden``, ``channels``, ``fc``, ``dynamics``, ``interpolate``, ``trainable``...).
     ``trust_pickle`` lets dataset ``seed`` read joblib ``.pkl`` files (pickles can run code; refused
     without it). ``evaluate_test=False`` leaves the test split out of training altogether (the
     protocol's way: choose on ``val_fraction``, then ``biosnn evaluate`` the test split once).
+
+    ``sample_guidance``: a per-sample guidance file (or a loaded
+    :class:`~bioSNN.unsupervised.sample_guidance.SampleGuidance`) recorded on exactly the training
+    images left after the validation hold-out (checked: count, image options, hold-out, model, dt);
+    the ``*-sample`` loss terms regress it. ``labelled = N``: only ``N`` samples per class keep their
+    labels (:func:`~bioSNN.data.splits.labelled_split`, drawn by ``labelled_seed``; the draw reads the
+    classes to stratify, as a labelling budget is spent); or ``labelled`` = the indices (into the
+    training split) of the samples that have labels. The label terms see only them. With a guidance file this needs ``sample_guidance``: the neuron -> class
+    assignments (Diehl & Cook's rule on the recorded spike counts) and the class templates (mean
+    per-sample trace) are then made from the labelled samples alone, not from the guidance file, whose
+    assignments read every training label.
     """
     from ..unsupervised.guidance import Guidance
+    from ..unsupervised.sample_guidance import SampleGuidance
 
     if model not in ARCHITECTURES:
         raise InputError(f"unknown model {model!r}; use one of {sorted(ARCHITECTURES)}")
@@ -123,7 +219,34 @@ def train_supervised(dataset: str, root: str | os.PathLike[str] | None, out: str
     spec = loss if isinstance(loss, LossSpec) else LossSpec.parse(loss, **(loss_settings or {}))
     settings = data_settings(dataset, guidance, T=T, encoder=encoder, dt_ms=dt_ms, options=encoder_options)
     train = _load(dataset, root, "train", settings, config.progress, trust_pickle).limit(limit)
+    samples = None
+    if sample_guidance is not None:
+        train, counts, samples = _attach_samples(train, sample_guidance, guidance, settings, val_fraction, val_seed)
+        if val_fraction:  # the rows of the training part, as _val_split keeps them
+            counts = counts[validation_split(train.labels, val_fraction, val_seed)[0]]
     train, val = _val_split(train, val_fraction, val_seed)
+    lab_idx = None
+    if labelled is not None:
+        from ..data.splits import labelled_split
+
+        if np.ndim(labelled) == 0:
+            lab_idx = labelled_split(train.labels, per_class=int(labelled), seed=labelled_seed)[0]
+            record = {"per_class": int(labelled), "seed": int(labelled_seed)}
+        else:
+            lab_idx = np.unique(np.asarray(labelled, dtype=np.int64))
+            if lab_idx.size == 0 or lab_idx[0] < 0 or lab_idx[-1] >= len(train):
+                raise InputError(f"labelled indices must lie in [0, {len(train)})")
+            record = {"indices": lab_idx.tolist()}
+        mask = np.zeros(len(train), bool)
+        mask[lab_idx] = True
+        from dataclasses import replace as _replace
+
+        train = _replace(train, labelled=mask)
+        if guidance is not None:
+            if samples is None:
+                raise InputError("--labelled with a guidance file needs --sample-guidance: the file's neuron -> "
+                                 "class assignments and templates were made with every training label")
+            guidance = _labelled_guidance(guidance, train, counts, lab_idx, samples)
     test = None
     if evaluate_test:
         try:
@@ -175,12 +298,22 @@ def train_supervised(dataset: str, root: str | os.PathLike[str] | None, out: str
                      "n_test": 0 if test is None else len(test), "image_shape": list(shape) if shape else None}}
     if val is not None:
         meta["data"]["holdout"] = describe_split(val_fraction, val_seed, "train")
+    if samples is not None:
+        meta["sample_guidance"] = {"path": None if isinstance(sample_guidance, SampleGuidance) else str(sample_guidance),
+                                   "stride": samples.stride, "n": len(samples)}
+    if lab_idx is not None:
+        meta["data"]["labelled"] = {**record, "n": int(len(lab_idx))}
     if dataset == "seed":  # a record only: evaluating again needs trust_pickle given anew
         meta["data"]["trust_pickle"] = bool(trust_pickle)
     if guidance is not None:
         meta["guidance_path"] = guidance_path
     trainer = Trainer(net, spec, readout, train, out, config=config, test=test, val=val, guidance=guidance,
                       allow_mismatch=allow_mismatch, meta=meta)
+    if resume:  # the settings as Trainer.fit records them
+        from dataclasses import asdict
+
+        check_resume_settings(out, {"spec": net.spec, "loss": spec.to_dict(), "train": asdict(config), **trainer.meta},
+                              SUPERVISED_SETTINGS, may_grow=["train.epochs"])
     return trainer.fit(resume=resume, max_steps=max_steps)
 
 

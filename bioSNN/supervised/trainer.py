@@ -161,6 +161,32 @@ def guidance_context(net: Any, guidance: Any | None, split: SupervisedSplit) -> 
     return torch.as_tensor(guidance.templates), int(guidance.first_step), initial
 
 
+def epoch_pool(train: SupervisedSplit, uses_samples: bool) -> np.ndarray:
+    """The sample indices one epoch shows (each batch drawn from them by :func:`batch_order`).
+
+    All samples once, unless ``train.labelled`` marks a labelled subset (semi-supervised training):
+    then the labelled samples, repeated to the size of the whole split, followed by every sample
+    once when a loss term learns from unlabelled samples (``uses_samples``), or by the repeated
+    labelled samples again when none does. Every method thus takes the same number of steps per
+    epoch, and the few labelled samples are seen as often as the many unlabelled ones.
+
+    Example:
+        >>> import numpy as np
+        >>> from bioSNN.encoding.spike_trains import SpikeTrains
+        >>> trains = SpikeTrains.from_dense(np.zeros((4, 3, 2), bool), 1e-3, labels=np.array([0, 1, 0, 1]))
+        >>> epoch_pool(SupervisedSplit(trains, labelled=np.array([1, 0, 0, 0], bool)), True).tolist()
+        [0, 0, 0, 0, 0, 1, 2, 3]
+    """
+    n = len(train)
+    if train.labelled is None:
+        return np.arange(n)
+    labelled = np.flatnonzero(train.labelled)
+    if labelled.size == 0:
+        raise InputError("no labelled sample in the training split")
+    repeated = np.resize(labelled, n)
+    return np.concatenate([repeated, np.arange(n) if uses_samples else repeated])
+
+
 def _distributed() -> tuple[int, int]:
     import torch.distributed as dist
 
@@ -238,6 +264,8 @@ class Trainer:
                  meta: dict[str, Any] | None = None):
         if readout.n_out != net.spec["n_out"]:
             raise InputError(f"readout maps {readout.n_out} neurons, the network has {net.spec['n_out']} outputs")
+        if loss.needs_samples and train.targets is None:
+            raise InputError(f"loss {[t for t, _ in loss.terms]} needs per-sample guidance: give --sample-guidance")
         if loss.needs_guidance and guidance is None and train.targets is None:
             raise InputError(f"loss {[t for t, _ in loss.terms]} needs guidance: give a guidance file "
                              "(or data with per-sample guidance)")
@@ -256,6 +284,8 @@ class Trainer:
         self.out = Path(out)
         self.meta = dict(meta or {})
         self.templates, self.first_step, self.initial = guidance_context(net, guidance, train)
+        self.template_stride = int(getattr(guidance, "stride", 1)) if guidance is not None else train.target_stride
+        self.pool = epoch_pool(train, loss.needs_samples)
         self.device = torch.device(config.device)
         if guidance is not None:
             self.meta.setdefault("guidance", {"fingerprint": guidance.model.fingerprint(), "dt_seconds": guidance.dt_seconds,
@@ -263,10 +293,10 @@ class Trainer:
 
     # ------------------------------------------------------------------ pieces
     def _targets(self, labels: torch.Tensor, per_sample: torch.Tensor | None) -> torch.Tensor | None:
-        if per_sample is not None:
-            return per_sample
+        """Targets of the ``*-guidance`` terms: the class templates, or (no templates: the seed
+        layout) the data's own per-sample targets."""
         if self.templates is None:
-            return None
+            return per_sample
         return self.templates.to(labels.device)[labels]
 
     def _optimizer(self, params: Any) -> torch.optim.Optimizer:
@@ -351,10 +381,10 @@ class Trainer:
 
         while progress["epoch"] < c.epochs:
             epoch = progress["epoch"]
-            order = batch_order(len(self.train), c.batch_size, seed=c.seed, epoch=epoch, shuffle=c.shuffle,
-                                rank=rank, world=world)
+            order = [self.pool[i] for i in batch_order(len(self.pool), c.batch_size, seed=c.seed, epoch=epoch,
+                                                       shuffle=c.shuffle, rank=rank, world=world)]
             sums: dict[str, float] = {}
-            correct = seen = 0
+            correct = seen = n_scored = 0
             t0 = time.perf_counter()
             net.train()
             with progress_bar(sum(len(i) for i in order) * world, f"epoch {epoch + 1}/{c.epochs}", "sample",
@@ -368,19 +398,27 @@ class Trainer:
                     with _autocast(self.device, c.amp):
                         out = model(x)
                     out = out._replace(v=out.v.float(), spikes=out.spikes.float())
+                    lab = self.train.labelled
+                    lab_mask = None if lab is None else torch.as_tensor(lab[order[b]], device=self.device)
+                    template_stride = self.template_stride if self.templates is not None else self.train.target_stride
                     loss, parts = compute_loss(self.loss, out, y, self.readout, self._targets(y, t), self.first_step,
-                                               self.initial)
+                                               self.initial, stride=template_stride, samples=t,
+                                               sample_first_step=self.train.first_step,
+                                               sample_stride=self.train.target_stride, labelled=lab_mask)
                     if not torch.isfinite(loss):
                         raise FloatingPointError(f"loss became {float(loss.detach())} at epoch {epoch + 1}, batch {b}: "
                                                  "lower the learning rate or clip gradients (--clip)")
                     opt.zero_grad(set_to_none=True)
-                    loss.backward()
-                    if c.clip:
-                        torch.nn.utils.clip_grad_norm_(net.parameters(), c.clip)
-                    opt.step()
-                    with torch.no_grad():
+                    if loss.requires_grad:  # False only when no term had a sample to read
+                        loss.backward()
+                        if c.clip:
+                            torch.nn.utils.clip_grad_norm_(net.parameters(), c.clip)
+                        opt.step()
+                    with torch.no_grad():  # accuracy on the samples whose labels training may read
                         pred = self.readout.scores(out.spikes, out.v, c.decision).argmax(1)
-                        correct += int((pred == y).sum())
+                        hit = pred == y if lab_mask is None else (pred == y)[lab_mask]
+                        correct += int(hit.sum())
+                        n_scored += int(hit.numel())
                     seen += len(y)
                     for k, v in {"loss": float(loss.detach()), **parts}.items():
                         sums[k] = sums.get(k, 0.0) + v * len(y)
@@ -397,7 +435,7 @@ class Trainer:
             sched.step()
             seconds = time.perf_counter() - t0
             record: dict[str, Any] = {"epoch": epoch + 1, "lr": opt.param_groups[0]["lr"],
-                                      "train_accuracy": correct / max(seen, 1),
+                                      "train_accuracy": correct / max(n_scored, 1),
                                       **{k: v / max(seen, 1) for k, v in sums.items()},
                                       "seconds": seconds, "samples_per_s": seen * world / max(seconds, 1e-9)}
             for name, split in (("val", self.val), ("test", self.test)):

@@ -11,13 +11,13 @@ traces        float32 [N, n_out, T] (opt.)     per-sample traces, mV
 labels        int64 [N] (opt.)                 class of each per-sample trace
 assignments   int64 [n_out]                    class of each output neuron (-1: none)
 class_names   str [n_classes]
-meta          str (JSON)                       format, version, dt_seconds, first_step, encoder
+meta          str (JSON)                       format, version, dt_seconds, first_step, stride, encoder
                                                settings, network config, the neuron ``model`` dict
                                                and its ``fingerprint``
 ============= ================================ ===================================================
 
-Row ``k`` of a trace is the membrane potential at the *end* of step ``first_step + k`` of the
-presentation (the bioSNN time convention), ``k = 0 .. T - 1``: ``first_step`` is 0 for Diehl & Cook
+Row ``k`` of a trace is the membrane potential at the *end* of step ``first_step + k * stride`` of
+the presentation (the bioSNN time convention; ``stride`` 1 unless the traces were subsampled), ``k = 0 .. T - 1``: ``first_step`` is 0 for Diehl & Cook
 and 1 for the seed network, whose step 0 carries no input (seeds_spec 6.2: guidance at t = 1..T).
 """
 
@@ -35,10 +35,25 @@ from ..equations.model import NeuronModel
 from ..errors import DataError, InputError, ModelMismatchError
 from ..fileio import atomic_savez
 
-__all__ = ["Guidance", "FORMAT", "VERSION"]
+__all__ = ["Guidance", "FORMAT", "VERSION", "read_header"]
 
 FORMAT = "bioSNN.Guidance"
 VERSION = 1
+
+
+def read_header(z: Any, path: Path, fmt: str, version: int) -> tuple[dict[str, Any], NeuronModel]:
+    """``(meta, model)`` of an open guidance-like ``.npz`` ``z``: its JSON ``meta`` checked to be of
+    format ``fmt``, no newer than ``version``, and to hold a neuron model that matches its fingerprint
+    (a :class:`~bioSNN.errors.DataError` otherwise). One rule for every file that carries a model."""
+    meta = json.loads(str(z["meta"]))
+    if meta.get("format") != fmt:
+        raise DataError(f"{path}: not a {fmt} file")
+    if int(meta["version"]) > version:
+        raise DataError(f"{path}: version {meta['version']} is newer than this bioSNN reads")
+    model = NeuronModel.from_dict(meta["model"])
+    if model.fingerprint() != meta["fingerprint"]:
+        raise DataError(f"{path}: stored model does not match its stored fingerprint")
+    return meta, model
 
 
 @dataclass(frozen=True, eq=False)
@@ -65,6 +80,7 @@ class Guidance:
     encoder: dict[str, Any] = field(default_factory=dict)
     network: dict[str, Any] = field(default_factory=dict)
     first_step: int = 0
+    stride: int = 1
 
     def __post_init__(self) -> None:
         t = np.asarray(self.templates, dtype=np.float32)
@@ -111,7 +127,8 @@ class Guidance:
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Write the ``.npz`` described in the module docstring, atomically."""
         meta = {"format": FORMAT, "version": VERSION, "dt_seconds": self.dt_seconds, "first_step": self.first_step,
-                "time": "row k = end of step first_step + k of the presentation", "units": "mV",
+                "stride": self.stride,
+                "time": "row k = end of step first_step + k * stride of the presentation", "units": "mV",
                 "encoder": self.encoder, "network": self.network, "model": self.model.to_dict(),
                 "fingerprint": self.model.fingerprint()}
         arrays: dict[str, Any] = {"templates": self.templates, "assignments": self.assignments,
@@ -128,19 +145,12 @@ class Guidance:
         path = Path(path)
         try:
             with np.load(path, allow_pickle=False) as z:
-                meta = json.loads(str(z["meta"]))
-                if meta.get("format") != FORMAT:
-                    raise DataError(f"{path}: not a {FORMAT} file")
-                if int(meta["version"]) > VERSION:
-                    raise DataError(f"{path}: version {meta['version']} is newer than this bioSNN reads")
-                model = NeuronModel.from_dict(meta["model"])
-                if model.fingerprint() != meta["fingerprint"]:
-                    raise DataError(f"{path}: stored model does not match its stored fingerprint")
+                meta, model = read_header(z, path, FORMAT, VERSION)
                 guidance = cls(z["templates"], z["assignments"], tuple(z["class_names"].tolist()),
                                float(meta["dt_seconds"]), model,
                                z["traces"] if "traces" in z.files else None,
                                z["labels"] if "labels" in z.files else None, meta.get("encoder", {}),
-                               meta.get("network", {}), int(meta.get("first_step", 0)))
+                               meta.get("network", {}), int(meta.get("first_step", 0)), int(meta.get("stride", 1)))
         except DataError:
             raise
         except (OSError, KeyError, ValueError, json.JSONDecodeError) as exc:

@@ -26,8 +26,10 @@ from ..data.imageset import ImageSet
 from ..errors import InputError, ModelMismatchError
 from ..encoding.poisson import scaled_to_total
 from ..encoding.spike_trains import SpikeTrains
-from ..fileio import atomic_savez
+from ..fileio import atomic_savez, atomic_write_json
 from ..progress import progress_bar
+from ..runfolder import (DIEHL_COOK_SETTINGS, UNSUPERVISED_OUTPUTS, WTA_SETTINGS, check_resume_settings,
+                         guard_run_folder)
 from ..weight_history import FILENAME as WEIGHTS_FILE, append_snapshot
 from .artifacts import SavedNetwork, load_network, save_network
 from .backends import BACKENDS, STANDALONE_BACKENDS, CudaOptions, codeobj_class
@@ -68,11 +70,13 @@ def _guidance_examples(labels: np.ndarray, n_classes: int, per_class: int) -> np
     return np.sort(np.concatenate([np.flatnonzero(labels == c)[:per_class] for c in range(n_classes)]))
 
 
+@guard_run_folder(UNSUPERVISED_OUTPUTS, "checkpoint.npz")
 def train_diehl_cook(train_set: ImageSet, out: str | os.PathLike[str], *, config: DiehlCookConfig,
                      n_train: int | None = None, n_assign: int = 10000, guidance_per_class: int = 10,
                      backend: str = "cython", cuda: CudaOptions | None = None, resume: bool = False,
                      sample_traces: bool = True, epochs: int = 1, shuffle: bool = False,
-                     val_set: ImageSet | None = None, draws: int = 1, progress: bool = True) -> dict[str, Any]:
+                     val_set: ImageSet | None = None, draws: int = 1, progress: bool = True,
+                     overwrite: bool = False) -> dict[str, Any]:
     """Train, assign and record guidance; write the artifacts into ``out``. Returns the metrics.
 
     Training shows the first ``n_train`` images ``epochs`` times, in file order (as the original
@@ -90,13 +94,26 @@ def train_diehl_cook(train_set: ImageSet, out: str | os.PathLike[str], *, config
     traces are kept in the file unless ``sample_traces=False`` (a file ten times smaller).
 
     With a compiled ``backend`` the training and the assignment counts run compiled (builds in
-    ``out/standalone`` and ``out/standalone_record``); guidance traces are recorded with cython."""
+    ``out/standalone`` and ``out/standalone_record``); guidance traces are recorded with cython.
+
+    ``out`` must be empty unless ``resume`` (continue from ``out/checkpoint.npz``; the settings that
+    change the training must equal those ``out/config.json`` records) or ``overwrite`` (start
+    afresh); it is locked while the run writes (:func:`~bioSNN.runfolder.prepare_run_folder`)."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     cls = codeobj_class(backend)
     n_train = len(train_set) if n_train is None else min(n_train, len(train_set))
     if n_train < 1 or epochs < 1:
         raise InputError("n_train and epochs must be at least 1")
+    run_config = {"preset": "diehl_cook", "config": config.to_dict(), "n_train": n_train, "epochs": epochs,
+                  "shuffle": shuffle, "draws": draws,
+                  "n_assign": n_assign,
+                  "guidance_per_class": guidance_per_class, "sample_traces": sample_traces, "backend": backend,
+                  "data": dict(train_set.source)}
+    if resume:
+        check_resume_settings(out, run_config, DIEHL_COOK_SETTINGS)
+    if not (resume and (out / "checkpoint.npz").exists()):  # a new run: recorded now, in case it is interrupted
+        atomic_write_json(out / "config.json", run_config)
     rates = rates_of(train_set.images[:n_train], config.input_total)
     schedule = np.concatenate([rates[epoch_order(n_train, config.seed, e, shuffle)] for e in range(epochs)])
     if not (resume and (out / "checkpoint.npz").exists()):
@@ -145,11 +162,6 @@ def train_diehl_cook(train_set: ImageSet, out: str | os.PathLike[str], *, config
                              progress, draws)
         metrics.update(n_val=len(val_set), val_accuracy=accuracy(predict(val_counts, assignments, n_classes),
                                                                  val_set.labels))
-    run_config = {"preset": "diehl_cook", "config": config.to_dict(), "n_train": n_train, "epochs": epochs,
-                  "shuffle": shuffle, "draws": draws,
-                  "n_assign": n_assign,
-                  "guidance_per_class": guidance_per_class, "sample_traces": sample_traces, "backend": backend,
-                  "data": dict(train_set.source)}
     arrays = {"w": state.w, "delay_ms": state.delay_ms, "theta": state.theta}
     save_network(out, SavedNetwork("diehl_cook", arrays, assignments, train_set.class_names, model,
                                    {"config": config.to_dict(), "data": dict(train_set.source), "draws": draws}),
@@ -209,13 +221,16 @@ def _winner_predictions(winners: np.ndarray, assignments: np.ndarray) -> np.ndar
     return np.where(winners >= 0, assignments[np.maximum(winners, 0)], -1)
 
 
+@guard_run_folder(UNSUPERVISED_OUTPUTS, "checkpoint.npz")
 def train_wta(trains: SpikeTrains, out: str | os.PathLike[str], *, config: WTAConfig, epochs: int = 1,
               chunk: int = 100, shuffle: bool = False, backend: str = "cython", resume: bool = False,
-              progress: bool = True) -> dict[str, Any]:
+              progress: bool = True, overwrite: bool = False) -> dict[str, Any]:
     """Train the seed WTA network on labelled ``trains``; write the artifacts into ``out``.
 
     Images are shown in file order (the seed's way) or, with ``shuffle``, in a new order every
-    epoch drawn from ``numpy.random.default_rng([config.seed, epoch])``.
+    epoch drawn from ``numpy.random.default_rng([config.seed, epoch])``. ``out`` must be empty unless
+    ``resume`` (continue from ``out/checkpoint.npz`` with the settings ``out/config.json`` records;
+    ``epochs`` may grow) or ``overwrite`` (start afresh); see :func:`~bioSNN.runfolder.prepare_run_folder`.
     """
     if trains.labels is None:
         raise InputError("the spike trains have no labels: they are needed to assign neurons to classes")
@@ -224,6 +239,12 @@ def train_wta(trains: SpikeTrains, out: str | os.PathLike[str], *, config: WTACo
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     cls = codeobj_class(backend)
+    run_config = {"preset": "wta", "config": config.to_dict(), "epochs": epochs, "shuffle": shuffle, "backend": backend,
+                  "spike_trains": dict(trains.provenance)}
+    if resume:
+        check_resume_settings(out, run_config, WTA_SETTINGS, may_grow=["epochs"])
+    if not (resume and (out / "checkpoint.npz").exists()):  # a new run: recorded now, in case it is interrupted
+        atomic_write_json(out / "config.json", run_config)
     digest = arrays.digest(trains.packed)
     ckpt_path = out / "checkpoint.npz"
     epoch, position, weights = 0, 0, None
@@ -290,8 +311,6 @@ def train_wta(trains: SpikeTrains, out: str | os.PathLike[str], *, config: WTACo
                if train_seconds > 0 else None, "train_accuracy": accuracy(predicted, trains.labels),
                "images_without_winner": int((~won).sum()),
                "neurons_per_class": np.bincount(assignments[assignments >= 0], minlength=n_classes).tolist()}
-    run_config = {"preset": "wta", "config": config.to_dict(), "epochs": epochs, "shuffle": shuffle, "backend": backend,
-                  "spike_trains": dict(trains.provenance)}
     save_network(out, SavedNetwork("wta", {"w_mV": net.weights_mV}, assignments, class_names, net.model,
                                    {"config": config.to_dict(), "steps": trains.steps, "dt_seconds": trains.dt_seconds}),
                  metrics=metrics, run_config=run_config)

@@ -99,7 +99,9 @@ def test_cli_trains_seed_layout_and_evaluates(tmp_path, capsys):
     assert main(["evaluate", str(out), "--no-progress"]) == 0
     text = capsys.readouterr().out
     assert "accuracy" in text and "confusion" in text
-    assert main(["supervised", "--dataset", "seed", "--root", str(tmp_path / "nowhere"), "--out", str(out)]) == 2
+    assert main(["supervised", "--dataset", "seed", "--root", str(tmp_path / "nowhere"), "--overwrite",
+                 "--out", str(out)]) == 2
+    assert "nowhere" in capsys.readouterr().err and (out / "model.pt").exists()  # the old run is put back
 
 
 def test_tensorboard_logs_when_installed(tmp_path):

@@ -85,7 +85,7 @@ def test_wta_cli_round_trip(tmp_path, capsys):
     # ... but not in another order
     assert main(["unsupervised", "--preset", "wta", "--spikes", str(spikes), "--n-neurons", "4", "--slice", "5",
                  "--backend", "numpy", "--no-progress", "--resume", "--shuffle", "--out", str(out)]) == 2
-    assert "written for another configuration, order or spike trains" in capsys.readouterr().err
+    assert "shuffle: false -> true" in capsys.readouterr().err  # named by the run folder's config.json
     shuffled = tmp_path / "shuffled"
     assert main(["unsupervised", "--preset", "wta", "--spikes", str(spikes), "--n-neurons", "4", "--slice", "5",
                  "--backend", "numpy", "--no-progress", "--shuffle", "--silent-depression", "0",
@@ -154,7 +154,7 @@ def test_validation_hold_out_shuffle_and_input_total(tmp_path, capsys):
     assert json.loads((out / "metrics.json").read_text())["evaluations"]["folder/val/3/draws2"]["draws"] == 2
     # a resumed run in another order is refused (the schedule differs), the same order retrains nothing
     assert main([a for a in args if a != "--shuffle"] + ["--resume"]) == 2
-    assert "written for other training data" in capsys.readouterr().err
+    assert "shuffle: true -> false" in capsys.readouterr().err  # named by the run folder's config.json
     w = load_network(out).arrays["w"]
     assert main(args + ["--resume"]) == 0
     assert np.array_equal(load_network(out).arrays["w"], w)
