@@ -272,6 +272,14 @@ class Trainer:
         if guidance is not None:
             check_guidance(net, guidance, allow_mismatch=allow_mismatch)
         train.check_dt(net.dt)
+        for name, split in (("validation", val), ("test", test)):  # scored by the same network: same dt, classes
+            if split is None:
+                continue
+            split.check_dt(net.dt)
+            if train.trains.class_names and split.trains.class_names and \
+                    tuple(split.trains.class_names) != tuple(train.trains.class_names):
+                raise InputError(f"the {name} split has classes {list(split.trains.class_names)}, the training "
+                                 f"split {list(train.trains.class_names)}")
         if config.augment_shift:
             shape = train.trains.image_shape
             if shape is None or len(tuple(shape)) not in (2, 3):

@@ -150,3 +150,21 @@ def test_labelled_assignment_gives_every_class_a_neuron():
     g = _labelled_guidance(toy_guidance(), split, counts, np.array([0, 1]), samples)
     assert g.assignments.tolist()[0] == 0 and g.assignments.tolist()[2] == 1
     assert g.stride == 5 and g.templates.shape == (2, 3, 5)
+
+
+def test_test_split_checked_like_the_training_split(tmp_path):
+    """A test split at another dt or with other classes is refused before training (not scored silently)."""
+    from bioSNN.supervised.losses import LossSpec
+    from bioSNN.supervised.models import SpikingMLP
+    from bioSNN.supervised.trainer import Trainer
+    from bioSNN.equations import library
+
+    train = toy_split(n=8)
+    net = SpikingMLP(12, 2, hidden=[4], dt=1e-3, output_model=library.lif_delta(), hidden_model=library.lif_delta())
+    spec, readout = LossSpec.parse("ce-membrane"), ClassReadout.identity(2)
+    with pytest.raises(InputError, match="dt"):
+        Trainer(net, spec, readout, train, tmp_path / "a", test=toy_split(n=4, dt=0.5e-3))
+    other = toy_split(n=4)
+    other = replace(other, trains=replace(other.trains, class_names=("b", "a")))
+    with pytest.raises(InputError, match="classes"):
+        Trainer(net, spec, readout, train, tmp_path / "b", val=other)
