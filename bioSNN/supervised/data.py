@@ -95,6 +95,14 @@ class SupervisedSplit:
         """The first ``n`` samples (all when ``n`` is None)."""
         return self if n is None else self.subset(slice(0, n))
 
+    def check_like(self, train: "SupervisedSplit", name: str, dt_seconds: float) -> None:
+        """Refuse an evaluation split (``name``) that the network trained on ``train`` cannot score:
+        another ``dt`` or other class names."""
+        self.check_dt(dt_seconds)
+        ours, theirs = self.trains.class_names, train.trains.class_names
+        if ours and theirs and tuple(ours) != tuple(theirs):
+            raise InputError(f"the {name} split has classes {list(ours)}, the training split {list(theirs)}")
+
     def check_dt(self, dt_seconds: float) -> None:
         """Refuse to feed these spike trains to a network running at another ``dt``."""
         if not np.isclose(self.trains.dt_seconds, dt_seconds, rtol=1e-9, atol=0):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -94,17 +95,16 @@ def _draw_settings(dataset: str, settings: dict[str, Any], draw: int) -> dict[st
 
 
 def _attach_samples(train: SupervisedSplit, sample_guidance: Any, guidance: Any, settings: dict[str, Any],
-                    val_fraction: float, val_seed: int) -> tuple[SupervisedSplit, np.ndarray, Any]:
+                    expected: dict[str, Any] | None, rest: np.ndarray) -> tuple[SupervisedSplit, np.ndarray, Any]:
     """``(train, counts, file)``: ``train`` (before the validation hold-out) with the per-sample
     guidance as its targets and the recorded spike ``counts`` row for row, after
     checking that the file was recorded on exactly these images (see :func:`train_supervised`).
+    ``expected``: this run's hold-out record (None without one); ``rest``: the rows it trains on.
 
     The file covers either every training sample (recorded without a hold-out: the validation
     samples' rows are then dropped with them) or exactly the samples left after this run's hold-out
     (recorded from a network trained with the same ``--val-fraction``/``--val-seed``); the samples of
     the validation part then get no target (NaN rows, never read: validation scores no loss)."""
-    from dataclasses import replace
-
     from ..unsupervised.sample_guidance import SampleGuidance
 
     name = str(sample_guidance)
@@ -116,7 +116,6 @@ def _attach_samples(train: SupervisedSplit, sample_guidance: Any, guidance: Any,
         samples.check_model(guidance.model, guidance.dt_seconds)
     source = samples.source or {}
     recorded = source.get("holdout")
-    expected = describe_split(val_fraction, val_seed, "train") if val_fraction else None
     if recorded is not None and recorded != expected:
         raise DataError(f"{name}: recorded on the training images with hold-out {recorded}, this run holds out "
                         f"{expected}: the samples would not line up")
@@ -129,7 +128,6 @@ def _attach_samples(train: SupervisedSplit, sample_guidance: Any, guidance: Any,
                         f"{train.trains.dt_seconds} s")
     traces = samples.traces
     if recorded is not None:  # rows = the samples after the hold-out: place them, validation rows empty
-        rest = validation_split(train.labels, val_fraction, val_seed)[0]
         if len(samples) != len(rest):
             raise DataError(f"{name}: {len(samples)} per-sample traces for the {len(rest)} training samples left "
                             "after the hold-out")
@@ -143,6 +141,20 @@ def _attach_samples(train: SupervisedSplit, sample_guidance: Any, guidance: Any,
     else:
         counts = samples.counts
     return replace(train, targets=traces, first_step=samples.first_step, target_stride=samples.stride), counts, samples
+
+
+def _labelled_index(labels: np.ndarray, labelled: Any, seed: int) -> tuple[np.ndarray, dict[str, Any]]:
+    """``(indices, record)`` of the labelled samples: ``labelled`` per class (an int, drawn by
+    ``seed``) or given as indices."""
+    from ..data.splits import labelled_split
+
+    if np.ndim(labelled) == 0:
+        return (labelled_split(labels, per_class=int(labelled), seed=seed)[0],
+                {"per_class": int(labelled), "seed": int(seed)})
+    index = np.unique(np.asarray(labelled, dtype=np.int64))
+    if index.size == 0 or index[0] < 0 or index[-1] >= len(labels):
+        raise InputError(f"labelled indices must lie in [0, {len(labels)})")
+    return index, {"indices": index.tolist()}
 
 
 def _labelled_guidance(guidance: Any, train: SupervisedSplit, counts: np.ndarray, index: np.ndarray,
@@ -221,27 +233,17 @@ def train_supervised(dataset: str, root: str | os.PathLike[str] | None, out: str
     train = _load(dataset, root, "train", settings, config.progress, trust_pickle).limit(limit)
     samples = None
     if sample_guidance is not None:
-        train, counts, samples = _attach_samples(train, sample_guidance, guidance, settings, val_fraction, val_seed)
-        if val_fraction:  # the rows of the training part, as _val_split keeps them
-            counts = counts[validation_split(train.labels, val_fraction, val_seed)[0]]
+        rest = validation_split(train.labels, val_fraction, val_seed)[0] if val_fraction else np.arange(len(train))
+        expected = describe_split(val_fraction, val_seed, "train") if val_fraction else None
+        train, counts, samples = _attach_samples(train, sample_guidance, guidance, settings, expected, rest)
+        counts = counts[rest]  # the rows of the training part, as _val_split keeps them
     train, val = _val_split(train, val_fraction, val_seed)
     lab_idx = None
     if labelled is not None:
-        from ..data.splits import labelled_split
-
-        if np.ndim(labelled) == 0:
-            lab_idx = labelled_split(train.labels, per_class=int(labelled), seed=labelled_seed)[0]
-            record = {"per_class": int(labelled), "seed": int(labelled_seed)}
-        else:
-            lab_idx = np.unique(np.asarray(labelled, dtype=np.int64))
-            if lab_idx.size == 0 or lab_idx[0] < 0 or lab_idx[-1] >= len(train):
-                raise InputError(f"labelled indices must lie in [0, {len(train)})")
-            record = {"indices": lab_idx.tolist()}
+        lab_idx, record = _labelled_index(train.labels, labelled, labelled_seed)
         mask = np.zeros(len(train), bool)
         mask[lab_idx] = True
-        from dataclasses import replace as _replace
-
-        train = _replace(train, labelled=mask)
+        train = replace(train, labelled=mask)
         if guidance is not None:
             if samples is None:
                 raise InputError("--labelled with a guidance file needs --sample-guidance: the file's neuron -> "

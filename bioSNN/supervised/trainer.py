@@ -272,14 +272,9 @@ class Trainer:
         if guidance is not None:
             check_guidance(net, guidance, allow_mismatch=allow_mismatch)
         train.check_dt(net.dt)
-        for name, split in (("validation", val), ("test", test)):  # scored by the same network: same dt, classes
-            if split is None:
-                continue
-            split.check_dt(net.dt)
-            if train.trains.class_names and split.trains.class_names and \
-                    tuple(split.trains.class_names) != tuple(train.trains.class_names):
-                raise InputError(f"the {name} split has classes {list(split.trains.class_names)}, the training "
-                                 f"split {list(train.trains.class_names)}")
+        for name, split in (("validation", val), ("test", test)):  # scored by the same network
+            if split is not None:
+                split.check_like(train, name, net.dt)
         if config.augment_shift:
             shape = train.trains.image_shape
             if shape is None or len(tuple(shape)) not in (2, 3):
@@ -292,7 +287,7 @@ class Trainer:
         self.out = Path(out)
         self.meta = dict(meta or {})
         self.templates, self.first_step, self.initial = guidance_context(net, guidance, train)
-        self.template_stride = int(getattr(guidance, "stride", 1)) if guidance is not None else train.target_stride
+        self.template_stride = guidance.stride if guidance is not None else train.target_stride
         self.pool = epoch_pool(train, loss.needs_samples)
         self.device = torch.device(config.device)
         if guidance is not None:
@@ -408,9 +403,8 @@ class Trainer:
                     out = out._replace(v=out.v.float(), spikes=out.spikes.float())
                     lab = self.train.labelled
                     lab_mask = None if lab is None else torch.as_tensor(lab[order[b]], device=self.device)
-                    template_stride = self.template_stride if self.templates is not None else self.train.target_stride
                     loss, parts = compute_loss(self.loss, out, y, self.readout, self._targets(y, t), self.first_step,
-                                               self.initial, stride=template_stride, samples=t,
+                                               self.initial, stride=self.template_stride, samples=t,
                                                sample_first_step=self.train.first_step,
                                                sample_stride=self.train.target_stride, labelled=lab_mask)
                     if not torch.isfinite(loss):
