@@ -6,7 +6,8 @@ derive from :class:`ValueError`, so ``except ValueError`` still catches them.
 
 from __future__ import annotations
 
-__all__ = ["ModelError", "InputError", "DataError", "ModelMismatchError", "RunFolderError", "RunLockedError"]
+__all__ = ["ModelError", "InputError", "DataError", "ModelMismatchError", "RunFolderError", "RunLockedError",
+           "RunInterrupted"]
 
 
 class ModelError(ValueError):
@@ -36,3 +37,8 @@ class RunFolderError(InputError):
 class RunLockedError(RunFolderError):
     """Another live process is writing into the output folder (its ``.lock`` file names the process
     and host)."""
+
+
+class RunInterrupted(RuntimeError):
+    """A run stopped on SIGINT/SIGTERM at a safe point, after writing its checkpoint (if it has one);
+    the message says how to resume (:mod:`bioSNN.interrupts`)."""

@@ -23,7 +23,8 @@ from ..errors import InputError, ModelError
 from .model import NeuronModel
 from ..quantities import dimension_of, si_value
 
-__all__ = ["Layer", "DriveTerm", "build_layer", "connect_input", "connect_all", "drive_terms", "weight_dimension", "weight_unit"]
+__all__ = ["Layer", "DriveTerm", "build_layer", "connect_input", "connect_all", "delay_seconds", "drive_terms",
+           "weight_dimension", "weight_unit"]
 
 
 class Layer(NamedTuple):
@@ -41,18 +42,20 @@ class DriveTerm(NamedTuple):
     coefficient: str  # Brian2 expression, linear factor of w (may use post variables)
 
 
-def drive_terms(model: NeuronModel) -> tuple[DriveTerm, ...]:
-    """Parse ``model.on_pre`` into :class:`DriveTerm` s.
+def drive_terms(model: NeuronModel, pathway: str | None = None) -> tuple[DriveTerm, ...]:
+    """Parse the ``on_pre`` of ``pathway`` (default: the model's only one) into :class:`DriveTerm` s.
 
     Each statement must add (or subtract) to a neuron variable an expression linear in ``w``
     whose factor does not depend on a variable that ``on_pre`` itself changes. That is exactly the
     class of effects for which several spikes arriving in one step sum, so the torch step can
     deliver them as one matrix product.
     """
+    code = _pathway_code(model, pathway)
     terms: list[DriveTerm] = []
     targets: set[str] = set()
-    w = sympy.Symbol("w", real=True)
-    for line in model.on_pre.replace(";", "\n").splitlines():
+    wname = model.weight
+    w = sympy.Symbol(wname, real=True)
+    for line in code.replace(";", "\n").splitlines():
         line = line.split("#", 1)[0].strip()
         if not line:
             continue
@@ -66,10 +69,10 @@ def drive_terms(model: NeuronModel) -> tuple[DriveTerm, ...]:
                 f"spikes in one step must add up)"
             )
         sym = str_to_sympy(expr)
-        sym = sym.subs({s: w for s in sym.free_symbols if s.name == "w"})
+        sym = sym.subs({s: w for s in sym.free_symbols if s.name == wname})
         coef = sympy.simplify(sympy.diff(sym, w))
         if w in coef.free_symbols or sympy.simplify(sym.subs(w, 0)) != 0:
-            raise ModelError(f"on_pre statement {line!r}: the increment must be linear in w (c*w)")
+            raise ModelError(f"on_pre statement {line!r}: the increment must be linear in {wname} (c*{wname})")
         terms.append(DriveTerm(target, 1 if op == "+=" else -1, sympy_to_str(coef)))
         targets.add(target)
     if not terms:
@@ -84,19 +87,30 @@ def drive_terms(model: NeuronModel) -> tuple[DriveTerm, ...]:
     return tuple(terms)
 
 
-def weight_dimension(model: NeuronModel) -> Dimension:
-    """Dimension of the synaptic weight ``w`` implied by the first ``on_pre`` statement.
+def _pathway_code(model: NeuronModel, pathway: str | None) -> str:
+    paths = model.pathways
+    if pathway is None:
+        if len(paths) != 1:
+            raise ModelError(f"model '{model.name}' has several input pathways ({', '.join(paths)}); name one")
+        return next(iter(paths.values()))
+    if pathway not in paths:
+        raise ModelError(f"model '{model.name}' has no input pathway {pathway!r} (it has {', '.join(paths)})")
+    return paths[pathway]
+
+
+def weight_dimension(model: NeuronModel, pathway: str | None = None) -> Dimension:
+    """Dimension of the synaptic weight of ``pathway`` implied by its first ``on_pre`` statement.
 
     For ``v += w`` it is the dimension of ``v``; for ``v += w*mV`` it is dimensionless.
     """
-    term = drive_terms(model)[0]
+    term = drive_terms(model, pathway)[0]
     target_dim = model.brian_equations[term.target].dim
     return target_dim / dimension_of(_evaluate_dimensions(model, term.coefficient))
 
 
-def weight_unit(model: NeuronModel) -> str:
-    """The unit of ``w`` as Brian2 writes it in a ``Synapses`` model (``"volt"``, ``"1"``...)."""
-    dim = weight_dimension(model)
+def weight_unit(model: NeuronModel, pathway: str | None = None) -> str:
+    """The unit of the weight as Brian2 writes it in a ``Synapses`` model (``"volt"``, ``"1"``...)."""
+    dim = weight_dimension(model, pathway)
     return "1" if dim is DIMENSIONLESS else repr(get_unit(dim))
 
 
@@ -104,7 +118,7 @@ def _evaluate_dimensions(model: NeuronModel, expr: str) -> Any:
     ns: dict[str, Any] = dict(DEFAULT_UNITS)
     ns.update({name: f.pyfunc for name, f in DEFAULT_FUNCTIONS.items() if getattr(f, "pyfunc", None)})
     ns["int"] = lambda x: 1
-    ns.update(model.parameters)
+    ns.update({k: v for k, v in model.parameters.items() if not callable(v)})
     eqs = model.brian_equations
     for name in eqs.names:
         value = True if eqs[name].var_type == "boolean" else Quantity(1.0, dim=eqs[name].dim)
@@ -148,6 +162,9 @@ def build_layer(
             **kwargs,
         )
         for var, value in model.initial.items():
+            if np.ndim(value) == 1 and len(value) != int(n):
+                raise InputError(f"initial value of {var!r} of model '{model.name}' has {len(value)} entries (one "
+                                 f"per neuron), but the layer has n={int(n)} neurons")
             setattr(group, var, value)
         for k, ps in enumerate(model.per_step):
             group.run_regularly(ps.code, when=ps.when, order=ps.order, name=f"{name}_per_step_{k}",
@@ -160,7 +177,7 @@ def build_layer(
             lateral.connect()
             for updater in lateral.summed_updaters.values():
                 _move(updater, model.schedule.get("lateral"))
-    except ModelError:
+    except (ModelError, InputError):
         raise
     except Exception as exc:
         raise ModelError(f"Brian2 rejects model '{model.name}': {exc}") from exc
@@ -181,30 +198,73 @@ def connect_input(
     layer: Layer,
     weights: Any = None,
     *,
+    pathway: str | None = None,
+    delay: Any = None,
     name: str | None = None,
     codeobj_class: Any = None,
 ) -> Synapses:
-    """All-to-all ``Synapses`` from ``source`` onto ``layer`` with effect ``model.on_pre``.
+    """All-to-all ``Synapses`` from ``source`` onto ``layer`` with the effect ``on_pre`` of ``pathway``.
 
-    ``weights`` is ``[n_source, n_layer]``, a quantity in the unit of ``w`` or plain SI numbers.
+    ``weights`` is ``[n_source, n_layer]``, a quantity in the unit of the weight or plain SI numbers.
+    ``pathway`` names one of ``model.pathways`` (default: the only one). ``delay`` is ``None``, one time
+    (every synapse; a quantity or seconds) or an ``[n_source, n_layer]`` array of times (per synapse);
+    Brian2 rounds delays to whole steps (:func:`~bioSNN.equations.torch_step.delay_steps`).
+
+    Example
+    -------
+    >>> from brian2 import ms, mV, SpikeGeneratorGroup
+    >>> from bioSNN.equations import library
+    >>> model = library.lif_delta()
+    >>> layer = build_layer(model, 3, 0.1*ms)
+    >>> source = SpikeGeneratorGroup(2, [0], [1]*ms, dt=0.1*ms)
+    >>> syn = connect_input(model, source, layer, [[1, 2, 3], [4, 5, 6]]*mV, delay=2*ms)
+    >>> len(syn)
+    6
     """
     group = layer.group
-    unit = weight_unit(model)
+    code = _pathway_code(model, pathway)
+    unit = weight_unit(model, pathway)
     try:
         syn = Synapses(
-            source, group, f"w : {unit}", on_pre=model.on_pre, namespace=model.namespace(),
-            dt=group.clock.dt, name=name or f"{group.name}_input", codeobj_class=codeobj_class,
+            source, group, f"{model.weight} : {unit}", on_pre=code, namespace=model.namespace(),
+            dt=group.clock.dt, name=name or input_name(group.name, model, pathway), codeobj_class=codeobj_class,
         )
     except Exception as exc:
-        raise ModelError(f"Brian2 rejects on_pre {model.on_pre!r} of model '{model.name}': {exc}") from exc
+        raise ModelError(f"Brian2 rejects on_pre {code!r} of model '{model.name}': {exc}") from exc
     n_in, n_out = len(source), len(group)
     connect_all(syn, n_in, n_out)
     if weights is not None:
         w = np.asarray(si_value(weights), dtype=np.float64)
         if w.shape != (n_in, n_out):
             raise InputError(f"weights must have shape [n_in, n_out] = {(n_in, n_out)}, got {w.shape}")
-        syn.w_ = w.ravel()
+        setattr(syn, model.weight + "_", w.ravel())
+    if delay is not None:
+        d = delay_seconds(delay, (n_in, n_out))
+        syn.delay_ = d if np.ndim(d) == 0 else d.ravel()
     return syn
+
+
+def input_name(layer: str, model: NeuronModel, pathway: str | None) -> str:
+    """Default name of the input ``Synapses`` of ``pathway``: ``<layer>_input`` for a single-pathway
+    model, ``<layer>_input_<pathway>`` otherwise."""
+    return f"{layer}_input" if pathway is None or isinstance(model.on_pre, str) else f"{layer}_input_{pathway}"
+
+
+def delay_seconds(delay: Any, shape: tuple[int, int]) -> Any:
+    """``delay`` (a time, or an ``[n_in, n_out]`` array of times; quantities or seconds) in seconds,
+    checked to be finite and >= 0; a float for one delay, else an array of ``shape``."""
+    from brian2 import second
+
+    if isinstance(delay, Quantity) and dimension_of(delay) is not dimension_of(second):
+        raise InputError(f"delay must be a time, got {delay!r}")
+    d = np.asarray(si_value(delay), dtype=np.float64)
+    if not np.isfinite(d).all() or (d < 0).any():
+        raise InputError("delays must be finite and >= 0")
+    if d.ndim == 0:
+        return float(d)
+    if d.shape != shape:
+        raise InputError(f"per-synapse delays must have shape [n_in, n_out] = {shape}, got {d.shape}")
+    return d
 
 
 def _move(obj: Any, slot: tuple[str, int] | None) -> None:

@@ -32,7 +32,9 @@ import numpy as np
 from brian2 import Network, SpikeGeneratorGroup, ms
 from brian2.codegen.runtime.numpy_rt import NumpyCodeObject
 from brian2.codegen.translation import make_statements
-from brian2.core.functions import Function
+from brian2.core.functions import DEFAULT_CONSTANTS, Function
+from brian2.core.namespace import DEFAULT_UNITS
+from brian2.input.timedarray import TimedArray
 from brian2.core.variables import Constant, Subexpression
 from brian2.groups.neurongroup import Resetter, StateUpdater, Thresholder
 from brian2.groups.group import CodeRunner
@@ -40,10 +42,11 @@ from brian2.parsing.expressions import parse_expression_dimensions
 from brian2.parsing.rendering import NodeRenderer
 from brian2.synapses.synapses import SummedVariableUpdater, SynapticPathway
 
-from .brian import Layer, build_layer, connect_input, drive_terms
+from .brian import Layer, build_layer, connect_input, drive_terms, input_name
 from ..errors import ModelError
 from .model import NeuronModel
-from .runtime import FUNCTIONS
+from ..quantities import si_value
+from .runtime import FUNCTIONS, TimedLookup
 
 __all__ = ["GeneratedStep", "generate_step", "TorchRenderer", "SurrogateRenderer"]
 
@@ -72,6 +75,16 @@ class GeneratedStep:
     state_type: type
 
 
+def float_literal(value: Any) -> str:
+    """``value`` as Python source that evaluates to the same float (``inf``/``nan`` included)."""
+    x = float(value)
+    if np.isnan(x):
+        return "_NAN"
+    if np.isinf(x):
+        return "_INF" if x > 0 else "(-_INF)"
+    return repr(x)
+
+
 class TorchRenderer(NodeRenderer):
     """Renders a Brian2 expression as torch/Python code; names are mapped by ``name_map``."""
 
@@ -85,7 +98,7 @@ class TorchRenderer(NodeRenderer):
     def render_Constant(self, node: ast.Constant) -> str:
         if isinstance(node.value, bool):
             return repr(node.value)
-        return repr(float(node.value)) if isinstance(node.value, (int, float, np.number)) else repr(node.value)
+        return float_literal(node.value) if isinstance(node.value, (int, float, np.number)) else repr(node.value)
 
     def render_Call(self, node: ast.Call) -> str:
         fname = node.func.id
@@ -94,9 +107,17 @@ class TorchRenderer(NodeRenderer):
             raise ModelError(f"'{fname}()' draws random numbers; the torch step cannot reproduce Brian2's RNG")
         if fname == "int":
             return f"_num({args[0]}, _dtype)"
-        if fname not in FUNCTIONS:
+        mapped = self.name_map(fname) if fname not in FUNCTIONS else f"_f_{fname}"
+        if mapped.startswith("_ta_"):  # a TimedArray: its lookup depends on the group's dt, like Brian2's
+            return f"{mapped}(dt, {', '.join(args)})"
+        if not mapped.startswith("_f_"):
             raise ModelError(f"function '{fname}' has no torch translation")
-        return f"_f_{fname}({', '.join(args)})"
+        return f"{mapped}({', '.join(args)})"
+
+    def render_BinOp(self, node: ast.BinOp) -> str:
+        if isinstance(node.op, ast.Pow):  # numpy's power, not torch's (see runtime._pow)
+            return f"_pow({self.render_node(node.left)}, {self.render_node(node.right)})"
+        return super().render_BinOp(node)
 
     def render_BoolOp(self, node: ast.BoolOp) -> str:
         fn = "_and" if isinstance(node.op, ast.And) else "_or"
@@ -170,10 +191,13 @@ def generate_step(model: NeuronModel, surrogate_dim: Any) -> GeneratedStep:
 
 def _before_run(model: NeuronModel) -> tuple[Layer, Network]:
     dt = 0.1 * ms
-    layer = build_layer(model, 2, dt, name="layer", codeobj_class=NumpyCodeObject)
+    # per-neuron values enter the step as state, not as code: build with one value of each
+    scalar = model.replace(initial={k: (v[0] if np.ndim(v) == 1 else v) for k, v in model.initial.items()})
+    layer = build_layer(scalar, 2, dt, name="layer", codeobj_class=NumpyCodeObject)
     source = SpikeGeneratorGroup(1, [], [] * ms, dt=dt, name="layer_source")
-    syn = connect_input(model, source, layer, name="layer_input", codeobj_class=NumpyCodeObject)
-    net = Network(*[o for o in (*layer, source, syn) if o is not None])
+    # named as connect_input names them, so that Brian2 orders the pathways as in a user's network
+    synapses = [connect_input(model, source, layer, pathway=p, codeobj_class=NumpyCodeObject) for p in model.pathways]
+    net = Network(*[o for o in (*layer, source, *synapses) if o is not None])
     try:
         net.run(0 * ms, namespace={})
     except Exception as exc:
@@ -202,12 +226,16 @@ class _Emitter:
         self.lines: list[str] = []
         self.blocks: list[str] = []
         self.params_used: set[str] = set()
+        self.timed_arrays: set[str] = set()
         self.locals: set[str] = set()  # temporaries and subexpressions assigned so far
         eqs = model.brian_equations
         self.kinds: dict[str, str] = {}
         for name in model.state_variables:
             vt = eqs[name].var_type
             self.kinds[name] = {"boolean": "bool", "integer": "int"}.get(vt, "float")
+        for name in model.subexpressions:  # '(constant over dt)': stored once per step by Brian2, so state here
+            if "constant over dt" in eqs[name].flags:
+                self.kinds[name] = "float"
         if model.refractory is not None:
             self.kinds["lastspike"] = "time"
             self.kinds["not_refractory"] = "bool"
@@ -237,17 +265,22 @@ class _Emitter:
             if name == "t_in_timesteps":
                 return "_timestep"
             if name in self.model.parameters:
+                if isinstance(self.model.parameters[name], TimedArray):
+                    self.timed_arrays.add(name)
+                    return f"_ta_{name}"
                 self.params_used.add(name)
                 return f"p_{name}"
             var = variables.get(name)
             if isinstance(var, Function):
                 return f"_f_{name}"
             if isinstance(var, Constant):
-                return repr(float(np.asarray(var.value)))
+                return float_literal(np.asarray(var.value))
             if isinstance(var, Subexpression):
                 return name
-            if var is None and name in ("inf", "pi", "e"):
-                return repr(float({"inf": np.inf, "pi": np.pi, "e": np.e}[name]))
+            if var is None and name in DEFAULT_CONSTANTS:
+                return float_literal(DEFAULT_CONSTANTS[name].value)
+            if var is None and name in DEFAULT_UNITS:  # a unit name: its SI value, as Brian2's targets use it
+                return float_literal(np.asarray(DEFAULT_UNITS[name]))
             raise ModelError(f"model '{self.model.name}': variable {name!r} has no torch counterpart")
 
         return lookup
@@ -267,9 +300,10 @@ class _Emitter:
     # -- blocks -----------------------------------------------------------------
     def visit(self, obj: Any, layer: Layer) -> None:
         if isinstance(obj, SynapticPathway):
-            if obj.synapses.name == "layer_input":
+            names = {input_name("layer", self.model, p): p for p in self.model.pathways}
+            if obj.synapses.name in names and obj.prepost == "pre":
                 self.block_header(obj)
-                self.input_pathway()
+                self.input_pathway(list(self.model.pathways).index(names[obj.synapses.name]))
                 return
             raise ModelError(f"model '{self.model.name}': synaptic pathway {obj.name} has no torch translation")
         if isinstance(obj, SummedVariableUpdater):
@@ -363,13 +397,15 @@ class _Emitter:
             self.emit("not_refractory = torch.logical_and(not_refractory, torch.logical_not(_spiked))")
             self.emit("lastspike = torch.where(_spiked, t, lastspike)")
 
-    def input_pathway(self) -> None:
+    def input_pathway(self, index: int) -> None:
         variables = dict(self.group.variables)
         render = TorchRenderer(self.name_map(variables)).render_expr
-        for term in drive_terms(self.model):
+        pathway = list(self.model.pathways)[index]
+        for term in drive_terms(self.model, pathway):
             coef = render(term.coefficient)
             sign = "+" if term.sign > 0 else "-"
-            inc = "_drive" if coef in ("1.0", "1") else f"({coef}) * _drive"
+            drive = f"_drive[{index}]"
+            inc = drive if coef in ("1.0", "1") else f"({coef}) * {drive}"
             new = f"{term.target} {sign} {inc}"
             cond = getattr(self.group.variables[term.target], "conditional_write", None)
             if cond is not None:
@@ -403,6 +439,8 @@ class _Emitter:
         from .runtime import HELPERS
 
         namespace.update(HELPERS)
+        for name in self.timed_arrays:
+            namespace[f"_ta_{name}"] = TimedLookup.of(self.model.parameters[name])
         state_type = collections.namedtuple(f"State_{_identifier(self.model.name)}", fields)  # type: ignore[misc]
         namespace["_State"] = state_type
         try:
@@ -436,11 +474,12 @@ class _Emitter:
         lines = ["def _observe(_state, _params, t, dt, _dtype):"]
         body: list[str] = []
         done: set[str] = set()
-        pending = list(self.model.subexpressions)
+        computed = [n for n in self.model.subexpressions if n not in self.kinds]
+        pending = list(computed)
         while pending:
             progressed = False
             for name in list(pending):
-                deps = set(eqs[name].identifiers) & set(self.model.subexpressions)
+                deps = set(eqs[name].identifiers) & set(computed)
                 if deps <= done:
                     body.append(f"    {name} = {render(eqs[name].expr.code)}")
                     done.add(name)
@@ -448,7 +487,7 @@ class _Emitter:
                     progressed = True
             if not progressed:
                 raise ModelError(f"circular subexpressions in model '{self.model.name}': {pending}")
-        out = ", ".join(f"{n!r}: {n}" for n in self.model.subexpressions)
+        out = ", ".join(f"{n!r}: {n}" for n in computed)
         return "\n".join(lines + self.prologue(fields) + body + [f"    return {{{out}}}"]) + "\n"
 
     def prologue(self, fields: tuple[str, ...]) -> list[str]:
@@ -462,10 +501,14 @@ class _Emitter:
         ]
 
     def initial_values(self) -> dict[str, Any]:
+        """Initial value of each state field: a scalar, or a 1-d array of per-neuron values (SI)."""
         out: dict[str, Any] = {}
         for name in self.kinds:
+            if name in self.model.per_neuron:
+                out[name] = np.asarray(si_value(self.model.initial[name]), dtype=np.float64).copy()
+                continue
             var = self.group.variables[name]
-            out[name] = np.asarray(var.get_value()).copy()[0]
+            out[name] = np.asarray(var.get_value()).copy().reshape(-1)[0]
         return out
 
 

@@ -15,7 +15,9 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 from brian2 import Equations
-from brian2.core.functions import DEFAULT_CONSTANTS, DEFAULT_FUNCTIONS
+from brian2.core.functions import DEFAULT_CONSTANTS, DEFAULT_FUNCTIONS, Function
+from brian2.input.timedarray import TimedArray
+from brian2.units.fundamentalunits import Quantity
 from brian2.core.namespace import DEFAULT_UNITS
 from brian2.utils.stringtools import get_identifiers
 
@@ -51,7 +53,10 @@ SCHEDULABLE = ("threshold", "reset", "lateral")
 
 # Names Brian2 provides inside a NeuronGroup / Synapses without them being declared.
 _GROUP_SPECIALS = {"t", "dt", "i", "N", "t_in_timesteps", "lastspike", "not_refractory"}
-_SYNAPSE_SPECIALS = {"w", "j"}
+_SYNAPSE_SPECIALS = {"j"}
+
+#: Name of the input pathway of a model whose ``on_pre`` is a single string.
+DEFAULT_PATHWAY = "input"
 _BUILTINS = set(DEFAULT_UNITS) | set(DEFAULT_FUNCTIONS) | set(DEFAULT_CONSTANTS) | {"True", "False"}
 
 
@@ -85,12 +90,20 @@ class NeuronModel:
     on_pre:
         Effect of one incoming spike through a synapse of weight ``w``, e.g. ``"v += w"``.
         Statements must be ``X += expr`` / ``X -= expr`` with ``expr`` linear in ``w``.
+        Several input pathways are a dict ``{"exc": "ge += w", "inh": "gi += w"}``: each pathway
+        has its own synapses, weights and drive (a single string is the pathway ``"input"``).
+    weight:
+        Name of the synaptic weight variable in ``on_pre`` (default ``w``); rename it when the
+        neurons have a variable ``w`` of their own (AdEx).
     method:
         Brian2 integration method (``"exact"``, ``"euler"``, ``"exponential_euler"``, ``"rk2"``...).
     parameters:
-        Shared constants used by the statements, with Brian2 units (``{"tau": 10*ms}``).
+        Shared constants used by the statements, with Brian2 units (``{"tau": 10*ms}``), or Brian2
+        ``TimedArray`` s called as functions of time. An entry naming a variable declared in the
+        equations (``tau : second (constant)``) is that variable's value, as if given in ``initial``.
     initial:
-        Initial values of state variables; variables not given start at 0, as in Brian2.
+        Initial values of state variables; variables not given start at 0, as in Brian2. A 1-d array
+        (or list of quantities) gives one value per neuron (per-neuron constants such as ``tau``).
     per_step:
         Extra statements run every step (Brian2 ``run_regularly``), as :class:`PerStep` or
         ``(code, when[, order])`` tuples.
@@ -121,7 +134,7 @@ class NeuronModel:
     threshold: str | None = None
     reset: str | None = None
     refractory: Any = None
-    on_pre: str = "v += w"
+    on_pre: Any = "v += w"
     method: str = "exact"
     parameters: Mapping[str, Any] = field(default_factory=dict)
     initial: Mapping[str, Any] = field(default_factory=dict)
@@ -130,6 +143,7 @@ class NeuronModel:
     schedule: Mapping[str, Any] = field(default_factory=dict)
     name: str = "custom"
     description: str = ""
+    weight: str = "w"
 
     # ------------------------------------------------------------------ construction
     def __post_init__(self) -> None:
@@ -145,12 +159,36 @@ class NeuronModel:
         except Exception as exc:  # Brian2 raises several types for syntax problems
             raise ModelError(f"cannot parse the equations of model '{self.name}': {exc}") from exc
         set_(self, "_eqs", eqs)
+        linked = sorted(n for n in eqs.names if "linked" in eqs[n].flags)
+        if linked:
+            raise ModelError(f"model '{self.name}' declares {linked} '(linked)': a linked variable refers to another "
+                             "group, and a layer is one population; declare it as a parameter instead")
+        set_(self, "on_pre", _as_on_pre(self.on_pre))
+        if not isinstance(self.weight, str) or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", self.weight):
+            raise ModelError(f"weight must be a variable name, got {self.weight!r}")
+        if self.weight in eqs.names or self.weight in self.parameters:
+            raise ModelError(
+                f"the synaptic weight {self.weight!r} is also a variable or parameter of model '{self.name}'; "
+                f"choose another name with NeuronModel(..., weight='w_syn') and write it in on_pre")
+        self._move_declared_parameters()
         self._check_parameters()
         self._check_identifiers()
         self._check_initial()
         for key in self.schedule:
             if key not in SCHEDULABLE:
                 raise ModelError(f"schedule key {key!r} unknown; choose from {SCHEDULABLE}")
+
+    def _move_declared_parameters(self) -> None:
+        """``parameters`` entries that name a parameter declared in the equations become initial values."""
+        declared = {n for n in self._eqs.names if self._eqs[n].type == "parameter"}
+        moved = {k: v for k, v in self.parameters.items() if k in declared}
+        if not moved:
+            return
+        twice = sorted(set(moved) & set(self.initial))
+        if twice:
+            raise ModelError(f"{twice} given both in `parameters` and in `initial` of model '{self.name}'")
+        object.__setattr__(self, "parameters", {k: v for k, v in self.parameters.items() if k not in moved})
+        object.__setattr__(self, "initial", {**self.initial, **moved})
 
     def _check_parameters(self) -> None:
         clash = set(self.parameters) & set(self._eqs.names)
@@ -159,8 +197,24 @@ class NeuronModel:
         for name, value in self.parameters.items():
             if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
                 raise ModelError(f"parameter name {name!r} is not a valid identifier")
-            if isinstance(value, (str, bytes)) or not np.isfinite(np.asarray(value, dtype=float)).all():
+            if isinstance(value, TimedArray):
+                if not np.isfinite(np.asarray(value.values, dtype=float)).all():
+                    raise ModelError(f"TimedArray parameter {name!r} holds NaN or infinite values")
+                continue
+            if isinstance(value, Function):
+                raise ModelError(f"parameter {name!r} is a Brian2 function other than a TimedArray; only "
+                                 "TimedArray parameters have a torch counterpart")
+            try:
+                finite = np.isfinite(np.asarray(value, dtype=float)).all()
+            except (TypeError, ValueError):
+                finite = False
+            if isinstance(value, (str, bytes)) or not finite:
                 raise ModelError(f"parameter {name!r} must be a finite number or quantity, got {value!r}")
+            if np.ndim(value) != 0:
+                raise ModelError(
+                    f"parameter {name!r} has shape {np.shape(value)}: parameters are shared by all neurons. For "
+                    f"one value per neuron declare it in the equations ('{name} : <unit> (constant)') and give "
+                    "the array in `initial` (or in `parameters`)")
 
     def _check_identifiers(self) -> None:
         known = set(self._eqs.names) | set(self.parameters) | _BUILTINS | _GROUP_SPECIALS
@@ -171,7 +225,9 @@ class NeuronModel:
                 pieces.append((what, code, set()))
         if isinstance(self.refractory, str):
             pieces.append(("refractory", self.refractory, set()))
-        pieces.append(("on_pre", self.on_pre, _SYNAPSE_SPECIALS | _suffixed(self._eqs.names, "_post")))
+        for pathway, code in self.pathways.items():
+            what = "on_pre" if isinstance(self.on_pre, str) else f"on_pre[{pathway!r}]"
+            pieces.append((what, code, _SYNAPSE_SPECIALS | {self.weight} | _suffixed(self._eqs.names, "_post")))
         for ps in self.per_step:
             pieces.append((f"per_step[{ps.when}]", ps.code, set()))
         if self.lateral:
@@ -192,6 +248,7 @@ class NeuronModel:
                 )
 
     def _check_initial(self) -> None:
+        object.__setattr__(self, "initial", {k: _as_value(k, v) for k, v in self.initial.items()})
         for name, value in self.initial.items():
             if name not in self.state_variables:
                 raise ModelError(
@@ -200,6 +257,11 @@ class NeuronModel:
                 )
             if isinstance(value, str):
                 raise ModelError(f"initial value of {name!r} must be a number or quantity, not a string")
+            if np.ndim(value) > 1 or (np.ndim(value) == 1 and len(value) == 0):
+                raise ModelError(f"initial value of {name!r} must be a number or a 1-d array (one value per "
+                                 f"neuron), got shape {np.shape(value)}")
+            if not isinstance(value, (bool, np.bool_)) and not np.isfinite(np.asarray(value, dtype=float)).all():
+                raise ModelError(f"initial value of {name!r} holds NaN or infinite values")
             expected = self._eqs[name].dim
             got = dimension_of(value)
             if got is not expected:
@@ -218,6 +280,23 @@ class NeuronModel:
     def state_variables(self) -> tuple[str, ...]:
         """Variables that each neuron stores (differential equations and declared parameters)."""
         return tuple(sorted(n for n in self._eqs.names if n not in self._eqs.subexpr_names))
+
+    @property
+    def pathways(self) -> dict[str, str]:
+        """Input pathways ``{name: on_pre}`` (``{"input": on_pre}`` for a single-string ``on_pre``)."""
+        return {DEFAULT_PATHWAY: self.on_pre} if isinstance(self.on_pre, str) else dict(self.on_pre)
+
+    def sole_on_pre(self, user: str = "this network") -> str:
+        """The ``on_pre`` of a single-pathway model; a named error for a model with several pathways."""
+        if not isinstance(self.on_pre, str):
+            raise ModelError(f"model '{self.name}' has {len(self.on_pre)} input pathways "
+                             f"({', '.join(self.on_pre)}); {user} needs a model with one `on_pre` string")
+        return self.on_pre
+
+    @property
+    def per_neuron(self) -> tuple[str, ...]:
+        """Variables whose initial value is given per neuron (a 1-d array)."""
+        return tuple(sorted(k for k, v in self.initial.items() if np.ndim(v) == 1))
 
     @property
     def subexpressions(self) -> tuple[str, ...]:
@@ -259,13 +338,15 @@ class NeuronModel:
             "threshold": self.threshold,
             "reset": self.reset,
             "refractory": ref_json,
-            "on_pre": self.on_pre,
+            "on_pre": self.on_pre if isinstance(self.on_pre, str) else dict(sorted(self.on_pre.items())),
             "method": self.method,
-            "parameters": {k: quantity_to_json(v) for k, v in sorted(self.parameters.items())},
+            "parameters": {k: _parameter_to_json(v) for k, v in sorted(self.parameters.items())},
             "initial": {k: quantity_to_json(v) for k, v in sorted(self.initial.items())},
             "per_step": [[p.code, p.when, p.order] for p in self.per_step],
             "lateral": self.lateral,
             "schedule": {k: list(v) for k, v in sorted(self.schedule.items())},
+            # written only when not the default, so that older models keep their fingerprints
+            **({"weight": self.weight} if self.weight != "w" else {}),
         }
 
     @classmethod
@@ -289,13 +370,14 @@ class NeuronModel:
             refractory=ref,
             on_pre=data.get("on_pre", "v += w"),
             method=data.get("method", "exact"),
-            parameters={k: quantity_from_json(v) for k, v in data.get("parameters", {}).items()},
+            parameters={k: _parameter_from_json(v) for k, v in data.get("parameters", {}).items()},
             initial={k: quantity_from_json(v) for k, v in data.get("initial", {}).items()},
             per_step=[tuple(p) for p in data.get("per_step", [])],
             lateral=data.get("lateral"),
             schedule={k: tuple(v) for k, v in data.get("schedule", {}).items()},
             name=data.get("name", "custom"),
             description=data.get("description", ""),
+            weight=data.get("weight", "w"),
         )
 
     def fingerprint(self) -> str:
@@ -307,12 +389,15 @@ class NeuronModel:
         d = self.to_dict()
         for key in ("name", "description"):
             d.pop(key)
-        for key in ("equations", "threshold", "reset", "on_pre", "lateral"):
+        for key in ("equations", "threshold", "reset", "lateral"):
             d[key] = _normalise_code(d[key])
+        d["on_pre"] = (_normalise_code(d["on_pre"]) if isinstance(d["on_pre"], str)
+                       else {k: _normalise_code(v) for k, v in d["on_pre"].items()})
         d["per_step"] = [[_normalise_code(c), w, o] for c, w, o in d["per_step"]]
         for group in ("parameters", "initial"):
             for q in d[group].values():
                 q.pop("text", None)
+                q.get("timed_array", {}).get("values", {}).pop("text", None)
         if isinstance(d["refractory"], dict):
             d["refractory"].pop("text", None)
         blob = json.dumps(d, sort_keys=True, separators=(",", ":"))
@@ -329,6 +414,48 @@ class NeuronModel:
 
 
 # ---------------------------------------------------------------------- helpers
+def _as_on_pre(on_pre: Any) -> Any:
+    """A single ``on_pre`` string, or a dict of named pathways (at least one), checked."""
+    if isinstance(on_pre, str):
+        return on_pre
+    if not isinstance(on_pre, Mapping) or not on_pre:
+        raise ModelError(f"on_pre must be a string or a non-empty dict {{pathway: statements}}, got {on_pre!r}")
+    out = {}
+    for name, code in on_pre.items():
+        if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", name):
+            raise ModelError(f"pathway name {name!r} must be an identifier (letters, digits, _)")
+        if not isinstance(code, str) or not code.strip():
+            raise ModelError(f"on_pre[{name!r}] must be a non-empty string of statements")
+        out[name] = code
+    return out
+
+
+def _as_value(name: str, value: Any) -> Any:
+    """An initial value as a number, bool, quantity or 1-d array (lists of quantities joined)."""
+    if isinstance(value, (list, tuple)):
+        try:
+            return Quantity(value) if any(isinstance(v, Quantity) for v in value) else np.asarray(value, dtype=float)
+        except Exception as exc:  # mixed units, ragged lists
+            raise ModelError(f"initial value of {name!r}: cannot make one array of {value!r} ({exc})") from exc
+    return value
+
+
+def _parameter_to_json(value: Any) -> dict[str, Any]:
+    if isinstance(value, TimedArray):
+        values = Quantity(np.asarray(value.values), dim=value.dim)
+        return {"timed_array": {"values": quantity_to_json(values), "dt": float(value.dt)}}
+    return quantity_to_json(value)
+
+
+def _parameter_from_json(data: Mapping[str, Any]) -> Any:
+    if "timed_array" in data:
+        from brian2 import second
+
+        ta = data["timed_array"]
+        return TimedArray(quantity_from_json(ta["values"]), dt=float(ta["dt"]) * second)
+    return quantity_from_json(data)
+
+
 def _as_per_step(item: Any, index: int) -> PerStep:
     if isinstance(item, PerStep):
         ps = item

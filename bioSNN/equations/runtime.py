@@ -12,7 +12,7 @@ from typing import Any
 
 import torch
 
-__all__ = ["FUNCTIONS"]
+__all__ = ["FUNCTIONS", "HELPERS", "TimedLookup"]
 
 
 def _unary(torch_fn: Any, math_fn: Any) -> Any:
@@ -127,10 +127,74 @@ def _select(cond: Any, a: Any, b: Any) -> Any:
     return torch.where(cond, a, b)
 
 
+def _pow(x: Any, y: Any) -> Any:
+    """``x ** y`` as numpy computes it for float64 arrays: squares, reciprocals and square roots by
+    their exact fast paths, any other exponent by a full ``pow`` (torch's scalar-exponent shortcut,
+    ``x*x*x`` for ``x**3``, rounds differently from numpy in about a quarter of the cases)."""
+    if torch.is_tensor(x) and not torch.is_tensor(y):
+        if y == 2:
+            return x * x
+        if y == 0.5:
+            return torch.sqrt(x)
+        if y in (1, -1, 0):
+            return x ** y
+        return torch.pow(x, torch.as_tensor(float(y), dtype=x.dtype, device=x.device))
+    return x ** y
+
+
 def _sum_pre(x: Any, shape: tuple[int, ...]) -> torch.Tensor:
     """Sum a lateral-synapse expression ``[..., n_pre, n_post]`` over the presynaptic neurons."""
     x = torch.as_tensor(x) if not torch.is_tensor(x) else x
     return torch.broadcast_to(x, shape).sum(dim=-2)
+
+
+class TimedLookup:
+    """A Brian2 ``TimedArray`` as a function of ``(group_dt, t[, i])`` on numbers or tensors.
+
+    Brian2's numpy target upsamples the array's time grid by ``K = max(2**ceil(log2(8*dt_array/dt)), 1)``
+    and reads ``values[clip(int(round(t/epsilon)/K), 0, n-1)]`` with ``epsilon = dt_array/K``
+    (``brian2.input.timedarray``); this does the same, so the value at every step is Brian2's.
+    A 2-d array is indexed ``values[step, i]`` with the neuron index ``i``.
+    """
+
+    def __init__(self, values: Any, dt: float):
+        import numpy as np
+
+        self.values = np.asarray(values, dtype=np.float64)
+        self.dt = float(dt)
+        self._tensors: dict[Any, torch.Tensor] = {}
+
+    @classmethod
+    def of(cls, timed_array: Any) -> "TimedLookup":
+        import numpy as np
+
+        return cls(np.asarray(timed_array.values), float(timed_array.dt))
+
+    def _k(self, group_dt: float) -> int:
+        return max(int(2 ** math.ceil(math.log2(8 / group_dt * self.dt))), 1)
+
+    def __call__(self, group_dt: Any, t: Any, i: Any = None) -> Any:
+        k = self._k(float(group_dt))
+        eps = self.dt / k
+        n = self.values.shape[0]
+        if not torch.is_tensor(t) and (i is None or not torch.is_tensor(i)):
+            step = min(max(int(round(t / eps) / k), 0), n - 1)
+            return float(self.values[step] if i is None else self.values[step, int(i)])
+        t = torch.as_tensor(t, dtype=torch.float64)
+        step = torch.clamp(torch.trunc(torch.round(t / eps) / k).to(torch.int64), 0, n - 1)
+        key = (step.device,)
+        if key not in self._tensors:
+            self._tensors[key] = torch.as_tensor(self.values, device=step.device)
+        table = self._tensors[key]
+        if i is None:
+            return table[step]
+        return table[step, i]
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"values": self.values, "dt": self.dt}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(state["values"], state["dt"])
 
 
 FUNCTIONS: dict[str, Any] = {
@@ -171,5 +235,8 @@ HELPERS: dict[str, Any] = {
     "_reset": _reset,
     "_sum_pre": _sum_pre,
     "_select": _select,
+    "_pow": _pow,
+    "_INF": math.inf,
+    "_NAN": math.nan,
     "torch": torch,
 }

@@ -11,7 +11,7 @@ recorded variable is the state at the *end* of step ``k`` (``StateMonitor(..., w
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from typing import Any, Mapping, NamedTuple, Sequence
 
 import numpy as np
 import torch
@@ -36,6 +36,7 @@ def simulate(
     record: Sequence[str] = ("v",),
     dtype: torch.dtype = torch.float64,
     *,
+    delays: Any = None,
     brian2_target: str = "numpy",
     device: Any = "cpu",
     surrogate: Surrogate | None = None,
@@ -43,8 +44,11 @@ def simulate(
     r"""Simulate one layer: input spikes ``[T, n_in]`` -> weights ``[n_in, n_out]`` -> ``model``.
 
     Returns ``{var: [T, n_out] float64 array in SI units for each recorded var, "spikes": [T, n_out]
-    bool}``. ``weights`` are in the unit of ``w`` in ``model.on_pre`` (a Brian2 quantity, or plain
-    SI numbers). ``brian2_target`` is Brian2's runtime target (``"numpy"`` or ``"cython"``);
+    bool}``. ``weights`` are in the unit of the weight in ``model.on_pre`` (a Brian2 quantity, or plain
+    SI numbers). A model with several input pathways takes ``input_spikes``, ``weights`` (and
+    ``delays``) as dicts keyed by pathway name; every pathway has its own input population.
+    ``delays``: one time or an ``[n_in, n_out]`` array of times per pathway (Brian2 rounds them to
+    steps). ``brian2_target`` is Brian2's runtime target (``"numpy"`` or ``"cython"``);
     ``dtype``/``device`` apply to the torch backend.
 
     Example
@@ -62,59 +66,95 @@ def simulate(
     if backend not in BACKENDS:
         raise InputError(f"backend must be one of {BACKENDS}, got {backend!r}")
     dt_s = as_time(dt)
-    x, w = _check_inputs(model, input_spikes, weights)
+    inputs = _check_inputs(model, input_spikes, weights, delays)
     record = tuple(record)
     known = set(model.state_variables) | set(model.subexpressions)
     unknown = [r for r in record if r not in known]
     if unknown:
         raise InputError(f"cannot record {unknown}: model '{model.name}' has {sorted(known)}")
     if backend == "brian2":
-        return _simulate_brian2(model, x, w, dt_s, record, brian2_target)
-    return _simulate_torch(model, x, w, dt_s, record, dtype, device, surrogate)
+        return _simulate_brian2(model, inputs, dt_s, record, brian2_target)
+    return _simulate_torch(model, inputs, dt_s, record, dtype, device, surrogate)
 
 
-def _check_inputs(model: NeuronModel, input_spikes: Any, weights: Any) -> tuple[np.ndarray, np.ndarray]:
-    from .brian import weight_dimension
+class _Pathway(NamedTuple):
+    """One pathway's checked input: spikes ``[T, n_in]`` (bool), weights ``[n_in, n_out]`` (SI), delay."""
 
-    x = input_spikes.detach().cpu().numpy() if torch.is_tensor(input_spikes) else np.asarray(input_spikes)
-    if x.ndim != 2:
-        raise InputError(f"input_spikes must be [T, n_in], got shape {x.shape}")
-    if x.shape[0] < 1:
-        raise InputError("input_spikes has no time steps (T = 0)")
-    if x.dtype != bool:
-        if not np.issubdtype(x.dtype, np.number) or not np.isin(x, (0, 1)).all():
-            raise InputError(f"input_spikes must be boolean (or 0/1), got dtype {x.dtype} with other values")
-        x = x.astype(bool)
-    if isinstance(weights, Quantity):
-        expected = weight_dimension(model)
-        if dimension_of(weights) is not expected:
-            raise InputError(
-                f"weights have dimension {dimension_of(weights)}, but w in on_pre {model.on_pre!r} of model "
-                f"'{model.name}' has dimension {expected}"
-            )
-    w_raw = weights.detach().cpu().numpy() if torch.is_tensor(weights) else np.asarray(weights)
-    w = np.asarray(w_raw, dtype=np.float64)
-    if w.ndim != 2 or w.shape[0] != x.shape[1]:
-        raise InputError(f"weights must be [n_in={x.shape[1]}, n_out], got shape {w.shape}")
-    if not np.isfinite(w).all():
-        raise InputError("weights contain NaN or infinite values")
-    return x, w
+    name: str
+    x: np.ndarray
+    w: np.ndarray
+    delay: Any
 
 
-def _simulate_brian2(model: NeuronModel, x: np.ndarray, w: np.ndarray, dt: float, record: tuple[str, ...],
+def _per_pathway(model: NeuronModel, value: Any, what: str) -> dict[str, Any]:
+    names = list(model.pathways)
+    if isinstance(value, Mapping):
+        if set(value) != set(names):
+            raise InputError(f"{what} given for pathways {sorted(value)}, but model '{model.name}' has {names}")
+        return dict(value)
+    if len(names) != 1:
+        raise InputError(f"model '{model.name}' has input pathways {names}: give {what} as a dict {{pathway: ...}}")
+    return {names[0]: value}
+
+
+def _check_inputs(model: NeuronModel, input_spikes: Any, weights: Any, delays: Any = None) -> list[_Pathway]:
+    from .brian import delay_seconds, weight_dimension
+
+    xs = _per_pathway(model, input_spikes, "input_spikes")
+    ws = _per_pathway(model, weights, "weights")
+    ds = _per_pathway(model, delays, "delays") if delays is not None else {k: None for k in xs}
+    out: list[_Pathway] = []
+    steps = set()
+    for name in model.pathways:
+        x, weights_p = xs[name], ws[name]
+        what = "" if isinstance(model.on_pre, str) else f" of pathway {name!r}"
+        x = x.detach().cpu().numpy() if torch.is_tensor(x) else np.asarray(x)
+        if x.ndim != 2:
+            raise InputError(f"input_spikes{what} must be [T, n_in], got shape {x.shape}")
+        if x.shape[0] < 1:
+            raise InputError(f"input_spikes{what} has no time steps (T = 0)")
+        if x.dtype != bool:
+            if not np.issubdtype(x.dtype, np.number) or not np.isin(x, (0, 1)).all():
+                raise InputError(f"input_spikes{what} must be boolean (or 0/1), got dtype {x.dtype} with other values")
+            x = x.astype(bool)
+        if isinstance(weights_p, Quantity):
+            expected = weight_dimension(model, name)
+            if dimension_of(weights_p) is not expected:
+                raise InputError(
+                    f"weights{what} have dimension {dimension_of(weights_p)}, but {model.weight} in on_pre "
+                    f"{model.pathways[name]!r} of model '{model.name}' has dimension {expected}"
+                )
+        w_raw = weights_p.detach().cpu().numpy() if torch.is_tensor(weights_p) else np.asarray(weights_p)
+        w = np.asarray(w_raw, dtype=np.float64)
+        if w.ndim != 2 or w.shape[0] != x.shape[1]:
+            raise InputError(f"weights{what} must be [n_in={x.shape[1]}, n_out], got shape {w.shape}")
+        if not np.isfinite(w).all():
+            raise InputError(f"weights{what} contain NaN or infinite values")
+        d = None if ds[name] is None else delay_seconds(ds[name], w.shape)
+        out.append(_Pathway(name, x, w, d))
+        steps.add(x.shape[0])
+    if len(steps) != 1 or len({p.w.shape[1] for p in out}) != 1:
+        raise InputError("all pathways need the same number of steps T and of output neurons n_out")
+    return out
+
+
+def _simulate_brian2(model: NeuronModel, inputs: list[_Pathway], dt: float, record: tuple[str, ...],
                      target: str) -> dict[str, np.ndarray]:
     from brian2 import Network, SpikeGeneratorGroup, SpikeMonitor, StateMonitor, second
 
     from .brian import build_layer, connect_input
 
     codeobj_class = _codeobj_class(target)
-    T, n_in = x.shape
+    T, n_out = inputs[0].x.shape[0], inputs[0].w.shape[1]
     dt_q = dt * second
-    layer = build_layer(model, w.shape[1], dt_q, codeobj_class=codeobj_class)
-    steps, idx = np.nonzero(x)
-    source = SpikeGeneratorGroup(n_in, idx, steps * dt_q, dt=dt_q, name="layer_source", codeobj_class=codeobj_class)
-    syn = connect_input(model, source, layer, w, codeobj_class=codeobj_class)
-    objects = [o for o in (*layer, source, syn) if o is not None]
+    layer = build_layer(model, n_out, dt_q, codeobj_class=codeobj_class)
+    objects = [o for o in layer if o is not None]
+    for p in inputs:
+        steps, idx = np.nonzero(p.x)
+        source = SpikeGeneratorGroup(p.x.shape[1], idx, steps * dt_q, dt=dt_q, name=f"layer_source_{p.name}",
+                                     codeobj_class=codeobj_class)
+        syn = connect_input(model, source, layer, p.w, pathway=p.name, delay=p.delay, codeobj_class=codeobj_class)
+        objects += [source, syn]
     monitors = {}
     if record:
         monitors["state"] = StateMonitor(layer.group, list(record), record=True, when="end", order=10_000,
@@ -126,7 +166,7 @@ def _simulate_brian2(model: NeuronModel, x: np.ndarray, w: np.ndarray, dt: float
     for r in record:
         values = getattr(monitors["state"], r + "_")  # SI values, shape [n_out, T]
         out[r] = np.asarray(values, dtype=np.float64).T.copy()
-    spikes = np.zeros((T, w.shape[1]), dtype=bool)
+    spikes = np.zeros((T, n_out), dtype=bool)
     if spike_mon is not None:
         steps_out = np.rint(np.asarray(spike_mon.t_) / dt).astype(np.int64)
         spikes[steps_out, np.asarray(spike_mon.i)] = True
@@ -146,15 +186,16 @@ def _codeobj_class(target: str) -> Any:
     raise InputError(f"brian2_target must be 'numpy' or 'cython', got {target!r}")
 
 
-def _simulate_torch(model: NeuronModel, x: np.ndarray, w: np.ndarray, dt: float, record: tuple[str, ...],
+def _simulate_torch(model: NeuronModel, inputs: list[_Pathway], dt: float, record: tuple[str, ...],
                     dtype: torch.dtype, device: Any, surrogate: Surrogate | None) -> dict[str, np.ndarray]:
     from .torch_step import TorchStep
 
     step = TorchStep(model, dt, dtype=dtype, device=device, surrogate=surrogate)
-    xt = torch.as_tensor(x, device=device)[:, None, :]
-    wt = torch.as_tensor(w, dtype=dtype, device=device)
+    xs = {p.name: torch.as_tensor(p.x, device=device)[:, None, :] for p in inputs}
+    ws = {p.name: torch.as_tensor(p.w, dtype=dtype, device=device) for p in inputs}
+    ds = {p.name: p.delay for p in inputs}
     with torch.no_grad():
-        result = step.run(xt, wt, record=record)
+        result = step.run(xs, ws, record=record, delays=ds if any(d is not None for d in ds.values()) else None)
     out = {r: result.recorded[r][:, 0, :].to(torch.float64).cpu().numpy() for r in record}
     out["spikes"] = (result.spikes[:, 0, :] != 0).cpu().numpy()
     return out

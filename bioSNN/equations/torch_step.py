@@ -31,7 +31,7 @@ from .model import NeuronModel
 from ..quantities import as_time, si_value
 from .surrogate import Surrogate
 
-__all__ = ["TorchStep", "RunResult", "LayerState", "BACKENDS"]
+__all__ = ["TorchStep", "RunResult", "LayerState", "BACKENDS", "delay_steps", "delayed_drive"]
 
 #: How a :class:`TorchStep` executes its generated step: ``"eager"`` runs it op by op (the reference);
 #: ``"compile"`` runs it through ``torch.compile(fullgraph=True)``, which fuses the step's element-wise
@@ -128,16 +128,51 @@ class TorchStep:
             kind = self.generated.state_kinds[name]
             dtype = {"float": self.dtype, "time": torch.float64, "bool": torch.bool, "int": torch.int64}[kind]
             init = self.generated.initial[name]
+            if getattr(init, "ndim", 0) == 1:  # one value per neuron
+                if len(init) != n:
+                    raise InputError(f"model '{self.model.name}' gives {len(init)} per-neuron values of {name!r}, "
+                                     f"but the layer has n={n} neurons")
+                values[name] = torch.as_tensor(init, device=device).to(dtype).expand(batch, n).clone()
+                continue
             values[name] = torch.full((batch, n), init.item() if hasattr(init, "item") else init,
                                       dtype=dtype, device=device)
         return LayerState(self.State(**values), 0)
 
+    @property
+    def pathways(self) -> tuple[str, ...]:
+        """The model's input pathways, in the order of the drives the step takes."""
+        return tuple(self.model.pathways)
+
+    def drives(self, drive: Any) -> tuple[torch.Tensor, ...]:
+        """``drive`` as one tensor per pathway: a tensor (single-pathway models), a dict keyed by pathway
+        name, or a sequence in :attr:`pathways` order."""
+        names = self.pathways
+        if torch.is_tensor(drive):
+            if len(names) != 1:
+                raise InputError(f"model '{self.model.name}' has input pathways {names}: give one drive per "
+                                 "pathway as a dict {pathway: tensor}")
+            return (drive,)
+        if isinstance(drive, Mapping):
+            missing, extra = set(names) - set(drive), set(drive) - set(names)
+            if missing or extra:
+                raise InputError(f"drives given for {sorted(drive)}, but model '{self.model.name}' has pathways "
+                                 f"{list(names)}")
+            return tuple(drive[k] for k in names)
+        drive = tuple(drive)
+        if len(drive) != len(names):
+            raise InputError(f"{len(drive)} drives given for the {len(names)} pathways {list(names)}")
+        return drive
+
     # ------------------------------------------------------------------ stepping
-    def __call__(self, state: Any, input_spikes: torch.Tensor, weights: torch.Tensor) -> tuple[torch.Tensor, Any]:
-        """Advance one step: deliver ``input_spikes [B, n_in]`` through ``weights [n_in, n_out]``."""
-        self._check(input_spikes, weights, state, step_input=True)
-        drive = input_spikes.to(weights.dtype) @ weights
-        return self.step_drive(state, drive)
+    def __call__(self, state: Any, input_spikes: Any, weights: Any) -> tuple[torch.Tensor, Any]:
+        """Advance one step: deliver ``input_spikes [B, n_in]`` through ``weights [n_in, n_out]`` (dicts
+        keyed by pathway name for a model with several pathways)."""
+        xs, ws = self._per_pathway(input_spikes, "input_spikes"), self._per_pathway(weights, "weights")
+        drives = []
+        for x, w in zip(xs, ws):
+            self._check(x, w, state, step_input=True)
+            drives.append(x.to(w.dtype) @ w)
+        return self.step_drive(state, tuple(drives))
 
     def step_drive(self, state: Any, drive: torch.Tensor,
                    params: Mapping[str, Any] | None = None) -> tuple[torch.Tensor, Any]:
@@ -147,43 +182,72 @@ class TorchStep:
         so a module can keep its trainable parameters itself and the step stays a pure function."""
         t = state.timestep * self.dt
         values = self.params if not params else {**self.params, **params}
-        spikes, inner = self._fn(state.inner, drive, values, t, self.dt, self.dtype,
+        spikes, inner = self._fn(state.inner, self.drives(drive), values, t, self.dt, self.dtype,
                                  self.surrogate.spike, self.detach_reset)
         return spikes, LayerState(inner, state.timestep + 1)
 
     def run(
         self,
-        input_spikes: torch.Tensor,
-        weights: torch.Tensor,
+        input_spikes: Any,
+        weights: Any,
         state: Any = None,
         record: Sequence[str] = (),
+        delays: Any = None,
     ) -> RunResult:
         """Run ``T`` steps over ``input_spikes [T, B, n_in]``.
 
         The synaptic drive of all steps is one matrix product; the generated step function (compiled
         once per model) is then called once per step. ``record`` names state variables or
-        subexpressions, returned as ``[T, B, n]`` values at the end of each step.
+        subexpressions, returned as ``[T, B, n]`` values at the end of each step. For several pathways
+        ``input_spikes`` and ``weights`` are dicts keyed by pathway name. ``delays`` (per pathway in a
+        dict for several pathways) is one time or an ``[n_in, n_out]`` array of times, rounded to
+        steps as Brian2 does (:func:`delay_steps`); spikes of step ``k`` then arrive in step
+        ``k + round(delay/dt)``.
         """
-        if input_spikes.dim() != 3:
-            raise InputError(f"input_spikes must be [T, batch, n_in], got shape {tuple(input_spikes.shape)}")
-        n_out = weights.shape[-1] if weights.dim() == 2 else None
+        xs, ws = self._per_pathway(input_spikes, "input_spikes"), self._per_pathway(weights, "weights")
+        ds = self._per_pathway(delays, "delays") if delays is not None else (None,) * len(xs)
+        for x in xs:
+            if not torch.is_tensor(x) or x.dim() != 3:
+                raise InputError(f"input_spikes must be [T, batch, n_in], got {getattr(x, 'shape', type(x))}")
+        if len({x.shape[0] for x in xs}) != 1:
+            raise InputError("the input spikes of all pathways must have the same number of steps T")
+        n_out = ws[0].shape[-1] if torch.is_tensor(ws[0]) and ws[0].dim() == 2 else None
         if state is None:
-            state = self.initial_state(input_spikes.shape[1], n_out or 0)
-        self._check(input_spikes, weights, state, step_input=False)
+            state = self.initial_state(xs[0].shape[1], n_out or 0)
+        drives = []
+        for x, w, d in zip(xs, ws, ds):
+            self._check(x, w, state, step_input=False)
+            steps = None if d is None else delay_steps(d, self.dt, tuple(w.shape))
+            drives.append(delayed_drive(x, w, steps))
         self.check_record(record)
-        drive = torch.matmul(input_spikes.to(weights.dtype), weights)
-        return self.run_drive(drive, state, record)
+        return self.run_drive(tuple(drives), state, record)
+
+    def _per_pathway(self, value: Any, what: str) -> tuple[Any, ...]:
+        names = self.pathways
+        if isinstance(value, Mapping):
+            if set(value) != set(names):
+                raise InputError(f"{what} given for {sorted(value)}, but model '{self.model.name}' has pathways "
+                                 f"{list(names)}")
+            return tuple(value[k] for k in names)
+        if len(names) != 1:
+            raise InputError(f"model '{self.model.name}' has input pathways {list(names)}: give {what} as a dict "
+                             "{pathway: value}")
+        return (value,)
 
     def run_drive(self, drive: torch.Tensor, state: Any = None, record: Sequence[str] = (),
                   params: Mapping[str, Any] | None = None) -> RunResult:
         """Run ``T`` steps given each step's summed synaptic drive ``drive [T, B, n]`` (``params`` as in
         :meth:`step_drive`); from the initial state on ``drive``'s device unless ``state`` is given."""
+        drives = self.drives(drive)
+        if len({d.shape for d in drives}) != 1:
+            raise InputError(f"the drives of all pathways must have one shape [T, B, n], got {[tuple(d.shape) for d in drives]}")
         if state is None:
-            state = self.initial_state(drive.shape[1], drive.shape[2], device=drive.device)
+            state = self.initial_state(drives[0].shape[1], drives[0].shape[2], device=drives[0].device)
         self.check_record(record)
         spikes, traces = [], {r: [] for r in record}
-        subexpr = any(r in self.model.subexpressions for r in record)
-        for dk in drive.unbind(0):  # unbind: one backward stack instead of T zero-filled buffers
+        subexpr = any(r not in self.generated.state_fields for r in record)
+        # unbind: one backward stack instead of T zero-filled buffers
+        for dk in zip(*(d.unbind(0) for d in drives)):
             s, state = self.step_drive(state, dk, params)
             spikes.append(s)
             obs = self.observe(state, params) if subexpr else {}
@@ -203,7 +267,12 @@ class TorchStep:
         """The model's subexpressions for ``state`` (``params`` as in :meth:`step_drive`)."""
         t = (state.timestep - 1) * self.dt
         values = self.params if not params else {**self.params, **params}
-        return self.generated.observe(state.inner, values, t, self.dt, self.dtype)
+        observed = self.generated.observe(state.inner, values, t, self.dt, self.dtype)
+        # shared or state-independent subexpressions come out as numbers or [B, 1]: one value per neuron
+        ref = getattr(state.inner, next(n for n, k in self.generated.state_kinds.items() if k == "float"))
+        return {k: v if torch.is_tensor(v) and v.shape == ref.shape else
+                torch.broadcast_to(torch.as_tensor(v, dtype=ref.dtype, device=ref.device), ref.shape)
+                for k, v in observed.items()}
 
     # ------------------------------------------------------------------ checks
     def _check(self, x: torch.Tensor, w: torch.Tensor, state: Any, step_input: bool) -> None:
@@ -225,6 +294,69 @@ class TorchStep:
         batch = getattr(state.inner, self.generated.state_fields[0]).shape[0]
         if x.shape[-2] != batch:
             raise InputError(f"input batch {x.shape[-2]} differs from the state's batch {batch}")
+
+
+def delay_steps(delay: Any, dt: float, shape: tuple[int, int]) -> Any:
+    """``delay`` (a time or an ``[n_in, n_out]`` array of times) in whole steps of ``dt``, rounded as
+    Brian2's spike queue rounds them: its C++ queue (used by every runtime target whenever it is built,
+    the normal case) takes ``int(delay/dt + 0.5)`` (halves up); its pure-Python fallback takes
+    ``numpy.round`` (halves to even). Returns an ``int`` or an int64 array.
+
+    Example:
+        >>> delay_steps(0.25e-3, 1e-4, (1, 1))  # 2.5 steps
+        3
+    """
+    import numpy as np
+
+    from .brian import delay_seconds
+
+    ratio = np.asarray(delay_seconds(delay, shape)) / dt
+    d = (np.floor(ratio + 0.5) if _brian2_cpp_queue() else np.round(ratio)).astype(np.int64)
+    return int(d) if d.ndim == 0 else d
+
+
+def _brian2_cpp_queue() -> bool:
+    """Whether Brian2's runtime device uses its C++ spike queue (``brian2.synapses.cythonspikequeue``)."""
+    try:
+        from brian2.synapses.cythonspikequeue import SpikeQueue  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def delayed_drive(x: torch.Tensor, w: torch.Tensor, steps: Any = None) -> torch.Tensor:
+    """Drive ``[T, B, n_out]`` of spikes ``x [T, B, n_in]`` through ``w [n_in, n_out]`` when the spikes of
+    step ``k`` arrive in step ``k + steps`` (``steps``: ``None``/0, an int, or an ``[n_in, n_out]`` int
+    array of per-synapse delays); spikes arriving after the last step are dropped.
+
+    Example:
+        >>> x = torch.zeros(4, 1, 2); x[0, 0, 0] = 1
+        >>> w = torch.tensor([[1.0, 2.0], [3.0, 4.0]])
+        >>> delayed_drive(x, w, 2)[:, 0].tolist()
+        [[0.0, 0.0], [0.0, 0.0], [1.0, 2.0], [0.0, 0.0]]
+    """
+    import numpy as np
+
+    xw = x.to(w.dtype)
+    if steps is None or (np.ndim(steps) == 0 and int(steps) == 0):
+        return torch.matmul(xw, w)
+    T = x.shape[0]
+    if np.ndim(steps) == 0:
+        return _shift(torch.matmul(xw, w), int(steps), T)
+    mask = torch.as_tensor(steps, device=w.device)
+    out = None
+    for d in torch.unique(mask).tolist():
+        part = _shift(torch.matmul(xw, w * (mask == d).to(w.dtype)), int(d), T)
+        out = part if out is None else out + part
+    return out
+
+
+def _shift(y: torch.Tensor, d: int, T: int) -> torch.Tensor:
+    if d == 0:
+        return y
+    if d >= T:
+        return torch.zeros_like(y)
+    return torch.cat([torch.zeros_like(y[:d]), y[: T - d]], dim=0)
 
 
 class LayerState(NamedTuple):
@@ -256,6 +388,7 @@ def _compiled(fn: Any) -> Any:
                          "use backend 'eager'") from exc
 
     def step(inner: Any, drive: torch.Tensor, values: Any, t: float, *rest: Any) -> Any:
-        return compiled(inner, drive, values, torch.tensor(t, dtype=torch.float64, device=drive.device), *rest)
+        device = drive[0].device
+        return compiled(inner, drive, values, torch.tensor(t, dtype=torch.float64, device=device), *rest)
 
     return step

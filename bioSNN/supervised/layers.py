@@ -60,7 +60,7 @@ def threshold_gap(model: NeuronModel) -> float:
     for th, rest in (("v_th", "v_rest"), ("P_th", "P_rest")):
         if th in model.parameters and rest in model.parameters:
             gap = model.parameters[th] - model.parameters[rest]
-            if dimension_of(gap) is weight_dimension(model):
+            if dimension_of(gap) is weight_dimension(model, next(iter(model.pathways))):
                 return float(si_value(gap)) / display_unit(dimension_of(gap))[1]
     return 1.0
 
@@ -95,7 +95,11 @@ class NeuronLayer(nn.Module):
         self.n = math.prod(self.shape)
         self.step = TorchStep(model, self.dt, surrogate=surrogate, detach_reset=detach_reset, dtype=dtype,
                               backend=backend)
-        self.drive_unit, self.drive_scale = display_unit(weight_dimension(model))
+        units = {p: display_unit(weight_dimension(model, p)) for p in model.pathways}
+        #: display unit and its SI value of each pathway's drive (``drive_unit``/``drive_scale``: the first's)
+        self.drive_units = {p: u for p, (u, _) in units.items()}
+        self.drive_scales = {p: f for p, (_, f) in units.items()}
+        self.drive_unit, self.drive_scale = next(iter(units.values()))
         self.step.check_record(record)
         self.record = tuple(record)
         self.record_scale = {r: display_unit(model.brian_equations[r].dim)[1] for r in self.record}
@@ -123,13 +127,21 @@ class NeuronLayer(nn.Module):
             values[name] = si.clamp_min(self.dt / 10) if name in self._positive else si
         return values
 
-    def forward(self, drive: torch.Tensor) -> LayerOutput:
-        """Run all steps of ``drive [T, B, *shape]`` (display unit of ``w``) from the model's initial state."""
-        if drive.dim() < 3 or tuple(drive.shape[2:]) != self.shape:
-            raise InputError(f"drive must be [T, batch, {', '.join(map(str, self.shape))}], got {tuple(drive.shape)}")
-        T, B = drive.shape[:2]
-        d = drive.reshape(T, B, self.n).to(self.step.dtype) * self.drive_scale
-        result = self.step.run_drive(d, record=self.record, params=self.parameter_values())
+    def forward(self, drive: Any) -> LayerOutput:
+        """Run all steps of ``drive [T, B, *shape]`` (display unit of the weight) from the model's initial
+        state. A model with several input pathways takes a dict ``{pathway: drive}``, one drive each (e.g.
+        ``{"exc": over_time(fc_e, x_e), "inh": over_time(fc_i, x_i)}``), each in its weight's display unit."""
+        drives = self.step.drives(drive)
+        scaled = []
+        for name, d in zip(self.step.pathways, drives):
+            if not torch.is_tensor(d) or d.dim() < 3 or tuple(d.shape[2:]) != self.shape:
+                raise InputError(f"drive must be [T, batch, {', '.join(map(str, self.shape))}], got "
+                                 f"{tuple(getattr(d, 'shape', ()))}")
+            T, B = d.shape[:2]
+            scaled.append(d.reshape(T, B, self.n).to(self.step.dtype) * self.drive_scales[name])
+        if len({x.shape for x in scaled}) != 1:
+            raise InputError(f"the drives of all pathways must have one shape, got {[tuple(x.shape) for x in drives]}")
+        result = self.step.run_drive(tuple(scaled), record=self.record, params=self.parameter_values())
         shape = (T, B, *self.shape)
         out = {r: (v.to(self.step.dtype) / self.record_scale[r]).reshape(shape) for r, v in result.recorded.items()}
         return LayerOutput(result.spikes.reshape(shape), out)

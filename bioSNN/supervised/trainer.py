@@ -52,6 +52,7 @@ import torch
 from ..equations.torch_step import BACKENDS
 from ..errors import InputError, ModelMismatchError
 from ..fileio import atomic_write_json
+from ..interrupts import stop_requests
 from ..progress import progress_bar
 from ..weight_history import FILENAME, append_snapshot
 from .checkpoint import load_checkpoint, save_checkpoint
@@ -373,8 +374,16 @@ class Trainer:
             if not resumed:
                 self._snapshot(0)  # the initial weights
         writer = self._writer() if rank == 0 else None
-        steps_this_call = 0
         t_start = time.perf_counter()
+        with stop_requests() as stop_request:  # SIGINT/SIGTERM: checkpoint after this step, then stop
+            return self._epochs(c, net, model, opt, sched, progress, history, best, rank, world, writer, t_start,
+                                max_steps, stop_request)
+
+    def _epochs(self, c: Any, net: Any, model: Any, opt: Any, sched: Any, progress: dict[str, Any],
+                history: list[Any], best: dict[str, Any], rank: int, world: int, writer: Any, t_start: float,
+                max_steps: int | None, stop_request: Any) -> dict[str, Any]:
+        """The epoch loop of :meth:`fit` (from ``progress`` on)."""
+        ckpt_path = self.out / "checkpoint.pt"
 
         def checkpoint() -> None:
             if rank == 0:
@@ -382,13 +391,17 @@ class Trainer:
                 payload["best"] = best
                 save_checkpoint(ckpt_path, payload)
 
+        steps_this_call = 0
         while progress["epoch"] < c.epochs:
             epoch = progress["epoch"]
             order = [self.pool[i] for i in batch_order(len(self.pool), c.batch_size, seed=c.seed, epoch=epoch,
                                                        shuffle=c.shuffle, rank=rank, world=world)]
-            sums: dict[str, float] = {}
-            correct = seen = n_scored = 0
-            t0 = time.perf_counter()
+            # the running sums of this epoch travel in the checkpoint, so that a resumed epoch's metrics
+            # count every batch, before and after the interruption
+            running = progress.get("running") if progress["batch"] else None
+            sums: dict[str, float] = dict(running["sums"]) if running else {}
+            correct, seen, n_scored = (running["correct"], running["seen"], running["n_scored"]) if running else (0, 0, 0)
+            t0 = time.perf_counter() - (running["seconds"] if running else 0.0)
             net.train()
             with progress_bar(sum(len(i) for i in order) * world, f"epoch {epoch + 1}/{c.epochs}", "sample",
                               enabled=c.progress and rank == 0,
@@ -425,6 +438,8 @@ class Trainer:
                     for k, v in {"loss": float(loss.detach()), **parts}.items():
                         sums[k] = sums.get(k, 0.0) + v * len(y)
                     progress["batch"], progress["step"] = b + 1, progress["step"] + 1
+                    progress["running"] = {"sums": dict(sums), "correct": correct, "seen": seen, "n_scored": n_scored,
+                                           "seconds": time.perf_counter() - t0}
                     steps_this_call += 1
                     bar.update(len(y) * world)
                     if hasattr(bar, "set_postfix"):
@@ -434,6 +449,10 @@ class Trainer:
                     if max_steps is not None and steps_this_call >= max_steps and b + 1 < len(order):
                         checkpoint()
                         return self._metrics(history, t_start, partial=True)
+                    if stop_request and (b + 1 < len(order) or progress["epoch"] + 1 < c.epochs):
+                        checkpoint()
+                        stop_request.check(f"at epoch {epoch + 1}, batch {b + 1} of {len(order)}",
+                                                f"continue with --resume ({self.out / 'checkpoint.pt'})")
             sched.step()
             seconds = time.perf_counter() - t0
             record: dict[str, Any] = {"epoch": epoch + 1, "lr": opt.param_groups[0]["lr"],

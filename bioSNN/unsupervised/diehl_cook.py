@@ -32,7 +32,7 @@ from ..equations import library
 from ..equations.brian import build_layer, connect_all
 from ..equations.model import NeuronModel
 from ..errors import InputError
-from .stdp import STDPRule, diehl_cook_stdp
+from .stdp import STDPRule, diehl_cook_stdp, plastic_on_pre
 
 __all__ = ["DiehlCookConfig", "DiehlCookState", "excitatory_model", "build_network", "CONTROLLER_CODE"]
 
@@ -223,7 +223,7 @@ def build_network(config: DiehlCookConfig, rates: np.ndarray, state: DiehlCookSt
     inp.intensity = linked_var(controller, "intensity", index=zeros)
     inp.on = linked_var(controller, "on", index=zeros)
     s_in = Synapses(inp, exc, "w : 1\nplastic : 1 (shared)\n" + rule.model,
-                    on_pre=f"{exc_model.on_pre}; {rule.on_pre}", on_post=rule.on_post,
+                    on_pre=f"{plastic_on_pre(exc_model)}; {rule.on_pre}", on_post=rule.on_post,
                     namespace=dict(rule.parameters), dt=dt, name="input_exc", codeobj_class=codeobj_class)
     connect_all(s_in, n_input, n)
     s_in.w = state.w.ravel()

@@ -27,6 +27,7 @@ from ..errors import InputError, ModelMismatchError
 from ..encoding.poisson import scaled_to_total
 from ..encoding.spike_trains import SpikeTrains
 from ..fileio import atomic_savez, atomic_write_json
+from ..interrupts import stop_requests
 from ..progress import progress_bar
 from ..runfolder import (DIEHL_COOK_SETTINGS, UNSUPERVISED_OUTPUTS, WTA_SETTINGS, check_resume_settings,
                          guard_run_folder)
@@ -270,19 +271,23 @@ def train_wta(trains: SpikeTrains, out: str | os.PathLike[str], *, config: WTACo
     bar = progress_bar(epochs * n, "STDP training (wta)", "img", enabled=progress, initial=epoch * n + position)
     start = time.perf_counter()
     try:
-        while epoch < epochs:
-            order = epoch_order(n, config.seed, epoch, shuffle)
-            while position < n:
-                stop = min(n, position + chunk)
-                net.present(trains[order[position:stop]], learning=True)
-                bar.update(stop - position)
-                position = stop
-                snapshot(epoch * n + position)
-                done_epoch, done_pos = (epoch + 1, 0) if position >= n else (epoch, position)
-                _wta_checkpoint(ckpt_path, net.weights_volt, {"config": config.to_dict(), "trains_sha256": digest,
-                                                           "epoch": done_epoch, "position": done_pos,
-                                                           "shuffle": shuffle})
-            epoch, position = epoch + 1, 0
+        with stop_requests() as stop_request:
+            while epoch < epochs:
+                order = epoch_order(n, config.seed, epoch, shuffle)
+                while position < n:
+                    stop = min(n, position + chunk)
+                    net.present(trains[order[position:stop]], learning=True)
+                    bar.update(stop - position)
+                    position = stop
+                    snapshot(epoch * n + position)
+                    done_epoch, done_pos = (epoch + 1, 0) if position >= n else (epoch, position)
+                    _wta_checkpoint(ckpt_path, net.weights_volt, {"config": config.to_dict(), "trains_sha256": digest,
+                                                               "epoch": done_epoch, "position": done_pos,
+                                                               "shuffle": shuffle})
+                    if done_epoch < epochs:
+                        stop_request.check(f"at epoch {done_epoch + 1}, image {done_pos} of {n}",
+                                           f"continue with --resume (checkpoint {ckpt_path})")
+                epoch, position = epoch + 1, 0
     finally:
         bar.close()
     train_seconds = time.perf_counter() - start

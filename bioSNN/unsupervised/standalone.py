@@ -31,7 +31,8 @@ import numpy as np
 from brian2 import NeuronGroup, defaultclock, device, ms, prefs, seed as brian_seed, set_device, volt
 from brian2.devices.device import reset_device
 
-from ..errors import InputError
+from ..errors import InputError, RunInterrupted
+from ..interrupts import stop_requests
 from ..progress import progress_bar
 from .backends import STANDALONE_BACKENDS, CudaOptions, configure_cuda
 from .diehl_cook import (
@@ -191,12 +192,23 @@ def train_standalone(config: DiehlCookConfig, rates: np.ndarray, directory: str 
         if checkpoint is not None:
             save_checkpoint(checkpoint, Checkpoint(DiehlCookState(w, state.delay_ms, theta), config, index, ctrl_now,
                                                    digest, done_now, 0.0, backend, model.fingerprint()))
+        if done_now < limit:
+            stop.check(f"after {done_now} of {limit} training examples", resume_hint)
 
+    resume_hint = (f"continue with --resume (checkpoint {checkpoint})" if checkpoint is not None
+                   else "no checkpoint was asked for, so training must start again")
     with compiled_network(config, rates, state, directory, learning=True, backend=backend, rule=rule, cuda=cuda,
                           make_jobs=make_jobs, neuron=neuron) as built:
-        with progress_bar(limit, f"STDP training ({backend})", "ex", enabled=progress, initial=done) as bar:
-            w, theta, _ = _run_examples(built, config, limit, slice_index, done, state.w, state.theta, ctrl, bar,
-                                        after_slice=after_slice)
+        with progress_bar(limit, f"STDP training ({backend})", "ex", enabled=progress, initial=done) as bar, \
+                stop_requests() as stop:
+            try:
+                w, theta, _ = _run_examples(built, config, limit, slice_index, done, state.w, state.theta, ctrl, bar,
+                                            after_slice=after_slice)
+            except RuntimeError as exc:  # a Ctrl+C in a terminal also stops the compiled binary mid-slice
+                if stop and not isinstance(exc, RunInterrupted):
+                    raise RunInterrupted(f"{stop.signal} received: the compiled slice was stopped; the last "
+                                         f"checkpoint is the previous slice's; {resume_hint}") from exc
+                raise
     return DiehlCookState(w, state.delay_ms, theta)
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from brian2 import ms
 
-__all__ = ["STDPRule", "diehl_cook_stdp"]
+__all__ = ["STDPRule", "diehl_cook_stdp", "plastic_on_pre"]
 
 
 @dataclass(frozen=True)
@@ -51,6 +51,24 @@ class STDPRule:
 
         return {"name": self.name, "model": self.model, "on_pre": self.on_pre, "on_post": self.on_post,
                 "parameters": {k: quantity_to_json(v) for k, v in sorted(self.parameters.items())}}
+
+
+def plastic_on_pre(model: Any, user: str = "the Diehl & Cook preset") -> str:
+    """The ``on_pre`` of ``model`` for plastic input synapses, whose rules name the weight ``w``: a named
+    error for a model with several pathways or another weight name.
+
+    Example:
+        >>> from bioSNN.equations import library
+        >>> plastic_on_pre(library.diehl_cook_excitatory())
+        'ge += w'
+    """
+    from ..errors import ModelError
+
+    code = model.sole_on_pre(user)
+    if model.weight != "w":
+        raise ModelError(f"{user} learns the weight 'w', but model '{model.name}' names its weight "
+                         f"{model.weight!r}; use weight='w' for this network")
+    return code
 
 
 def diehl_cook_stdp(*, nu_pre: float = 0.0001, nu_post: float = 0.01, w_max: float = 1.0,

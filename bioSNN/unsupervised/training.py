@@ -22,6 +22,7 @@ from ..equations.model import NeuronModel
 from ..errors import DataError, InputError, ModelMismatchError
 from ..fileio import atomic_savez
 from ..progress import progress_bar
+from ..interrupts import stop_requests
 from ..weight_history import FILENAME as WEIGHTS_FILE, append_snapshot, square_shape
 from .stdp import STDPRule
 from .diehl_cook import (
@@ -166,9 +167,14 @@ def train(config: DiehlCookConfig, rates: np.ndarray, *, state: DiehlCookState |
             save_checkpoint(checkpoint, Checkpoint(read_state(built, rates.shape[1], config.n_neurons), config,
                                                    index, controller_state(built), digest, done,
                                                    float(built.net.t_), model_fingerprint=model.fingerprint()))
+        if done < limit:
+            stop.check(f"after {done} of {limit} training examples",
+                       f"continue with --resume (checkpoint {checkpoint})" if checkpoint is not None
+                       else "no checkpoint was asked for, so training must start again")
 
     try:
-        _run_slices(built, config, limit, slice_index, after_slice, bar)
+        with stop_requests() as stop:
+            _run_slices(built, config, limit, slice_index, after_slice, bar)
     finally:
         bar.close()
     return read_state(built, rates.shape[1], config.n_neurons)
@@ -196,8 +202,13 @@ def record(config: DiehlCookConfig, rates: np.ndarray, state: DiehlCookState, *,
                           codeobj_class=codeobj_class, neuron=neuron)
     ticks = built.ticks
     bar = progress_bar(n, "recording", "ex", enabled=progress)
+    def after_slice(index: int, done: int) -> None:
+        if done < n:
+            stop.check(f"after recording {done} of {n} examples", "recording must start again")
+
     try:
-        _run_slices(built, config, n, 0, lambda index, done: None, bar)
+        with stop_requests() as stop:
+            _run_slices(built, config, n, 0, after_slice, bar)
     finally:
         bar.close()
     counts, last_start = presentation_counts(config, n, ticks.idx[0], ticks.new_example[0],

@@ -30,6 +30,7 @@ from ..equations import library
 from ..equations.brian import build_layer, connect_all
 from ..equations.model import NeuronModel
 from ..errors import InputError
+from .stdp import plastic_on_pre
 
 __all__ = ["WTAConfig", "wta_model", "WTANetwork"]
 
@@ -144,7 +145,7 @@ class WTANetwork:
               "silent_depression": config.silent_depression_mV * mV, "n_steps": steps}
         self.synapses = Synapses(
             self.gen, self.layer.group, "w : volt\nplastic : 1 (shared)\nt_pre_last : second\nn_pre_img : 1",
-            on_pre=_ON_PRE_STDP + self.model.on_pre + "\nt_pre_last = t\nn_pre_img += 1",
+            on_pre=_ON_PRE_STDP + plastic_on_pre(self.model, "the WTA network") + "\nt_pre_last = t\nn_pre_img += 1",
             on_post=_ON_POST_STDP, namespace=ns, dt=dt, name="wta_synapses", codeobj_class=codeobj_class)
         connect_all(self.synapses, n_in, config.n_neurons)  # row-major [n_in, n_neurons]
         # potentiation in the step of the post spike, after the threshold and the WTA, before the next

@@ -59,6 +59,7 @@ def test_standalone_trains_reproducibly_and_resumes_exactly(tmp_path, rates):
         train(CFG, rates, checkpoint=tmp_path / "a.npz", resume=True, progress=False, codeobj_class=NumpyCodeObject)
 
 
+@pytest.mark.slow  # a second compiled build (~1 min); the training test above compiles and runs the backend
 def test_standalone_recording_counts_every_example(tmp_path, rates):
     state = train_standalone(CFG, rates, tmp_path / "build", progress=False)
     many = np.concatenate([rates, rates[::-1], np.zeros((1, 16))])  # 9 examples, slices of 2: five runs or more

@@ -1,0 +1,99 @@
+"""SIGINT/SIGTERM stop every trainer at its next safe point, after a checkpoint, with a named error;
+resuming gives exactly the uninterrupted result (issue: interrupts)."""
+
+import os
+import signal
+
+import numpy as np
+import pytest
+import torch
+from brian2 import NetworkOperation, NumpyCodeObject, ms
+
+from bioSNN.errors import RunInterrupted
+from bioSNN.interrupts import stop_requests
+from bioSNN.unsupervised import training
+from bioSNN.unsupervised.diehl_cook import DiehlCookConfig
+from bioSNN.unsupervised.training import load_checkpoint, train
+
+CFG = DiehlCookConfig(n_neurons=4, present_ms=100, rest_ms=50, slice_examples=2, w_total=8.0, seed=3)
+
+
+def test_stop_requests_restores_the_previous_handlers():
+    before = signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)
+    with stop_requests() as stop:
+        os.kill(os.getpid(), signal.SIGTERM)
+        assert stop.signal == "SIGTERM"
+        with pytest.raises(RunInterrupted, match="SIGTERM received: stopped here; resume so"):
+            stop.check("here", "resume so")
+    assert (signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)) == before
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_diehl_cook_signal_inside_a_brian2_run_finishes_the_slice_then_stops(tmp_path, monkeypatch, sig):
+    rates = np.random.default_rng(0).integers(0, 256, size=(6, 16)).astype(float) / 8.0 * 6
+    whole = train(CFG, rates, progress=False, codeobj_class=NumpyCodeObject)
+    original = training.build_network
+
+    def with_signal(*args, **kwargs):  # the signal arrives in the middle of the first slice's simulation
+        built = original(*args, **kwargs)
+        fired = []
+
+        def send():
+            if not fired:
+                fired.append(True)
+                os.kill(os.getpid(), sig)
+
+        built.net.add(NetworkOperation(send, when="start", dt=120 * ms))
+        return built
+
+    monkeypatch.setattr(training, "build_network", with_signal)
+    ckpt = tmp_path / "ckpt.npz"
+    with pytest.raises(RunInterrupted, match=f"{sig.name} received: stopped after 2 of 6 training examples; "
+                                             "continue with --resume"):
+        train(CFG, rates, checkpoint=ckpt, progress=False, codeobj_class=NumpyCodeObject)
+    assert load_checkpoint(ckpt).examples_done == 2  # the whole first slice, not a cut one
+    monkeypatch.setattr(training, "build_network", original)
+    resumed = train(CFG, rates, checkpoint=ckpt, resume=True, progress=False, codeobj_class=NumpyCodeObject)
+    assert np.array_equal(whole.w, resumed.w) and np.array_equal(whole.theta, resumed.theta)
+
+
+def test_supervised_trainer_stops_after_a_checkpoint_and_resumes_exactly(tmp_path, monkeypatch):
+    from bioSNN.supervised import trainer as trainer_module
+
+    from ..supervised.test_trainer import _mlp, _trainer
+
+    kwargs = dict(net=_mlp, loss="ce-rate", guidance=False, decision="rate")
+    straight = _trainer(tmp_path, "a", **kwargs)
+    full = straight.fit()
+    calls = {"n": 0}
+    original = trainer_module.compute_loss
+
+    def loss_then_signal(*args, **kw):
+        calls["n"] += 1
+        if calls["n"] == 9:  # inside epoch 2 (6 batches per epoch)
+            os.kill(os.getpid(), signal.SIGINT)
+        return original(*args, **kw)
+
+    monkeypatch.setattr(trainer_module, "compute_loss", loss_then_signal)
+    with pytest.raises(RunInterrupted, match="SIGINT received: stopped at epoch 2, batch 3 of 6; continue with --resume"):
+        _trainer(tmp_path, "b", **kwargs).fit()
+    monkeypatch.setattr(trainer_module, "compute_loss", original)
+    again = _trainer(tmp_path, "b", **kwargs)
+    resumed = again.fit(resume=True)
+    for (k, a), (_, b) in zip(straight.net.state_dict().items(), again.net.state_dict().items()):
+        torch.testing.assert_close(a, b, rtol=0, atol=0, msg=k)
+    # the interrupted epoch's metrics count all of its batches, before and after the resume
+    for ha, hb in zip(full["history"], resumed["history"]):
+        for key in ("loss", "train_accuracy", "test_accuracy"):
+            assert ha[key] == pytest.approx(hb[key], rel=1e-12, abs=1e-12), (ha["epoch"], key)
+
+
+def test_cli_exits_130_with_the_message(monkeypatch, capsys):
+    from bioSNN import cli
+
+    def interrupted(args):
+        raise RunInterrupted("SIGINT received: stopped at epoch 1, batch 2 of 5; continue with --resume (x)")
+
+    monkeypatch.setattr(cli, "_cmd_verify", interrupted)
+    assert cli.main(["verify"]) == 130
+    assert "biosnn: interrupted: SIGINT received" in capsys.readouterr().err
