@@ -38,7 +38,7 @@ def _check_common(report):
 
 
 # the slowest transcriptions that repeat a feature another one covers run with the slow tests only
-SLOW = {"hh_cobahh", "hh_cobahh_ei", "rothman_manis"}
+SLOW = {"hh_cobahh", "hh_cobahh_ei", "rothman_manis", "adex_touboul_brette", "brette_2004", "sturzl_delayed"}
 
 
 @pytest.mark.parametrize("example", [pytest.param(e, id=e.name, marks=[pytest.mark.slow] if e.name in SLOW else [])

@@ -28,7 +28,8 @@ def test_stop_requests_restores_the_previous_handlers():
     assert (signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)) == before
 
 
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+@pytest.mark.parametrize("sig", [signal.SIGINT, pytest.param(signal.SIGTERM, marks=pytest.mark.slow)],
+                         ids=["SIGINT", "SIGTERM"])
 def test_diehl_cook_signal_inside_a_brian2_run_finishes_the_slice_then_stops(tmp_path, monkeypatch, sig):
     rates = np.random.default_rng(0).integers(0, 256, size=(6, 16)).astype(float) / 8.0 * 6
     whole = train(CFG, rates, progress=False, codeobj_class=NumpyCodeObject)

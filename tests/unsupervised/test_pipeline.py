@@ -138,7 +138,7 @@ def test_validation_hold_out_shuffle_and_input_total(tmp_path, capsys):
     records what the evaluation needs (hold-out, input_total) so that it is found again."""
     images = _class_folder(tmp_path / "imgs")
     out = tmp_path / "dc"
-    args = ["unsupervised", "--dataset", "folder", "--root", str(images), "--n-neurons", "4", "--epochs", "2",
+    args = ["unsupervised", "--dataset", "folder", "--root", str(images), "--n-neurons", "4", "--epochs", "1",
             "--shuffle", "--val-fraction", "0.2", "--input-total", "4000", "--draws", "2", "--guidance-per-class", "1",
             "--slice", "8", "--backend", "numpy", "--no-progress", "--out", str(out)]
     assert main(args) == 0
