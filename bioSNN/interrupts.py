@@ -30,7 +30,7 @@ from typing import Any, Iterator
 
 from .errors import RunInterrupted
 
-__all__ = ["StopRequest", "stop_requests", "EXIT_INTERRUPTED"]
+__all__ = ["StopRequest", "stop_requests", "resume_hint", "EXIT_INTERRUPTED"]
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +55,13 @@ class StopRequest:
         """Raise :class:`RunInterrupted` if a stop was requested; call it right after a checkpoint."""
         if self.signal is not None:
             raise RunInterrupted(f"{self.signal} received: stopped {where}; {how_to_resume}")
+
+
+def resume_hint(checkpoint: Any) -> str:
+    """How to go on after a stop, for a trainer whose checkpoint file is ``checkpoint`` (or ``None``)."""
+    if checkpoint is None:
+        return "no checkpoint was asked for, so training must start again"
+    return f"continue with --resume (checkpoint {checkpoint})"
 
 
 @contextmanager

@@ -303,7 +303,7 @@ class _Emitter:
             names = {input_name("layer", self.model, p): p for p in self.model.pathways}
             if obj.synapses.name in names and obj.prepost == "pre":
                 self.block_header(obj)
-                self.input_pathway(list(self.model.pathways).index(names[obj.synapses.name]))
+                self.input_pathway(names[obj.synapses.name])
                 return
             raise ModelError(f"model '{self.model.name}': synaptic pathway {obj.name} has no torch translation")
         if isinstance(obj, SummedVariableUpdater):
@@ -397,10 +397,10 @@ class _Emitter:
             self.emit("not_refractory = torch.logical_and(not_refractory, torch.logical_not(_spiked))")
             self.emit("lastspike = torch.where(_spiked, t, lastspike)")
 
-    def input_pathway(self, index: int) -> None:
+    def input_pathway(self, pathway: str) -> None:
         variables = dict(self.group.variables)
         render = TorchRenderer(self.name_map(variables)).render_expr
-        pathway = list(self.model.pathways)[index]
+        index = list(self.model.pathways).index(pathway)  # the step takes one drive per pathway, in this order
         for term in drive_terms(self.model, pathway):
             coef = render(term.coefficient)
             sign = "+" if term.sign > 0 else "-"
@@ -487,7 +487,8 @@ class _Emitter:
                     progressed = True
             if not progressed:
                 raise ModelError(f"circular subexpressions in model '{self.model.name}': {pending}")
-        out = ", ".join(f"{n!r}: {n}" for n in computed)
+        # shared or state-independent subexpressions are numbers or [B, 1]: one value per neuron
+        out = ", ".join(f"{n!r}: _per_neuron({n}, {self.ref_var()})" for n in computed)
         return "\n".join(lines + self.prologue(fields) + body + [f"    return {{{out}}}"]) + "\n"
 
     def prologue(self, fields: tuple[str, ...]) -> list[str]:

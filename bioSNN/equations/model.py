@@ -21,7 +21,7 @@ from brian2.units.fundamentalunits import Quantity
 from brian2.core.namespace import DEFAULT_UNITS
 from brian2.utils.stringtools import get_identifiers
 
-from ..errors import ModelError
+from ..errors import InputError, ModelError
 from ..quantities import dimension_of, quantity_from_json, quantity_to_json
 
 __all__ = ["NeuronModel", "PerStep", "SCHEDULE_SLOTS", "FORMAT_VERSION"]
@@ -285,6 +285,18 @@ class NeuronModel:
     def pathways(self) -> dict[str, str]:
         """Input pathways ``{name: on_pre}`` (``{"input": on_pre}`` for a single-string ``on_pre``)."""
         return {DEFAULT_PATHWAY: self.on_pre} if isinstance(self.on_pre, str) else dict(self.on_pre)
+
+    def per_pathway(self, value: Any, what: str) -> dict[str, Any]:
+        """``value`` given per input pathway, as ``{pathway: value}``: a dict keyed by every pathway name,
+        or (single-pathway models only) the value itself. ``what`` names it in the error."""
+        names = list(self.pathways)
+        if isinstance(value, Mapping):
+            if set(value) != set(names):
+                raise InputError(f"{what} given for pathways {sorted(value)}, but model '{self.name}' has {names}")
+            return {k: value[k] for k in names}
+        if len(names) != 1:
+            raise InputError(f"model '{self.name}' has input pathways {names}: give {what} as a dict {{pathway: ...}}")
+        return {names[0]: value}
 
     def sole_on_pre(self, user: str = "this network") -> str:
         """The ``on_pre`` of a single-pathway model; a named error for a model with several pathways."""

@@ -105,6 +105,13 @@ def _assign(value: Any, old: torch.Tensor) -> torch.Tensor:
     return value
 
 
+def _per_neuron(value: Any, ref: torch.Tensor) -> torch.Tensor:
+    """``value`` (a number, ``[B, 1]`` or ``[B, n]``) as one value per neuron, the shape of ``ref``."""
+    if not torch.is_tensor(value):
+        return torch.full_like(ref, value)
+    return value if value.shape == ref.shape else value.expand(ref.shape)
+
+
 def _where(cond: torch.Tensor, new: Any, old: torch.Tensor) -> torch.Tensor:
     return torch.where(cond, _assign(new, old), old)
 
@@ -231,6 +238,7 @@ HELPERS: dict[str, Any] = {
     "_num": _num,
     "_as_float": _as_float,
     "_assign": _assign,
+    "_per_neuron": _per_neuron,
     "_where": _where,
     "_reset": _reset,
     "_sum_pre": _sum_pre,

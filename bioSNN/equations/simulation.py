@@ -86,23 +86,12 @@ class _Pathway(NamedTuple):
     delay: Any
 
 
-def _per_pathway(model: NeuronModel, value: Any, what: str) -> dict[str, Any]:
-    names = list(model.pathways)
-    if isinstance(value, Mapping):
-        if set(value) != set(names):
-            raise InputError(f"{what} given for pathways {sorted(value)}, but model '{model.name}' has {names}")
-        return dict(value)
-    if len(names) != 1:
-        raise InputError(f"model '{model.name}' has input pathways {names}: give {what} as a dict {{pathway: ...}}")
-    return {names[0]: value}
-
-
 def _check_inputs(model: NeuronModel, input_spikes: Any, weights: Any, delays: Any = None) -> list[_Pathway]:
     from .brian import delay_seconds, weight_dimension
 
-    xs = _per_pathway(model, input_spikes, "input_spikes")
-    ws = _per_pathway(model, weights, "weights")
-    ds = _per_pathway(model, delays, "delays") if delays is not None else {k: None for k in xs}
+    xs = model.per_pathway(input_spikes, "input_spikes")
+    ws = model.per_pathway(weights, "weights")
+    ds = model.per_pathway(delays, "delays") if delays is not None else dict.fromkeys(xs)
     out: list[_Pathway] = []
     steps = set()
     for name in model.pathways:

@@ -125,8 +125,7 @@ class TorchStep:
         device = self.device if device is None else torch.device(device)
         values = {}
         for name in self.generated.state_fields:
-            kind = self.generated.state_kinds[name]
-            dtype = {"float": self.dtype, "time": torch.float64, "bool": torch.bool, "int": torch.int64}[kind]
+            dtype = self.state_dtype(name)
             init = self.generated.initial[name]
             if getattr(init, "ndim", 0) == 1:  # one value per neuron
                 if len(init) != n:
@@ -138,6 +137,11 @@ class TorchStep:
                                       dtype=dtype, device=device)
         return LayerState(self.State(**values), 0)
 
+    def state_dtype(self, name: str) -> torch.dtype:
+        """The torch dtype of state field ``name``: the step's dtype for floats, float64 for times."""
+        kind = self.generated.state_kinds[name]
+        return {"float": self.dtype, "time": torch.float64, "bool": torch.bool, "int": torch.int64}[kind]
+
     @property
     def pathways(self) -> tuple[str, ...]:
         """The model's input pathways, in the order of the drives the step takes."""
@@ -146,33 +150,20 @@ class TorchStep:
     def drives(self, drive: Any) -> tuple[torch.Tensor, ...]:
         """``drive`` as one tensor per pathway: a tensor (single-pathway models), a dict keyed by pathway
         name, or a sequence in :attr:`pathways` order."""
-        names = self.pathways
-        if torch.is_tensor(drive):
-            if len(names) != 1:
-                raise InputError(f"model '{self.model.name}' has input pathways {names}: give one drive per "
-                                 "pathway as a dict {pathway: tensor}")
-            return (drive,)
-        if isinstance(drive, Mapping):
-            missing, extra = set(names) - set(drive), set(drive) - set(names)
-            if missing or extra:
-                raise InputError(f"drives given for {sorted(drive)}, but model '{self.model.name}' has pathways "
-                                 f"{list(names)}")
-            return tuple(drive[k] for k in names)
-        drive = tuple(drive)
-        if len(drive) != len(names):
-            raise InputError(f"{len(drive)} drives given for the {len(names)} pathways {list(names)}")
-        return drive
+        if isinstance(drive, (tuple, list)):
+            if len(drive) != len(self.pathways):
+                raise InputError(f"{len(drive)} drives given for the {len(self.pathways)} pathways {list(self.pathways)}")
+            return tuple(drive)
+        return tuple(self.model.per_pathway(drive, "the drive").values())
 
     # ------------------------------------------------------------------ stepping
     def __call__(self, state: Any, input_spikes: Any, weights: Any) -> tuple[torch.Tensor, Any]:
         """Advance one step: deliver ``input_spikes [B, n_in]`` through ``weights [n_in, n_out]`` (dicts
         keyed by pathway name for a model with several pathways)."""
         xs, ws = self._per_pathway(input_spikes, "input_spikes"), self._per_pathway(weights, "weights")
-        drives = []
         for x, w in zip(xs, ws):
             self._check(x, w, state, step_input=True)
-            drives.append(x.to(w.dtype) @ w)
-        return self.step_drive(state, tuple(drives))
+        return self.step_drive(state, tuple(x.to(w.dtype) @ w for x, w in zip(xs, ws)))
 
     def step_drive(self, state: Any, drive: torch.Tensor,
                    params: Mapping[str, Any] | None = None) -> tuple[torch.Tensor, Any]:
@@ -205,7 +196,6 @@ class TorchStep:
         ``k + round(delay/dt)``.
         """
         xs, ws = self._per_pathway(input_spikes, "input_spikes"), self._per_pathway(weights, "weights")
-        ds = self._per_pathway(delays, "delays") if delays is not None else (None,) * len(xs)
         for x in xs:
             if not torch.is_tensor(x) or x.dim() != 3:
                 raise InputError(f"input_spikes must be [T, batch, n_in], got {getattr(x, 'shape', type(x))}")
@@ -214,25 +204,21 @@ class TorchStep:
         n_out = ws[0].shape[-1] if torch.is_tensor(ws[0]) and ws[0].dim() == 2 else None
         if state is None:
             state = self.initial_state(xs[0].shape[1], n_out or 0)
-        drives = []
-        for x, w, d in zip(xs, ws, ds):
+        for x, w in zip(xs, ws):
             self._check(x, w, state, step_input=False)
-            steps = None if d is None else delay_steps(d, self.dt, tuple(w.shape))
-            drives.append(delayed_drive(x, w, steps))
         self.check_record(record)
-        return self.run_drive(tuple(drives), state, record)
+        return self.run_drive(self.pathway_drives(input_spikes, weights, delays), state, record)
+
+    def pathway_drives(self, input_spikes: Any, weights: Any, delays: Any = None) -> tuple[torch.Tensor, ...]:
+        """The drive ``[T, B, n_out]`` of every pathway: its spikes ``[T, B, n_in]`` through its weights,
+        each spike arriving ``delay_steps(delay)`` steps later (arguments as in :meth:`run`)."""
+        xs, ws = self._per_pathway(input_spikes, "input_spikes"), self._per_pathway(weights, "weights")
+        ds = self._per_pathway(delays, "delays") if delays is not None else (None,) * len(xs)
+        return tuple(delayed_drive(x, w, None if d is None else delay_steps(d, self.dt, tuple(w.shape)))
+                     for x, w, d in zip(xs, ws, ds))
 
     def _per_pathway(self, value: Any, what: str) -> tuple[Any, ...]:
-        names = self.pathways
-        if isinstance(value, Mapping):
-            if set(value) != set(names):
-                raise InputError(f"{what} given for {sorted(value)}, but model '{self.model.name}' has pathways "
-                                 f"{list(names)}")
-            return tuple(value[k] for k in names)
-        if len(names) != 1:
-            raise InputError(f"model '{self.model.name}' has input pathways {list(names)}: give {what} as a dict "
-                             "{pathway: value}")
-        return (value,)
+        return tuple(self.model.per_pathway(value, what).values())
 
     def run_drive(self, drive: torch.Tensor, state: Any = None, record: Sequence[str] = (),
                   params: Mapping[str, Any] | None = None) -> RunResult:
@@ -267,12 +253,7 @@ class TorchStep:
         """The model's subexpressions for ``state`` (``params`` as in :meth:`step_drive`)."""
         t = (state.timestep - 1) * self.dt
         values = self.params if not params else {**self.params, **params}
-        observed = self.generated.observe(state.inner, values, t, self.dt, self.dtype)
-        # shared or state-independent subexpressions come out as numbers or [B, 1]: one value per neuron
-        ref = getattr(state.inner, next(n for n, k in self.generated.state_kinds.items() if k == "float"))
-        return {k: v if torch.is_tensor(v) and v.shape == ref.shape else
-                torch.broadcast_to(torch.as_tensor(v, dtype=ref.dtype, device=ref.device), ref.shape)
-                for k, v in observed.items()}
+        return self.generated.observe(state.inner, values, t, self.dt, self.dtype)
 
     # ------------------------------------------------------------------ checks
     def _check(self, x: torch.Tensor, w: torch.Tensor, state: Any, step_input: bool) -> None:

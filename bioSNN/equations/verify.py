@@ -32,6 +32,7 @@ from brian2 import mV, ms, nA
 from ..quantities import as_time
 from .model import NeuronModel
 from .simulation import _check_inputs, _simulate_brian2, compare, simulate
+from .torch_step import TorchStep
 
 __all__ = ["Drive", "DEFAULT_DRIVES", "ONE_STEP_BOUND", "WHOLE_RUN_BOUND", "random_inputs", "random_delays",
            "verify_model", "one_step_error", "worst"]
@@ -121,7 +122,8 @@ def verify_model(model: NeuronModel, drive: Drive, steps: int = 2000, n_in: int 
     delays = random_delays(drive, model, n_in, n_out, seed)
     record = tuple(drive.record)
     # one Brian2 run serves both checks: it records the recorded variables and the whole state
-    fields = _state_fields(model) if one_step else ()
+    step = TorchStep(model, drive.dt, dtype=torch.float64) if one_step else None
+    fields = step.generated.state_fields if step is not None else ()
     inputs = _check_inputs(model, x, w, delays)
     full = _simulate_brian2(model, inputs, as_time(drive.dt), tuple(dict.fromkeys(record + fields)), "numpy")
     ref = {k: full[k] for k in (*record, "spikes")}
@@ -131,25 +133,20 @@ def verify_model(model: NeuronModel, drive: Drive, steps: int = 2000, n_in: int 
         t32 = simulate(model, x, w, drive.dt, backend="torch", record=record, dtype=torch.float32, delays=delays)
         report["float32"] = compare(ref, t32)
     if one_step:
-        report["one_step"] = one_step_error(model, x, w, drive.dt, delays=delays, reference=full)
+        report["one_step"] = one_step_error(model, x, w, drive.dt, delays=delays, reference=full, step=step)
     if against_cython:
         cy = simulate(model, x, w, drive.dt, backend="brian2", record=record, delays=delays, brian2_target="cython")
         report["cython"] = compare(ref, cy)
     return report
 
 
-def _state_fields(model: NeuronModel) -> tuple[str, ...]:
-    from .torch_step import TorchStep
-
-    return TorchStep(model, 1e-4, dtype=torch.float64).generated.state_fields
-
-
 def one_step_error(model: NeuronModel, input_spikes: Any, weights: Any, dt: Any, delays: Any = None,
-                   reference: Mapping[str, np.ndarray] | None = None) -> dict[str, Any]:
+                   reference: Mapping[str, np.ndarray] | None = None, step: Any = None) -> dict[str, Any]:
     """Error of single generated torch steps (float64) started from Brian2's own states (see module doc).
 
     ``reference``: a Brian2 (numpy target) run of the same input recording every state field, if one is
-    at hand (else it is simulated here).
+    at hand (else it is simulated here); ``step``: the model's float64 :class:`TorchStep` at ``dt``, if
+    one is at hand.
 
     Returns ``{var: {"max_abs_error", "scale", "relative"}, "spikes": {"count", "identical"}}`` for every
     floating-point state variable; boolean/integer/time variables are included when not identical
@@ -162,26 +159,23 @@ def one_step_error(model: NeuronModel, input_spikes: Any, weights: Any, dt: Any,
         >>> r["v"]["relative"] < ONE_STEP_BOUND and r["spikes"]["identical"]
         True
     """
-    from .torch_step import LayerState, TorchStep, delay_steps, delayed_drive
+    from .torch_step import LayerState
 
     dt_s = as_time(dt)
     inputs = _check_inputs(model, input_spikes, weights, delays)
-    step = TorchStep(model, dt_s, dtype=torch.float64)
+    step = step if step is not None else TorchStep(model, dt_s, dtype=torch.float64)
     fields = step.generated.state_fields
     ref = reference if reference is not None else _simulate_brian2(model, inputs, dt_s, tuple(fields), "numpy")
     T, n = ref["spikes"].shape
-    drives = []
-    for p in inputs:
-        x = torch.as_tensor(p.x)[:, None, :]
-        w = torch.as_tensor(p.w, dtype=torch.float64)
-        steps = None if p.delay is None else delay_steps(p.delay, dt_s, tuple(w.shape))
-        drives.append(delayed_drive(x, w, steps)[1:, 0, :])  # the drive of steps 1..T-1
+    drives = step.pathway_drives({p.name: torch.as_tensor(p.x)[:, None, :] for p in inputs},
+                                 {p.name: torch.as_tensor(p.w, dtype=torch.float64) for p in inputs},
+                                 {p.name: p.delay for p in inputs})
+    drives = tuple(d[1:, 0, :] for d in drives)  # the drive of steps 1..T-1
     kinds = step.generated.state_kinds
-    dtypes = {"float": torch.float64, "time": torch.float64, "bool": torch.bool, "int": torch.int64}
     before = {}
     for f in fields:
         values = np.broadcast_to(ref[f], (T, n))  # shared variables come as one column
-        before[f] = torch.as_tensor(np.array(values[:-1])).to(dtypes[kinds[f]])
+        before[f] = torch.as_tensor(np.array(values[:-1])).to(step.state_dtype(f))
     state = LayerState(step.State(**before), torch.arange(1, T, dtype=torch.float64)[:, None])
     with torch.no_grad():
         spikes, after = step.step_drive(state, tuple(drives))

@@ -52,7 +52,7 @@ import torch
 from ..equations.torch_step import BACKENDS
 from ..errors import InputError, ModelMismatchError
 from ..fileio import atomic_write_json
-from ..interrupts import stop_requests
+from ..interrupts import resume_hint, stop_requests
 from ..progress import progress_bar
 from ..weight_history import FILENAME, append_snapshot
 from .checkpoint import load_checkpoint, save_checkpoint
@@ -452,7 +452,7 @@ class Trainer:
                     if stop_request and (b + 1 < len(order) or progress["epoch"] + 1 < c.epochs):
                         checkpoint()
                         stop_request.check(f"at epoch {epoch + 1}, batch {b + 1} of {len(order)}",
-                                                f"continue with --resume ({self.out / 'checkpoint.pt'})")
+                                                resume_hint(ckpt_path))
             sched.step()
             seconds = time.perf_counter() - t0
             record: dict[str, Any] = {"epoch": epoch + 1, "lr": opt.param_groups[0]["lr"],

@@ -27,7 +27,7 @@ from ..errors import InputError, ModelMismatchError
 from ..encoding.poisson import scaled_to_total
 from ..encoding.spike_trains import SpikeTrains
 from ..fileio import atomic_savez, atomic_write_json
-from ..interrupts import stop_requests
+from ..interrupts import resume_hint, stop_requests
 from ..progress import progress_bar
 from ..runfolder import (DIEHL_COOK_SETTINGS, UNSUPERVISED_OUTPUTS, WTA_SETTINGS, check_resume_settings,
                          guard_run_folder)
@@ -286,7 +286,7 @@ def train_wta(trains: SpikeTrains, out: str | os.PathLike[str], *, config: WTACo
                                                                "shuffle": shuffle})
                     if done_epoch < epochs:
                         stop_request.check(f"at epoch {done_epoch + 1}, image {done_pos} of {n}",
-                                           f"continue with --resume (checkpoint {ckpt_path})")
+                                           resume_hint(ckpt_path))
                 epoch, position = epoch + 1, 0
     finally:
         bar.close()

@@ -32,7 +32,7 @@ from brian2 import NeuronGroup, defaultclock, device, ms, prefs, seed as brian_s
 from brian2.devices.device import reset_device
 
 from ..errors import InputError, RunInterrupted
-from ..interrupts import stop_requests
+from ..interrupts import resume_hint, stop_requests
 from ..progress import progress_bar
 from .backends import STANDALONE_BACKENDS, CudaOptions, configure_cuda
 from .diehl_cook import (
@@ -193,10 +193,9 @@ def train_standalone(config: DiehlCookConfig, rates: np.ndarray, directory: str 
             save_checkpoint(checkpoint, Checkpoint(DiehlCookState(w, state.delay_ms, theta), config, index, ctrl_now,
                                                    digest, done_now, 0.0, backend, model.fingerprint()))
         if done_now < limit:
-            stop.check(f"after {done_now} of {limit} training examples", resume_hint)
+            stop.check(f"after {done_now} of {limit} training examples", hint)
 
-    resume_hint = (f"continue with --resume (checkpoint {checkpoint})" if checkpoint is not None
-                   else "no checkpoint was asked for, so training must start again")
+    hint = resume_hint(checkpoint)
     with compiled_network(config, rates, state, directory, learning=True, backend=backend, rule=rule, cuda=cuda,
                           make_jobs=make_jobs, neuron=neuron) as built:
         with progress_bar(limit, f"STDP training ({backend})", "ex", enabled=progress, initial=done) as bar, \
@@ -207,7 +206,7 @@ def train_standalone(config: DiehlCookConfig, rates: np.ndarray, directory: str 
             except RuntimeError as exc:  # a Ctrl+C in a terminal also stops the compiled binary mid-slice
                 if stop and not isinstance(exc, RunInterrupted):
                     raise RunInterrupted(f"{stop.signal} received: the compiled slice was stopped; the last "
-                                         f"checkpoint is the previous slice's; {resume_hint}") from exc
+                                         f"checkpoint is the previous slice's; {hint}") from exc
                 raise
     return DiehlCookState(w, state.delay_ms, theta)
 

@@ -22,7 +22,7 @@ from ..equations.model import NeuronModel
 from ..errors import DataError, InputError, ModelMismatchError
 from ..fileio import atomic_savez
 from ..progress import progress_bar
-from ..interrupts import stop_requests
+from ..interrupts import resume_hint, stop_requests
 from ..weight_history import FILENAME as WEIGHTS_FILE, append_snapshot, square_shape
 from .stdp import STDPRule
 from .diehl_cook import (
@@ -168,9 +168,7 @@ def train(config: DiehlCookConfig, rates: np.ndarray, *, state: DiehlCookState |
                                                    index, controller_state(built), digest, done,
                                                    float(built.net.t_), model_fingerprint=model.fingerprint()))
         if done < limit:
-            stop.check(f"after {done} of {limit} training examples",
-                       f"continue with --resume (checkpoint {checkpoint})" if checkpoint is not None
-                       else "no checkpoint was asked for, so training must start again")
+            stop.check(f"after {done} of {limit} training examples", resume_hint(checkpoint))
 
     try:
         with stop_requests() as stop:
