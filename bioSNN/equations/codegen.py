@@ -117,6 +117,8 @@ class TorchRenderer(NodeRenderer):
     def render_BinOp(self, node: ast.BinOp) -> str:
         if isinstance(node.op, ast.Pow):  # numpy's power, not torch's (see runtime._pow)
             return f"_pow({self.render_node(node.left)}, {self.render_node(node.right)})"
+        if isinstance(node.op, ast.Div):  # numpy's division, not torch's number / tensor (see runtime._div)
+            return f"_div({self.render_node(node.left)}, {self.render_node(node.right)})"
         return super().render_BinOp(node)
 
     def render_BoolOp(self, node: ast.BoolOp) -> str:

@@ -9,10 +9,9 @@ generated torch step (float64):
   ``WHOLE_RUN_BOUND`` (1e-9) of its range;
 * for excitable models (Hodgkin-Huxley family, Morris-Lecar, Hindmarsh-Rose) rounding differences grow
   through the dynamics, so the slow test measures Brian2's cython target against its numpy target on
-  the same run and requires torch to be no further from numpy than cython is. Measured (seed 1): met by 7
-  of the 8 excitable models; ``hh_if_curve`` is 1.8-3.2x cython's distance (``v`` 1.7e-9 against 6.8e-10
-  of the range, ``n`` 1.3e-9 against 4.2e-10), with identical spikes: a known gap, marked as an
-  expected failure (strict, so that it is noticed once it closes).
+  the same run and requires torch to be no further from numpy than cython is. Measured (seed 1): met by
+  all 8 excitable models (``hh_if_curve`` and ``hh_sbi`` equal numpy's run bit for bit, see
+  ``bioSNN.equations.runtime``; the README lists the distances).
 """
 
 import pytest
@@ -50,13 +49,8 @@ def test_example_matches_brian2(example):
         assert worst(report["float64"]) <= WHOLE_RUN_BOUND, report["float64"]
 
 
-KNOWN_GAP = pytest.mark.xfail(strict=True, reason="torch drifts 1.8-3.2x as far from Brian2's numpy target as its "
-                              "cython target does on this model (measured, seed 1)")
-
-
 @pytest.mark.slow
-@pytest.mark.parametrize("example", [pytest.param(e, id=e.name, marks=[KNOWN_GAP] if e.name == "hh_if_curve" else [])
-                                     for e in EXAMPLES if e.excitable])
+@pytest.mark.parametrize("example", [pytest.param(e, id=e.name) for e in EXAMPLES if e.excitable])
 def test_excitable_example_no_further_from_numpy_than_cython(example):
     model, drive = example.build()
     report = verify_model(model, drive, steps=STEPS, n_in=30, n_out=6, seed=1, float32=False, against_cython=True)
