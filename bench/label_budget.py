@@ -51,6 +51,8 @@ METHODS = {
     "ce": ("ce-membrane", []),
     "template": ("0.01*huber-guidance+ce-membrane", []),
     "sample": ("0.1*huber-sample+ce-rate", ["--decision", "rate", "--rate-scale", "5"]),
+    # the STDP network's own vote on every chip (its recorded spike counts) distilled into the spike counts
+    "kd": ("kd-sample+ce-rate", ["--decision", "rate", "--rate-scale", "5"]),
 }
 #: Per data set: the image reader and the supervised recipe (chosen on validation chips, see README).
 DATASETS = {

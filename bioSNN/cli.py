@@ -326,7 +326,7 @@ def _cmd_supervised(args: argparse.Namespace) -> int:
                          weight_decay=args.weight_decay, schedule=args.schedule, clip=args.clip, patience=args.patience,
                          checkpoint_every=args.checkpoint_every, seed=args.seed, device=args.device,
                          amp=args.amp, decision=args.decision, tensorboard=args.tensorboard,
-                         augment_shift=args.augment_shift, backend=args.torch_backend,
+                         augment_shift=args.augment_shift, redraw=args.redraw, backend=args.torch_backend,
                          progress=not args.no_progress)
     arch: dict[str, Any] = {}
     for key in ("hidden", "channels", "fc", "widths", "blocks"):
@@ -821,6 +821,9 @@ def _supervised_parser(sub: Any) -> None:
                         "compiled at first use)")
     p.add_argument("--augment-shift", type=int, default=0,
                    help="translate each training sample by up to K pixels (image inputs; default 0: off)")
+    p.add_argument("--redraw", action="store_true",
+                   help="a fresh draw of the random encoder (poisson, diehl-cook) for every training sample and "
+                        "epoch, seeded by (seed, epoch, sample), instead of one stored draw")
     p.add_argument("--hidden", help="spiking-mlp: hidden sizes, e.g. 800 or 800,400")
     p.add_argument("--channels", help="spiking-convnet: conv channels, e.g. 32,64")
     p.add_argument("--fc", help="spiking-convnet: hidden FC sizes; spiking-resnet19: FC width")

@@ -65,7 +65,7 @@ SUPERVISED_SETTINGS = (
     "spec", "loss", "guidance_path", "guidance", "sample_guidance",
     "train.seed", "train.optimizer", "train.lr", "train.momentum", "train.weight_decay", "train.schedule",
     "train.batch_size", "train.epochs", "train.clip", "train.patience", "train.amp", "train.decision",
-    "train.shuffle", "train.augment_shift",
+    "train.shuffle", "train.augment_shift", "train.redraw",
 )
 #: the same for ``biosnn unsupervised --preset diehl_cook`` (its checkpoint covers every epoch)
 DIEHL_COOK_SETTINGS = ("preset", "config", "n_train", "epochs", "shuffle", "backend", "data")

@@ -32,7 +32,7 @@ import torch
 from ..encoding.spike_trains import SpikeTrains
 from ..errors import DataError, InputError
 
-__all__ = ["shift_spikes", "SupervisedSplit", "load_split", "encoder_settings", "batch_order", "SUPERVISED_DATASETS"]
+__all__ = ["shift_spikes", "SupervisedSplit", "Redraw", "load_split", "encoder_settings", "batch_order", "SUPERVISED_DATASETS"]
 
 #: Sources that hold spike trains already encoded (one fixed draw); the others are images encoded on the fly.
 ENCODED_DATASETS = ("spikes", "seed")
@@ -46,7 +46,14 @@ class SupervisedSplit:
 
     ``labelled``: ``bool [N]``, the samples whose labels training may read (None: all of them; see
     :func:`bioSNN.data.splits.labelled_split`). The labels of the others stay in ``trains`` for the
-    record but the trainer does not pass them to any loss term."""
+    record but the trainer does not pass them to any loss term.
+
+    ``target_counts``: ``[N, n_out]`` spike counts recorded with the per-sample ``targets`` (the
+    ``kd-sample`` loss term).
+
+    ``encoding``: for images encoded on the fly, the :class:`Redraw` that made ``trains`` (its images
+    and encoder), so that training can show a fresh draw of a random code every epoch
+    (:meth:`redrawn`)."""
 
     trains: SpikeTrains
     targets: np.ndarray | None = None
@@ -54,12 +61,16 @@ class SupervisedSplit:
     source: str = ""
     target_stride: int = 1
     labelled: np.ndarray | None = None
+    encoding: "Redraw | None" = None
+    target_counts: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         if self.trains.labels is None:
             raise DataError(f"{self.source or 'spike trains'}: supervised training needs labelled spike trains")
         if self.targets is not None and len(self.targets) != len(self.trains):
             raise DataError(f"{len(self.targets)} guidance targets for {len(self.trains)} samples")
+        if self.target_counts is not None and len(self.target_counts) != len(self.trains):
+            raise DataError(f"{len(self.target_counts)} recorded spike counts for {len(self.trains)} samples")
         if self.labelled is not None:
             mask = np.asarray(self.labelled, dtype=bool)
             if mask.shape != (len(self.trains),):
@@ -89,7 +100,17 @@ class SupervisedSplit:
         """The samples at ``index``, with their targets."""
         return SupervisedSplit(self.trains[index], None if self.targets is None else self.targets[index],
                                self.first_step, self.source, self.target_stride,
-                               None if self.labelled is None else self.labelled[index])
+                               None if self.labelled is None else self.labelled[index],
+                               None if self.encoding is None else self.encoding.subset(index),
+                               None if self.target_counts is None else self.target_counts[index])
+
+    def redrawn(self, index: np.ndarray, *, seed: int, epoch: int, device: Any = "cpu") -> torch.Tensor:
+        """``[steps, B, n_in]``: the samples at ``index`` encoded afresh by their random encoder, draw
+        ``(seed, epoch)`` (:meth:`Redraw.draw`), in place of the stored draw of :meth:`batch`."""
+        if self.encoding is None:
+            raise InputError(f"{self.source or 'these spike trains'}: a fresh draw per epoch needs images encoded on "
+                             "the fly (--dataset mnist, mnist-subset or mstar), not stored spike trains")
+        return torch.from_numpy(self.encoding.draw(index, seed=seed, epoch=epoch)).to(device=device, dtype=torch.float32).transpose(0, 1).contiguous()
 
     def limit(self, n: int | None) -> "SupervisedSplit":
         """The first ``n`` samples (all when ``n`` is None)."""
@@ -108,6 +129,53 @@ class SupervisedSplit:
         if not np.isclose(self.trains.dt_seconds, dt_seconds, rtol=1e-9, atol=0):
             raise InputError(f"the spike trains have dt = {self.trains.dt_seconds * 1e3:g} ms, "
                              f"the network {dt_seconds * 1e3:g} ms")
+
+
+@dataclass(frozen=True, eq=False)
+class Redraw:
+    """Images and the random encoder that turns them into spike trains, for a fresh draw per epoch.
+
+    Draw ``(seed, epoch)`` of sample ``i`` (its row in ``images``) is the encoder run on that image
+    alone with the encoder seed ``SeedSequence([options["seed"], seed, epoch]).generate_state(1)[0]``
+    and ``first_index = i``: a function of the sample, the training seed and the epoch only, so
+    batches, processes and resumed runs see the same spikes.
+
+    Example:
+        >>> imgs = np.full((2, 4, 4), 200, np.uint8)
+        >>> r = Redraw(imgs, "poisson", T=50, dt=1e-3, options={"max_rate": 500.0})
+        >>> a, b = r.draw(np.array([1]), seed=0, epoch=0), r.draw(np.array([1]), seed=0, epoch=1)
+        >>> a.shape, bool((a == r.draw(np.array([1]), seed=0, epoch=0)).all()), bool((a != b).any())
+        ((1, 51, 16), True, True)
+    """
+
+    images: np.ndarray
+    encoder: str
+    T: int
+    dt: float
+    options: dict[str, Any]
+
+    def __post_init__(self) -> None:
+        from ..encoding import ENCODERS
+
+        if self.encoder not in ENCODERS:
+            raise InputError(f"unknown encoder {self.encoder!r}")
+        if "seed" not in ENCODERS[self.encoder].options:
+            raise InputError(f"encoder {self.encoder!r} is deterministic: a fresh draw per epoch would be the same "
+                             "spikes; redraw needs a random encoder (poisson, diehl-cook)")
+
+    def subset(self, index: np.ndarray | slice) -> "Redraw":
+        return Redraw(self.images[index], self.encoder, self.T, self.dt, self.options)
+
+    def draw(self, index: np.ndarray, *, seed: int, epoch: int) -> np.ndarray:
+        """``bool [B, T + 1, n_in]``: draw ``(seed, epoch)`` of the samples at ``index``."""
+        from ..encoding import ENCODERS
+
+        spec = ENCODERS[self.encoder]
+        base = int(self.options.get("seed", spec.options["seed"]))
+        enc_seed = int(np.random.SeedSequence([base, int(seed), int(epoch)]).generate_state(1)[0])
+        options = {**self.options, "seed": enc_seed}
+        return np.concatenate([spec.run(self.images[i:i + 1], self.T, self.dt, int(i), **options).dense()
+                               for i in np.asarray(index).tolist()])
 
 
 def encoder_settings(guidance: Any) -> dict[str, Any]:
@@ -179,7 +247,11 @@ def load_split(dataset: str, root: str | os.PathLike[str] | None, split: str, *,
     data = load_images(dataset, root, split, **read, progress=progress)
     trains = encode_images(data, name, T=T or 70, dt=dt, progress=progress, **(options or {}))
     assert trains is not None
-    return SupervisedSplit(trains, source=f"{dataset}/{split}")
+    from ..encoding import ENCODERS
+
+    redraw = (Redraw(data.images, name, T or 70, float(dt), dict(options or {}))
+              if "seed" in ENCODERS[name].options else None)
+    return SupervisedSplit(trains, source=f"{dataset}/{split}", encoding=redraw)
 
 
 def _window(trains: SpikeTrains, T: int) -> SpikeTrains:

@@ -10,6 +10,11 @@ Terms (names as the CLI spells them):
 ``huber-sample``     Huber between output traces and the sample's own recorded guidance (per-sample
                      guidance, :mod:`bioSNN.unsupervised.sample_guidance`): every sample, labelled or not
 ``mse-sample``       mean squared error to the per-sample guidance
+``kd-sample``        cross-entropy of the class-pooled spike counts × ``rate_scale`` against the STDP
+                     network's own vote on the sample: the spike counts recorded with the per-sample
+                     guidance, pooled by class (mean per neuron) and normalised to shares (knowledge
+                     distillation; every sample, labelled or not; samples the STDP layer was silent on
+                     add nothing)
 ``rate-mse``         MSE between class-pooled firing rates (spikes per step) and the one-hot label
 ``ce-rate``          cross-entropy on class-pooled spike counts × ``rate_scale``
 ``ce-membrane``      cross-entropy on each class's largest time-mean potential (mV) × ``membrane_scale``
@@ -52,12 +57,13 @@ from ..errors import InputError
 from .models import NetworkOutput
 from .readout import ClassReadout
 
-__all__ = ["LossSpec", "LOSS_TERMS", "guidance_targets_at", "guidance_loss", "compute_loss", "GUIDANCE_TERMS", "SAMPLE_TERMS",
+__all__ = ["LossSpec", "LOSS_TERMS", "guidance_targets_at", "guidance_loss", "compute_loss", "distillation_loss", "GUIDANCE_TERMS", "SAMPLE_TERMS",
            "TEMPLATE_TERMS"]
 
-LOSS_TERMS = ("huber-guidance", "mse-guidance", "huber-sample", "mse-sample", "rate-mse", "ce-rate", "ce-membrane")
+LOSS_TERMS = ("huber-guidance", "mse-guidance", "huber-sample", "mse-sample", "kd-sample", "rate-mse", "ce-rate",
+              "ce-membrane")
 TEMPLATE_TERMS = ("huber-guidance", "mse-guidance")
-SAMPLE_TERMS = ("huber-sample", "mse-sample")
+SAMPLE_TERMS = ("huber-sample", "mse-sample", "kd-sample")
 GUIDANCE_TERMS = TEMPLATE_TERMS + SAMPLE_TERMS
 ROWS = ("true", "all")
 
@@ -171,22 +177,61 @@ def _labelled_part(output: NetworkOutput, labels: torch.Tensor, target: torch.Te
     return out, labels[keep], None if target is None else target[keep]
 
 
+def distillation_loss(spikes: torch.Tensor, counts: torch.Tensor, readout: ClassReadout,
+                      rate_scale: float = 1.0) -> torch.Tensor:
+    r"""Cross-entropy of the network's class-pooled spike counts against the teacher's vote shares.
+
+    .. math:: L = -\frac{1}{|B'|}\sum_{b \in B'} \sum_c q_{bc} \log \mathrm{softmax}_c(
+              \mathrm{rate\_scale} \cdot \bar s_{bc}), \qquad q_{bc} = \bar n_{bc} / \sum_{c'} \bar n_{bc'}
+
+    with :math:`\bar s_{bc}` the mean spike count of class ``c``'s output neurons over the presentation
+    (``spikes [T, B, n_out]``), :math:`\bar n_{bc}` the same of the recorded ``counts [B, n_out]`` and
+    :math:`B'` the samples with at least one recorded spike (0 when there is none).
+
+    Example:
+        >>> r = ClassReadout.identity(2)
+        >>> s = torch.zeros(4, 1, 2); s[:, 0, 0] = 1                       # the network votes class 0
+        >>> agree = distillation_loss(s, torch.tensor([[9, 1]]), r, 2.0)
+        >>> disagree = distillation_loss(s, torch.tensor([[1, 9]]), r, 2.0)
+        >>> bool(agree < disagree), float(distillation_loss(s, torch.zeros(1, 2), r))
+        (True, 0.0)
+    """
+    pooled = readout.pool(counts.to(spikes.dtype))
+    pooled = torch.where(torch.isfinite(pooled), pooled, torch.zeros_like(pooled))
+    total = pooled.sum(1, keepdim=True)
+    valid = total[:, 0] > 0
+    if not bool(valid.any()):
+        return spikes.new_zeros(())
+    share = pooled[valid] / total[valid]
+    logp = F.log_softmax(readout.pool(spikes.sum(0))[valid] * rate_scale, dim=1)
+    return -torch.where(share > 0, share * logp, torch.zeros_like(logp)).sum(1).mean()
+
+
 def compute_loss(spec: LossSpec, output: NetworkOutput, labels: torch.Tensor, readout: ClassReadout,
                  target: torch.Tensor | None = None, first_step: int = 0,
                  initial: float = 0.0, *, stride: int = 1, samples: torch.Tensor | None = None,
                  sample_first_step: int = 0, sample_stride: int = 1,
-                 labelled: torch.Tensor | None = None) -> tuple[torch.Tensor, dict[str, float]]:
+                 labelled: torch.Tensor | None = None,
+                 sample_counts: torch.Tensor | None = None) -> tuple[torch.Tensor, dict[str, float]]:
     """Total loss and each term's value (unweighted, as floats) for one batch.
 
     ``target``: class templates of the labels (or the data's own per-sample targets) for the
     ``*-guidance`` terms, rows every ``stride`` steps from ``first_step``; ``samples``: per-sample
     guidance for the ``*-sample`` terms; ``labelled``: ``[B]`` mask of the samples whose labels the
-    label terms may read (None: all)."""
+    label terms may read (None: all); ``sample_counts``: ``[B, n_out]`` spike counts recorded with the
+    per-sample guidance (``kd-sample``)."""
     total = output.v.new_zeros(())
     parts: dict[str, float] = {}
     lab_out, lab_y, lab_target = _labelled_part(output, labels, target, labelled)
     for name, weight in spec.terms:
         kind = "huber" if name.startswith("huber") else "mse"
+        if name == "kd-sample":
+            if sample_counts is None:
+                raise InputError("loss term 'kd-sample' needs the spike counts of per-sample guidance (--sample-guidance)")
+            value = distillation_loss(output.spikes, sample_counts, readout, spec.rate_scale)
+            total = total + weight * value
+            parts[name] = float(value.detach())
+            continue
         if name in SAMPLE_TERMS:
             if samples is None:
                 raise InputError(f"loss term {name!r} needs per-sample guidance (--sample-guidance)")

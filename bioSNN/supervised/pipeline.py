@@ -140,7 +140,8 @@ def _attach_samples(train: SupervisedSplit, sample_guidance: Any, guidance: Any,
                         "the same images: the network's training images, or the same --limit)")
     else:
         counts = samples.counts
-    return replace(train, targets=traces, first_step=samples.first_step, target_stride=samples.stride), counts, samples
+    return (replace(train, targets=traces, first_step=samples.first_step, target_stride=samples.stride,
+                    target_counts=counts), counts, samples)
 
 
 def _labelled_index(labels: np.ndarray, labelled: Any, seed: int) -> tuple[np.ndarray, dict[str, Any]]:

@@ -73,6 +73,9 @@ class TrainConfig:
     validation accuracy (epochs); ``checkpoint_every``: optimizer steps between checkpoints (0: per
     epoch); ``amp``: ``"bf16"`` autocast of the synaptic maps (neuron state stays float32);
     ``augment_shift``: translate every training sample by up to this many pixels (image inputs);
+    ``redraw``: show every training sample in a fresh draw of its random encoder each epoch
+    (:meth:`~bioSNN.supervised.data.SupervisedSplit.redrawn`, drawn from (seed, epoch, sample)) instead of
+    the one stored draw, so the network cannot fit the draw's noise;
     ``backend``: how the neuron steps run (``"eager"``, or ``"compile"``: fused by ``torch.compile``,
     same values, compiled at first use; :func:`~bioSNN.supervised.layers.set_backend`, applied to the
     network given to :class:`Trainer` by ``fit``); ``None`` leaves the network's layers as they are."""
@@ -94,6 +97,7 @@ class TrainConfig:
     eval_batch_size: int = 128
     shuffle: bool = True
     augment_shift: int = 0
+    redraw: bool = False
     backend: str | None = None
     tensorboard: bool = False
     progress: bool = True
@@ -283,6 +287,9 @@ class Trainer:
             if train.targets is not None:
                 raise InputError("--augment-shift cannot be used with per-sample guidance targets: the targets "
                                  "were recorded for the unshifted images")
+        if config.redraw and train.encoding is None:
+            raise InputError("--redraw needs images encoded on the fly by a random encoder (poisson, diehl-cook); "
+                             f"{train.source or 'the training split'} holds one fixed draw")
         self.net, self.loss, self.readout, self.train = net, loss, readout, train
         self.test, self.val, self.config = test, val, config
         self.out = Path(out)
@@ -296,6 +303,11 @@ class Trainer:
                                               "first_step": guidance.first_step, "class_names": list(guidance.class_names)})
 
     # ------------------------------------------------------------------ pieces
+    def _counts(self, index: np.ndarray) -> torch.Tensor | None:
+        """The recorded spike counts of the per-sample guidance for these samples (``kd-sample``)."""
+        counts = self.train.target_counts
+        return None if counts is None else torch.as_tensor(counts[index], device=self.device)
+
     def _targets(self, labels: torch.Tensor, per_sample: torch.Tensor | None) -> torch.Tensor | None:
         """Targets of the ``*-guidance`` terms: the class templates, or (no templates: the seed
         layout) the data's own per-sample targets."""
@@ -408,6 +420,8 @@ class Trainer:
                               initial=sum(len(i) for i in order[:progress["batch"]]) * world) as bar:
                 for b in range(progress["batch"], len(order)):
                     x, y, t = self.train.batch(order[b], self.device)
+                    if c.redraw:
+                        x = self.train.redrawn(order[b], seed=c.seed, epoch=epoch, device=self.device)
                     if c.augment_shift:
                         x = shift_spikes(x, self.train.trains.image_shape or (), c.augment_shift,
                                          seed=c.seed, epoch=epoch, index=order[b])
@@ -419,7 +433,8 @@ class Trainer:
                     loss, parts = compute_loss(self.loss, out, y, self.readout, self._targets(y, t), self.first_step,
                                                self.initial, stride=self.template_stride, samples=t,
                                                sample_first_step=self.train.first_step,
-                                               sample_stride=self.train.target_stride, labelled=lab_mask)
+                                               sample_stride=self.train.target_stride, labelled=lab_mask,
+                                               sample_counts=self._counts(order[b]))
                     if not torch.isfinite(loss):
                         raise FloatingPointError(f"loss became {float(loss.detach())} at epoch {epoch + 1}, batch {b}: "
                                                  "lower the learning rate or clip gradients (--clip)")

@@ -44,6 +44,20 @@ def test_label_terms_read_only_labelled_samples():
         compute_loss(spec, out, torch.tensor([0, 0, 1, 1]), readout)
 
 
+def test_distillation_reads_every_samples_recorded_vote_and_no_label():
+    spec = LossSpec.parse("kd-sample", rate_scale=2.0)
+    out, readout = _output(), ClassReadout.identity(2)
+    counts = torch.tensor([[5, 0], [0, 3], [2, 2], [0, 0]])
+    a, _ = compute_loss(spec, out, torch.tensor([0, 0, 1, 1]), readout, sample_counts=counts,
+                        labelled=torch.tensor([True, False, False, False]))
+    b, _ = compute_loss(spec, out, torch.tensor([1, 1, 0, 0]), readout, sample_counts=counts)
+    assert float(a) == float(b) > 0                      # labels and the labelled mask: not read
+    c, _ = compute_loss(spec, out, torch.tensor([0, 0, 1, 1]), readout, sample_counts=counts.flip(1))
+    assert float(c) != float(a)                          # the recorded vote: read, every sample
+    with pytest.raises(InputError, match="kd-sample"):
+        compute_loss(spec, out, torch.tensor([0, 0, 1, 1]), readout)
+
+
 def test_strided_targets_line_up_and_interpolate():
     target = torch.arange(4.0).reshape(1, 1, 4) * 10  # rows at steps 2, 5, 8, 11
     values, valid = guidance_targets_at(target, torch.arange(13.0), first_step=2, initial=-1.0, stride=3)
@@ -72,32 +86,33 @@ def _files(tmp_path, n=40, stride=3, steps=16):
     return split
 
 
-def _train(tmp_path, name, **kw):
+def _train(tmp_path, name, loss="0.1*huber-sample+ce-membrane", **kw):
     from bioSNN.supervised.trainer import TrainConfig
 
     train_supervised("spikes", tmp_path, tmp_path / name, guidance=tmp_path / "guidance.npz",
                      sample_guidance=tmp_path / "samples.npz", model="spiking-mlp",
-                     architecture={"hidden": [8]}, loss="0.1*huber-sample+ce-membrane",
+                     architecture={"hidden": [8]}, loss=loss,
                      config=TrainConfig(epochs=1, batch_size=8, progress=False), evaluate_test=False, **kw)
     return torch.load(tmp_path / name / "model.pt", weights_only=True)
 
 
-def test_training_never_reads_unlabelled_labels(tmp_path):
+@pytest.mark.parametrize("loss", ["0.1*huber-sample+ce-membrane", "kd-sample+ce-rate"])
+def test_training_never_reads_unlabelled_labels(tmp_path, loss):
     split = _files(tmp_path)
     lab, unl = labelled_split(split.labels, per_class=2, seed=5)
-    a = _train(tmp_path, "a", labelled=2, labelled_seed=5)
-    a2 = _train(tmp_path, "a2", labelled=lab)  # the same samples, named by index
+    a = _train(tmp_path, "a", loss, labelled=2, labelled_seed=5)
+    a2 = _train(tmp_path, "a2", loss, labelled=lab)  # the same samples, named by index
     scrambled = split.labels.copy()
     scrambled[unl] = 1 - scrambled[unl]
     replace(split.trains, labels=scrambled).save(tmp_path / "train.npz")
-    b = _train(tmp_path, "b", labelled=lab)
+    b = _train(tmp_path, "b", loss, labelled=lab)
     for key in a["state_dict"]:
         torch.testing.assert_close(a["state_dict"][key], b["state_dict"][key], rtol=0, atol=0)
     assert a["readout"]["assignments"] == b["readout"]["assignments"]
     assert a["meta"]["data"]["labelled"] == {"per_class": 2, "seed": 5, "n": 4}
     for key in a["state_dict"]:
         assert torch.equal(a["state_dict"][key], a2["state_dict"][key])
-    c = _train(tmp_path, "c")  # every label read: other weights
+    c = _train(tmp_path, "c", loss)  # every label read: other weights
     assert any(not torch.equal(a["state_dict"][k], c["state_dict"][k]) for k in a["state_dict"])
 
 

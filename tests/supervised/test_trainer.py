@@ -150,3 +150,55 @@ def test_resume_keeps_the_initial_weight_snapshot(tmp_path):
     h = load_weight_history(tmp_path / "r")
     assert h.steps.tolist() == [0, 1, 2, 3] and h.image_shape == (3, 4)
     np.testing.assert_array_equal(h.w[0], w0.numpy().T)
+
+
+def _image_split(n=24, seed=0):
+    """Images encoded on the fly (Poisson): class 1 bright on the left half, class 0 on the right."""
+    from bioSNN.encoding import encode_images
+    from bioSNN.supervised.data import Redraw, SupervisedSplit
+
+    labels = np.arange(n) % 2
+    images = np.zeros((n, 3, 4), np.uint8)
+    images[labels == 1, :, :2] = 250
+    images[labels == 0, :, 2:] = 250
+    options = {"max_rate": 400.0, "seed": seed}
+    trains = encode_images(images, "poisson", T=15, dt=1e-3, labels=labels, class_names=("a", "b"), **options)
+    return SupervisedSplit(trains, source="toy images", encoding=Redraw(images, "poisson", 15, 1e-3, options))
+
+
+def test_redraw_shows_fresh_spikes_every_epoch_and_resumes_exactly(tmp_path):
+    split = _image_split()
+    idx = np.array([3, 7])
+    a0 = split.redrawn(idx, seed=0, epoch=0)
+    assert a0.shape == split.batch(idx)[0].shape
+    assert torch.equal(a0, split.redrawn(idx, seed=0, epoch=0))           # a function of (seed, epoch, sample)
+    assert not torch.equal(a0, split.redrawn(idx, seed=0, epoch=1))       # ... new each epoch
+    assert torch.equal(split.redrawn(np.array([7]), seed=0, epoch=0)[:, 0], a0[:, 1])  # not of the batch
+    assert torch.equal(split.subset(idx).redrawn(np.array([1]), seed=0, epoch=0)[:, 0],
+                       split.subset(idx).redrawn(np.array([1]), seed=0, epoch=0)[:, 0])
+
+    def run(name, **kw):
+        torch.manual_seed(0)
+        net = SpikingMLP(12, 2, hidden=(6,), output_model=library.lif_delta())
+        config = TrainConfig(epochs=6, batch_size=8, lr=0.05, progress=False, redraw=True, decision="rate")
+        trainer = Trainer(net, LossSpec.parse("ce-rate"), ClassReadout.identity(2), split, tmp_path / name,
+                          config=config)
+        return trainer, trainer.fit(**kw)
+
+    straight, metrics = run("a")
+    assert metrics["history"][-1]["train_accuracy"] >= 0.75
+    assert not run("b", max_steps=8)[1]["complete"]   # stops inside epoch 3 (3 batches per epoch)
+    again, _ = run("b", resume=True)
+    for (k, a), (_, b) in zip(straight.net.state_dict().items(), again.net.state_dict().items()):
+        torch.testing.assert_close(a, b, rtol=0, atol=0, msg=k)
+
+
+def test_redraw_needs_a_random_encoder_on_images(tmp_path):
+    from bioSNN.supervised.data import Redraw
+
+    config = TrainConfig(epochs=1, redraw=True, progress=False)
+    with pytest.raises(InputError, match="--redraw needs images"):
+        Trainer(GuidedBilayer(12, 2), LossSpec.parse("ce-membrane"), ClassReadout.identity(2), toy_split(), tmp_path,
+                config=config)
+    with pytest.raises(InputError, match="deterministic"):
+        Redraw(np.zeros((1, 3, 4), np.uint8), "regular", 10, 1e-3, {})
