@@ -67,6 +67,9 @@ SUPERVISED_SETTINGS = (
     "train.batch_size", "train.epochs", "train.clip", "train.patience", "train.amp", "train.decision",
     "train.shuffle", "train.augment_shift", "train.redraw",
 )
+#: settings added after run folders were first written: an older ``config.json`` without the entry
+#: recorded this value (so that its run still resumes)
+ADDED_SETTINGS = {"train.redraw": False}
 #: the same for ``biosnn unsupervised --preset diehl_cook`` (its checkpoint covers every epoch)
 DIEHL_COOK_SETTINGS = ("preset", "config", "n_train", "epochs", "shuffle", "backend", "data")
 #: the same for ``--preset wta`` (``epochs`` may grow)
@@ -404,7 +407,8 @@ def setting_differences(recorded: Mapping[str, Any], requested: Mapping[str, Any
     """The settings among ``keys`` (dotted paths into both dictionaries) whose values differ, each as
     ``"key: recorded -> requested"``; differing dictionaries are named entry by entry. A key in
     ``may_grow`` may increase (a run continued for more epochs). Both sides are compared as JSON reads
-    them back (a tuple equals a list); a missing entry reads ``(none)``. Pure: reads no file.
+    them back (a tuple equals a list); a missing entry reads ``(none)``, except that a recorded one of
+    :data:`ADDED_SETTINGS` reads its value there. Pure: reads no file.
 
     Example:
         >>> old = {"train": {"lr": 0.001, "seed": 0, "epochs": 2}, "spec": {"hidden": [32], "dt": 0.001}}
@@ -414,12 +418,16 @@ def setting_differences(recorded: Mapping[str, Any], requested: Mapping[str, Any
         ['train.lr: 0.001 -> 0.01', 'spec.hidden: [32] -> [64]']
         >>> setting_differences(new, old, ["train.epochs", "data.labelled"], may_grow=["train.epochs"])
         ['train.epochs: 4 -> 2']
+        >>> setting_differences(old, {"train": {"redraw": False}}, ["train.redraw"])   # older files
+        []
     """
     old_all, new_all = _plain(recorded), _plain(requested)
     grow = set(may_grow)
     found: list[str] = []
     for key in keys:
         old, new = _lookup(old_all, key), _lookup(new_all, key)
+        if old is None and key in ADDED_SETTINGS:
+            old = ADDED_SETTINGS[key]
         if key in grow and _grows(old, new):
             continue
         found.extend(f"{k}: {_show(a)} -> {_show(b)}" for k, a, b in _leaves(key, old, new))
