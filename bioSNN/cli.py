@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
 import time
@@ -59,6 +60,8 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     from .equations.verify import DEFAULT_DRIVES, ONE_STEP_BOUND, WHOLE_RUN_BOUND, verify_model, worst
     from .fileio import atomic_write_json
 
+    if args.out:
+        _check_out_file(args.out)
     names = args.model or [f.__name__ for f in library.MODELS]
     report: dict[str, object] = {}
     failed = False
@@ -105,8 +108,8 @@ def _add_image_flags(p: argparse.ArgumentParser) -> None:
     g.add_argument("--classes", help="MSTAR: comma-separated class folders, in label order")
     g.add_argument("--scaling", choices=["enhanced", "minmax"],
                    help="MSTAR magnitude -> 8-bit conversion (default enhanced; see bioSNN.data.mstar)")
-    g.add_argument("--crop", type=int, help="MSTAR: central crop size")
-    g.add_argument("--size", type=int, help="MSTAR/folder: resize to SIZE x SIZE")
+    g.add_argument("--crop", type=_POSITIVE_INT, help="MSTAR: central crop size")
+    g.add_argument("--size", type=_POSITIVE_INT, help="MSTAR/folder: resize to SIZE x SIZE")
 
 
 def _image_options(args: argparse.Namespace, stored: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -143,12 +146,29 @@ def _refuse_inapplicable(args: argparse.Namespace) -> None:
             raise InputError(f"{_flag(dest)} does not apply to {where}")
 
 
+def _check_out_file(path: str) -> None:
+    """Refuse, before any work, an output file path that is a folder or lies under a file."""
+    from pathlib import Path
+
+    from .errors import OutputError
+
+    out = Path(path)
+    if out.is_dir():
+        raise OutputError(f"--out {out} is a folder: give a file name")
+    for parent in out.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise OutputError(f"--out {out}: {parent} is a file, not a folder")
+            break
+
+
 def _cmd_encode(args: argparse.Namespace) -> int:
     from brian2 import ms
 
     from .data import load_images, read_seed_layout
     from .encoding import encode_images
 
+    _check_out_file(args.out)
     dt = args.dt * ms
     if args.dataset == "seed":
         if args.encoder is not None:
@@ -332,8 +352,12 @@ def _cmd_supervised(args: argparse.Namespace) -> int:
     for key in ("hidden", "channels", "fc", "widths", "blocks"):
         value = getattr(args, key)
         if value is not None:
-            arch[key] = [int(v) for v in value.split(",")] if key != "fc" or args.model != "spiking-resnet19" else int(value)
-    for key in ("dynamics", "interpolate", "input_pool", "dropout", "stem", "leak"):
+            if key == "fc" and args.model == "spiking-resnet19":
+                if len(value) != 1:
+                    raise InputError(f"--fc of spiking-resnet19 is one FC width, got {','.join(map(str, value))}")
+                value = value[0]
+            arch[key] = value
+    for key in ("dynamics", "interpolate", "input_pool", "dropout", "stem", "leak", "w_init"):
         if getattr(args, key) is not None:
             arch[key] = getattr(args, key)
     if "dynamics" in arch and args.model != "guided-bilayer":
@@ -368,14 +392,53 @@ def _cmd_supervised(args: argparse.Namespace) -> int:
 
 
 def _cmd_evaluate(args: argparse.Namespace) -> int:
+    """Check the folder (a trained run, writable, readable ``metrics.json``) before any work, then
+    evaluate while holding its lock: the result goes into ``metrics.json``, which a writer would replace."""
+    import contextlib
     from pathlib import Path
 
-    from .data import load_images
+    from .errors import DataError, OutputError
+    from .runfolder import run_lock
+
+    directory = Path(args.directory)
+    if not directory.is_dir():
+        raise InputError(f"{directory}: no such folder (give a folder written by biosnn unsupervised or supervised)")
+    supervised = (directory / "model.pt").exists() or (directory / "checkpoint.pt").exists()
+    if not supervised and not (directory / "network.npz").exists():
+        raise DataError(f"{directory}: neither model.pt/checkpoint.pt (biosnn supervised) nor network.npz "
+                        "(biosnn unsupervised): not a trained folder")
+    _read_metrics(directory)
+    with contextlib.ExitStack() as stack:
+        try:
+            stack.enter_context(run_lock(directory, advice="evaluate it once that run ends"))
+        except OutputError as exc:
+            raise OutputError(f"{exc}; biosnn evaluate records its result in {directory / 'metrics.json'}, so the "
+                              "folder must be writable (copy it elsewhere to evaluate it)") from exc
+        return _evaluate_supervised(args) if supervised else _evaluate_unsupervised(args)
+
+
+def _read_metrics(directory: Any) -> dict[str, Any]:
+    """``directory/metrics.json`` (``{}`` if there is none); an unreadable one is a DataError naming it."""
+    from pathlib import Path
+
+    from .errors import DataError
+
+    path = Path(directory) / "metrics.json"
+    if not path.exists():
+        return {}
+    try:
+        metrics = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise DataError(f"{path}: unreadable ({exc}); move it aside to record evaluations afresh") from exc
+    if not isinstance(metrics, dict):
+        raise DataError(f"{path}: not a metrics file (a JSON object expected)")
+    return metrics
+
+
+def _evaluate_unsupervised(args: argparse.Namespace) -> int:
     from .unsupervised.artifacts import load_network
     from .unsupervised.pipeline import evaluate, evaluate_wta
 
-    if (Path(args.directory) / "model.pt").exists() or (Path(args.directory) / "checkpoint.pt").exists():
-        return _evaluate_supervised(args)
     saved = load_network(args.directory)
     if saved.preset == "wta":
         if args.draws is not None:
@@ -401,6 +464,7 @@ def _cmd_sample_guidance(args: argparse.Namespace) -> int:
     from .unsupervised.artifacts import load_network
     from .unsupervised.sample_guidance import parse_shard, record_sample_guidance
 
+    _check_out_file(args.out)
     saved = load_network(args.network)
     stored = saved.meta.get("data", {})
     data = _network_images(args, stored)
@@ -425,6 +489,7 @@ def _cmd_sample_guidance(args: argparse.Namespace) -> int:
 def _cmd_merge_guidance(args: argparse.Namespace) -> int:
     from .unsupervised.sample_guidance import SampleGuidance, merge_sample_guidance
 
+    _check_out_file(args.out)
     merged = merge_sample_guidance([SampleGuidance.load(p) for p in args.shards])
     path = merged.save(args.out)
     print(f"wrote {path}: {len(merged)} samples from {len(args.shards)} shards")
@@ -462,7 +527,7 @@ def _record_evaluation(directory: str, key: str, result: dict[str, Any]) -> None
     from .fileio import atomic_write_json
 
     metrics_path = Path(directory) / "metrics.json"
-    metrics = json.loads(metrics_path.read_text()) if metrics_path.exists() else {}
+    metrics = _read_metrics(directory)
     metrics.setdefault("evaluations", {})[key] = result
     metrics["latest_evaluation"] = key  # the file's keys are sorted: this says which came last
     atomic_write_json(metrics_path, metrics)
@@ -485,6 +550,63 @@ def _evaluate_supervised(args: argparse.Namespace) -> int:
     key = _evaluation_key(result["dataset"], args.split, result["n"], result["draws"])
     _record_evaluation(args.directory, key, result)
     return 0
+
+
+def _ranged(kind: type, low: float | None = None, high: float | None = None, *, low_open: bool = False,
+            high_open: bool = False) -> Any:
+    """argparse type: an ``int`` or finite ``float`` within ``[low, high]`` (``low_open``/``high_open``:
+    the bound itself excluded); argparse reports a value outside as a usage error (exit status 2)."""
+    what = "an integer" if kind is int else "a number"
+    lo = "" if low is None else f"{'>' if low_open else '>='} {low:g}"
+    hi = "" if high is None else f"{'<' if high_open else '<='} {high:g}"
+    bounds = " and ".join(b for b in (lo, hi) if b)
+
+    def parse(text: str) -> Any:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
+        if kind is float and not math.isfinite(value):
+            raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
+        if ((low is not None and (value < low or (low_open and value == low)))
+                or (high is not None and (value > high or (high_open and value == high)))):
+            raise argparse.ArgumentTypeError(f"must be {bounds}, got {text}")
+        return value
+
+    parse.__name__ = f"{kind.__name__} {bounds}"
+    return parse
+
+
+_POSITIVE_INT = _ranged(int, 1)
+_COUNT = _ranged(int, 0)  # seeds, indices, shifts: 0 or more
+_POSITIVE = _ranged(float, 0, low_open=True)
+_NON_NEGATIVE = _ranged(float, 0)
+_FRACTION = _ranged(float, 0, 1, low_open=True, high_open=True)  # a hold-out fraction, strictly between
+_PROBABILITY = _ranged(float, 0, 1, high_open=True)  # dropout: 0 (off) up to, not including, 1
+
+
+def _sizes(text: str) -> list[int]:
+    """argparse type: ``"800,400"`` -> ``[800, 400]`` (layer sizes: positive integers)."""
+    try:
+        values = [int(v) for v in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated positive integers like 800,400, got {text!r}") \
+            from None
+    if min(values) < 1:
+        raise argparse.ArgumentTypeError(f"sizes must be positive integers, got {text!r}")
+    return values
+
+
+def _device(text: str) -> str:
+    """argparse type: a torch device this machine has (``cpu`` is checked without importing torch)."""
+    if text == "cpu":
+        return text
+    from .supervised.trainer import check_device
+
+    try:
+        return check_device(text)
+    except InputError as exc:
+        raise argparse.ArgumentTypeError(f"{exc}; use --device cpu") from None
 
 
 def _index_list(text: str) -> list[int]:
@@ -567,10 +689,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("verify", help="check Brian2 and the generated torch step against each other")
     p.add_argument("--model", action="append", help="library model (repeatable; default: all)")
-    p.add_argument("--steps", type=int, default=2000, help="time steps (default 2000)")
-    p.add_argument("--n-in", type=int, default=30, help="input channels (default 30)")
-    p.add_argument("--n-out", type=int, default=6, help="neurons (default 6)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the random input (default 0)")
+    p.add_argument("--steps", type=_POSITIVE_INT, default=2000, help="time steps (default 2000)")
+    p.add_argument("--n-in", type=_POSITIVE_INT, default=30, help="input channels (default 30)")
+    p.add_argument("--n-out", type=_POSITIVE_INT, default=6, help="neurons (default 6)")
+    p.add_argument("--seed", type=_COUNT, default=0, help="seed of the random input (default 0)")
     p.add_argument("--out", help="also write the report as JSON to this file")
     p.set_defaults(func=_cmd_verify)
 
@@ -586,7 +708,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--encoder", choices=list(ENCODERS),
                    help="default rf-rate: the seed's receptive field + deterministic rate code")
     p.add_argument("--T", type=int, help="last time step; trains have T + 1 steps (default 70)")
-    p.add_argument("--dt", type=float, default=1.0, help="time step in ms (default 1.0)")
+    p.add_argument("--dt", type=_POSITIVE, default=1.0, help="time step in ms (default 1.0)")
     p.add_argument("--out", required=True, help="output .npz file (written atomically)")
     p.add_argument("--limit", type=int, help="encode only the first N images")
     p.add_argument("--trust-pickle", action="store_true",
@@ -598,15 +720,15 @@ def build_parser() -> argparse.ArgumentParser:
     defaults = {name: enc.options for name, enc in ENCODERS.items()}
     g.add_argument("--rf-variant", choices=["training", "formula"],
                    help=f"rf-rate: kernel (default {defaults['rf-rate']['variant']})")
-    g.add_argument("--max-rate", type=float,
+    g.add_argument("--max-rate", type=_POSITIVE,
                    help=f"poisson, regular: rate in Hz at intensity 255 (default {defaults['poisson']['max_rate']}, regular {defaults['regular']['max_rate']})")
-    g.add_argument("--intensity", type=float,
+    g.add_argument("--intensity", type=_POSITIVE,
                    help=f"diehl-cook: rate = pixel / 8 * intensity Hz (default {defaults['diehl-cook']['intensity']})")
-    g.add_argument("--seed", type=int, help="poisson, diehl-cook: random seed (default 0)")
+    g.add_argument("--seed", type=_COUNT, help="poisson, diehl-cook: random seed (default 0)")
     g.add_argument("--latency-mode", choices=["linear", "log"],
                    help=f"latency: mapping (default {defaults['latency']['mode']})")
-    g.add_argument("--latency-threshold", type=float, help="latency: intensity (0..1) below which no spike")
-    g.add_argument("--tau-ms", type=float, help="latency, log mode: RC time constant in ms")
+    g.add_argument("--latency-threshold", type=_ranged(float, 0, 1), help="latency: intensity (0..1) below which no spike")
+    g.add_argument("--tau-ms", type=_POSITIVE, help="latency, log mode: RC time constant in ms")
     p.set_defaults(func=_cmd_encode)
 
     p = sub.add_parser("inspect", help="summarise a spike-train .npz file")
@@ -666,33 +788,33 @@ def build_parser() -> argparse.ArgumentParser:
                    help="diehl_cook: last N training images used to assign neurons to classes (default 10000)")
     p.add_argument("--guidance-per-class", type=int, help="diehl_cook: images per class whose traces "
                    "make the guidance templates (default 10)")
-    p.add_argument("--timer-rate", type=float, help="diehl_cook: excitatory spike-block timer rate, 100 (the "
+    p.add_argument("--timer-rate", type=_POSITIVE, help="diehl_cook: excitatory spike-block timer rate, 100 (the "
                    "original code as Brian 1 ran it, default) or 0.1 (Brian2 ports: 50 ms block)")
     p.add_argument("--no-sample-traces", action="store_true", default=None,
                    help="diehl_cook: keep only the per-class templates in guidance.npz, not every recorded trace")
     p.add_argument("--epochs", type=int, help="passes over the training images (default 1)")
-    p.add_argument("--input-total", type=float, help="diehl_cook: scale every image so that its pixels sum to this "
+    p.add_argument("--input-total", type=_POSITIVE, help="diehl_cook: scale every image so that its pixels sum to this "
                    "before drawing rates (default: unscaled; MNIST digits sum to about 26,000)")
-    p.add_argument("--nu-post", type=float, help="diehl_cook: STDP potentiation rate (default 0.01, the original)")
-    p.add_argument("--nu-pre", type=float, help="diehl_cook: STDP depression rate (default 0.0001, the original)")
-    p.add_argument("--val-fraction", type=float, help="diehl_cook: hold out this fraction of every class of the "
+    p.add_argument("--nu-post", type=_NON_NEGATIVE, help="diehl_cook: STDP potentiation rate (default 0.01, the original)")
+    p.add_argument("--nu-pre", type=_NON_NEGATIVE, help="diehl_cook: STDP depression rate (default 0.0001, the original)")
+    p.add_argument("--val-fraction", type=_FRACTION, help="diehl_cook: hold out this fraction of every class of the "
                    "training images (seeded by --val-seed, independent of --seed) and report the accuracy on it")
-    p.add_argument("--val-seed", type=int, default=0, help="seed of the validation hold-out (default 0)")
+    p.add_argument("--val-seed", type=_COUNT, default=0, help="seed of the validation hold-out (default 0)")
     p.add_argument("--draws", type=int, help="diehl_cook: sum each image's spike counts over K presentations "
                    "(independent Poisson draws) to assign neurons and to classify (default 1; kept for evaluate)")
     p.add_argument("--depression", choices=["intended", "as_coded"],
                    help="wta: STDP depression bound w - w_min (intended) or the seed's w - |w_min| (as_coded)")
     p.add_argument("--shuffle", action="store_true", default=None,
                    help="a new image order every epoch, drawn from --seed (default: file order, as the originals)")
-    p.add_argument("--silent-depression", type=float,
+    p.add_argument("--silent-depression", type=_NON_NEGATIVE,
                    help="wta: mV taken from the winner's weights of inputs silent in an image (default 0.06)")
     p.add_argument("--threshold", choices=["fixed", "per_image"],
                    help="wta: P_th fixed at 80 mV (default) or per image, peak input spikes per step / 3 (in mV)")
     p.add_argument("--backend", default="cython", choices=list(BACKENDS), help="Brian2 target (default cython)")
-    p.add_argument("--gpu-id", type=int, help="cuda_standalone: GPU to use")
-    p.add_argument("--compute-capability", type=float,
+    p.add_argument("--gpu-id", type=_COUNT, help="cuda_standalone: GPU to use")
+    p.add_argument("--compute-capability", type=_POSITIVE,
                    help="cuda_standalone: e.g. 9.0; with --gpu-id, build without looking for a GPU")
-    p.add_argument("--seed", type=int, default=0, help="seed of the initial weights (and Poisson input)")
+    p.add_argument("--seed", type=_COUNT, default=0, help="seed of the initial weights (and Poisson input)")
     p.add_argument("--slice", type=int, default=500, help="examples between checkpoints (default 500)")
     p.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.npz (with the settings "
                    "OUT/config.json records)")
@@ -717,10 +839,10 @@ def build_parser() -> argparse.ArgumentParser:
                         "(supervised, random encoders: seeds seed..seed+K-1, default 1; diehl_cook: default the "
                         "network's own, set by biosnn unsupervised --draws)"),
     p.add_argument("--backend", default="cython", choices=list(BACKENDS))
-    p.add_argument("--gpu-id", type=int, help="cuda_standalone: GPU to use")
-    p.add_argument("--compute-capability", type=float,
+    p.add_argument("--gpu-id", type=_COUNT, help="cuda_standalone: GPU to use")
+    p.add_argument("--compute-capability", type=_POSITIVE,
                    help="cuda_standalone: e.g. 9.0; with --gpu-id, build without looking for a GPU")
-    p.add_argument("--device", default="cpu", help="supervised: torch device")
+    p.add_argument("--device", default="cpu", type=_device, help="supervised: torch device")
     p.add_argument("--trust-pickle", action="store_true",
                    help="supervised, trained on --dataset seed: read its joblib .pkl files (pickles can run code; "
                         "refused without this)")
@@ -756,13 +878,13 @@ def _plot_parser(sub: Any) -> None:
     p.add_argument("--out", required=True, help="figure file (.pdf, .svg, .png); without suffix: PDF and PNG")
     p.add_argument("--format", action="append", choices=list(FORMATS), help="write these formats (repeatable)")
     p.add_argument("--spikes", help="membrane/raster of a wta folder: its input spike trains (.npz)")
-    p.add_argument("--sample", type=int, default=0, help="membrane/raster: which sample (default 0)")
+    p.add_argument("--sample", type=_COUNT, default=0, help="membrane/raster: which sample (default 0)")
     p.add_argument("--split", default="test", help="membrane/raster of a supervised folder: data split (default test)")
     p.add_argument("--neurons", type=_index_list, help="membrane/weights: comma-separated neuron indices")
     p.add_argument("--classes", type=_index_list, help="guidance: comma-separated class indices")
     p.add_argument("--history", action="store_true", help="weights: receptive fields over training")
     p.add_argument("--shape", type=_grid, help="weights: pixel grid HxW (default: from the artifact, else square)")
-    p.add_argument("--seed", type=int, default=0, help="membrane of a library model: seed of the random input")
+    p.add_argument("--seed", type=_COUNT, default=0, help="membrane of a library model: seed of the random input")
     p.set_defaults(func=_cmd_plot)
 
 
@@ -787,67 +909,68 @@ def _supervised_parser(sub: Any) -> None:
                                              "left after the same --val-fraction hold-out: targets of the *-sample terms")
     p.add_argument("--labelled", type=int, help="keep the labels of only N training samples per class (seeded, "
                                                 "stratified); label terms see only them, *-sample terms see all")
-    p.add_argument("--labelled-seed", type=int, default=0, help="seed of the --labelled draw (default 0)")
+    p.add_argument("--labelled-seed", type=_COUNT, default=0, help="seed of the --labelled draw (default 0)")
     p.add_argument("--model", default="guided-bilayer", choices=sorted(ARCHITECTURES))
     p.add_argument("--loss", default="huber-guidance",
                    help=f"terms joined by '+', each optionally weighted 'W*term'; terms: {', '.join(LOSS_TERMS)}")
     p.add_argument("--rows", default="true", choices=list(ROWS), help="guidance rows in the loss")
-    p.add_argument("--delta", type=float, default=1.0, help="Huber delta, mV")
-    p.add_argument("--rate-scale", type=float, default=1.0, help="ce-rate: logits = pooled spike counts x this")
-    p.add_argument("--membrane-scale", type=float, default=0.1, help="ce-membrane: logits = pooled mean mV x this")
+    p.add_argument("--delta", type=_POSITIVE, default=1.0, help="Huber delta, mV")
+    p.add_argument("--rate-scale", type=_POSITIVE, default=1.0, help="ce-rate: logits = pooled spike counts x this")
+    p.add_argument("--membrane-scale", type=_POSITIVE, default=0.1, help="ce-membrane: logits = pooled mean mV x this")
     p.add_argument("--decision", default="potential", choices=list(DECISIONS))
     p.add_argument("--epochs", type=int, default=10)
     p.add_argument("--batch-size", type=int, default=32)
-    p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--lr", type=_POSITIVE, default=1e-3)
     p.add_argument("--optimizer", default="adam", choices=["adam", "sgd"])
-    p.add_argument("--weight-decay", type=float, default=0.0)
+    p.add_argument("--weight-decay", type=_NON_NEGATIVE, default=0.0)
     p.add_argument("--schedule", default="none", help="none, cosine, step:EVERY:GAMMA or exp:GAMMA (per epoch)")
-    p.add_argument("--clip", type=float, help="max gradient norm")
-    p.add_argument("--patience", type=int, help="early stopping on validation accuracy (needs --val-fraction)")
-    p.add_argument("--val-fraction", type=float, default=0.0,
+    p.add_argument("--clip", type=_POSITIVE, help="max gradient norm")
+    p.add_argument("--patience", type=_POSITIVE_INT, help="early stopping on validation accuracy (needs --val-fraction)")
+    p.add_argument("--val-fraction", type=_PROBABILITY, default=0.0,
                    help="hold out this fraction of every class of train for validation (stratified)")
-    p.add_argument("--val-seed", type=int, default=0,
+    p.add_argument("--val-seed", type=_COUNT, default=0,
                    help="seed of the validation hold-out (default 0; independent of --seed)")
-    p.add_argument("--checkpoint-every", type=int, default=0, help="optimizer steps between checkpoints (0: per epoch)")
+    p.add_argument("--checkpoint-every", type=_COUNT, default=0, help="optimizer steps between checkpoints (0: per epoch)")
     p.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt (with the settings "
                    "OUT/config.json records; --epochs may grow)")
     p.add_argument("--overwrite", action="store_true", help="start afresh in a non-empty OUT (the old run's files "
                    "are removed once the new run writes its own)")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--device", default="cpu", help="torch device: cpu, cuda, cuda:1 ...")
+    p.add_argument("--seed", type=_COUNT, default=0)
+    p.add_argument("--device", default="cpu", type=_device, help="torch device: cpu, cuda, cuda:1 ...")
     p.add_argument("--amp", choices=["bf16"], help="bf16 autocast of the synaptic maps")
     p.add_argument("--torch-backend", choices=list(BACKENDS), default="eager",
                    help="neuron steps: eager (reference) or compile (torch.compile: fused kernels, same values, "
                         "compiled at first use)")
-    p.add_argument("--augment-shift", type=int, default=0,
+    p.add_argument("--augment-shift", type=_COUNT, default=0,
                    help="translate each training sample by up to K pixels (image inputs; default 0: off)")
     p.add_argument("--redraw", action="store_true",
                    help="a fresh draw of the random encoder (poisson, diehl-cook) for every training sample and "
                         "epoch, seeded by (seed, epoch, sample), instead of one stored draw")
-    p.add_argument("--hidden", help="spiking-mlp: hidden sizes, e.g. 800 or 800,400")
-    p.add_argument("--channels", help="spiking-convnet: conv channels, e.g. 32,64")
-    p.add_argument("--fc", help="spiking-convnet: hidden FC sizes; spiking-resnet19: FC width")
-    p.add_argument("--widths", help="spiking-resnet19: stage widths, e.g. 128,256,512")
-    p.add_argument("--blocks", help="spiking-resnet19: blocks per stage, e.g. 3,3,2")
-    p.add_argument("--stem", type=int, help="spiking-resnet19: stem channels")
-    p.add_argument("--input-pool", type=int, help="spiking-convnet: average-pool the input by this factor")
-    p.add_argument("--dropout", type=float)
+    p.add_argument("--hidden", type=_sizes, help="spiking-mlp: hidden sizes, e.g. 800 or 800,400")
+    p.add_argument("--channels", type=_sizes, help="spiking-convnet: conv channels, e.g. 32,64")
+    p.add_argument("--fc", type=_sizes, help="spiking-convnet: hidden FC sizes; spiking-resnet19: FC width")
+    p.add_argument("--widths", type=_sizes, help="spiking-resnet19: stage widths, e.g. 128,256,512")
+    p.add_argument("--blocks", type=_sizes, help="spiking-resnet19: blocks per stage, e.g. 3,3,2")
+    p.add_argument("--stem", type=_POSITIVE_INT, help="spiking-resnet19: stem channels")
+    p.add_argument("--input-pool", type=_POSITIVE_INT, help="spiking-convnet: average-pool the input by this factor")
+    p.add_argument("--dropout", type=_PROBABILITY, help="dropout probability, 0 (default) up to 1 (excluded)")
     p.add_argument("--no-center", action="store_true",
                    help="spiking-mlp/convnet: normalise drives without shifting them (silent input drives nothing)")
     p.add_argument("--dynamics", choices=list(DYNAMICS),
                    help="output layer: the output neuron model (default), or the seed's non-spiking integrator")
-    p.add_argument("--leak", type=float, help="--dynamics seed: leak per step in mV (default 0.005)")
-    p.add_argument("--interpolate", type=int, help="guided-bilayer --dynamics seed: interpolate input to K+1 points")
+    p.add_argument("--leak", type=_NON_NEGATIVE, help="--dynamics seed: leak per step in mV (default 0.005)")
+    p.add_argument("--w-init", type=_POSITIVE, help="guided-bilayer: initial weights uniform in [0, W) (default 1)")
+    p.add_argument("--interpolate", type=_POSITIVE_INT, help="guided-bilayer --dynamics seed: interpolate input to K+1 points")
     p.add_argument("--trainable", help="per-neuron trainable model parameters, e.g. v_th,tau_m")
     p.add_argument("--output-model", help="library model of the output layer (default: the guidance's)")
     p.add_argument("--hidden-model", help="library model of hidden layers (default lif_delta)")
     p.add_argument("--surrogate", default="atan", choices=["atan", "sigmoid", "rectangular"])
-    p.add_argument("--surrogate-width", type=float, help="surrogate width in mV (default 1)")
+    p.add_argument("--surrogate-width", type=_POSITIVE, help="surrogate width in mV (default 1)")
     p.add_argument("--population", type=int, default=1, help="without guidance: output neurons per class")
     p.add_argument("--T", type=int, help="steps per presentation (a window of the guidance's presentation)")
     p.add_argument("--encoder", help=f"image data without guidance: {', '.join(ENCODERS)}")
-    p.add_argument("--dt", type=float, help="image data without guidance: time step in ms (default 1)")
-    p.add_argument("--max-rate", type=float, help="poisson, regular encoders: rate of a white pixel in Hz (1000 at 1 ms: p = pixel/255)")
+    p.add_argument("--dt", type=_POSITIVE, help="image data without guidance: time step in ms (default 1)")
+    p.add_argument("--max-rate", type=_POSITIVE, help="poisson, regular encoders: rate of a white pixel in Hz (1000 at 1 ms: p = pixel/255)")
     p.add_argument("--limit", type=int, help="train on the first N samples only")
     p.add_argument("--test-limit", type=int, help="evaluate on the first N test samples only")
     p.add_argument("--no-test", action="store_true",
@@ -869,7 +992,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     if getattr(args, "steps", 1) < 1:
         parser.error("--steps must be at least 1")
-    from .errors import DataError, InputError, ModelError, ModelMismatchError, RunInterrupted
+    from .errors import DataError, InputError, ModelError, ModelMismatchError, OutputError, RunInterrupted
 
     for flag in ("T", "limit", "chunk_size", "n_neurons", "n_train", "n_assign", "guidance_per_class", "slice",
                  "epochs", "batch_size", "population", "test_limit", "draws", "labelled", "stride"):
@@ -880,7 +1003,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.func(args))
     except KeyError as exc:
         parser.error(str(exc.args[0]) if exc.args else str(exc))
-    except (DataError, InputError, ModelError, ModelMismatchError) as exc:
+    except (DataError, InputError, ModelError, ModelMismatchError, OutputError) as exc:
         print(f"biosnn: error: {exc}", file=sys.stderr)
     except RunInterrupted as exc:
         from .interrupts import EXIT_INTERRUPTED
@@ -890,7 +1013,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # output piped into `head` and the like
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except OSError as exc:  # any other file-system failure: one line naming the file, not a traceback
+        print(f"biosnn: error: {_describe_os_error(exc)}", file=sys.stderr)
     return 2
+
+
+def _describe_os_error(exc: OSError) -> str:
+    """``PATH: reason`` of a file-system failure (both paths of a failed rename)."""
+    where = " -> ".join(str(f) for f in (exc.filename, getattr(exc, "filename2", None)) if f is not None)
+    reason = exc.strerror or str(exc) or type(exc).__name__
+    return f"{where}: {reason}" if where else reason
 
 
 if __name__ == "__main__":

@@ -6,8 +6,8 @@ derive from :class:`ValueError`, so ``except ValueError`` still catches them.
 
 from __future__ import annotations
 
-__all__ = ["ModelError", "InputError", "DataError", "ModelMismatchError", "RunFolderError", "RunLockedError",
-           "RunInterrupted"]
+__all__ = ["ModelError", "InputError", "DataError", "MissingDataError", "OutputError", "ModelMismatchError", "RunFolderError",
+           "RunLockedError", "RunInterrupted"]
 
 
 class ModelError(ValueError):
@@ -22,6 +22,16 @@ class InputError(ValueError):
 class DataError(InputError):
     """A data file or folder is missing, truncated or corrupt (bad magic number, checksum mismatch,
     missing header field, mixed image sizes). The message names the file."""
+
+
+class MissingDataError(DataError):
+    """A data file or split folder that is not there (as opposed to one that is there and unreadable)."""
+
+
+class OutputError(ValueError, OSError):
+    """A file or folder cannot be written: read-only or full disk, no permission, or an output path
+    that names a folder where a file is expected (or the reverse). The message names the path. Also an
+    :class:`OSError`, so ``except OSError`` still catches the file-system failure it replaces."""
 
 
 class ModelMismatchError(ValueError):

@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence, TypeVar
 
 from .errors import DataError, RunFolderError, RunLockedError
+from .fileio import output_error
 
 __all__ = ["prepare_run_folder", "run_lock", "guard_run_folder", "setting_differences", "check_resume_settings",
            "LOCK_NAME", "SUPERVISED_OUTPUTS", "UNSUPERVISED_OUTPUTS", "SUPERVISED_SETTINGS", "DIEHL_COOK_SETTINGS",
@@ -145,15 +146,39 @@ def _take_over(path: Path, raw: str, reason: str, token: str) -> None:
     logger.warning("%s: taking over the lock left behind (%s)", path, reason)
 
 
+def _make_folder(folder: Path) -> None:
+    """Create ``folder`` (and its parents); a file-system failure becomes an OutputError naming it."""
+    if folder.exists() and not folder.is_dir():
+        raise RunFolderError(f"{folder} is a file, not a folder")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError) as exc:
+        raise RunFolderError(f"{folder}: cannot create it: part of that path is a file") from exc
+    except OSError as exc:
+        raise output_error(folder, exc, "cannot create the folder") from exc
+
+
+def _create_lock(path: Path) -> int:
+    """``os.open`` of a new lock file (``FileExistsError`` if there is one); other failures: OutputError."""
+    try:
+        return os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+    except FileExistsError:
+        raise
+    except OSError as exc:
+        raise output_error(path.parent, exc, f"cannot create its lock file {LOCK_NAME}") from exc
+
+
 @contextlib.contextmanager
-def run_lock(folder: str | os.PathLike[str]) -> Iterator[Path]:
+def run_lock(folder: str | os.PathLike[str], *, advice: str = "wait for it to end, or use another --out folder"
+             ) -> Iterator[Path]:
     """Hold ``folder/.lock`` (the folder is created if needed) while the body runs: the one writer of
     the folder.
 
     The lock file is created with ``O_CREAT | O_EXCL`` (atomic) and holds the pid, host and start time
     of this process. Another live holder is refused with :class:`~bioSNN.errors.RunLockedError`; a lock
     whose process no longer exists on this host (or an unreadable one older than 30 s) is taken over
-    with a logged warning. The lock is removed when the body ends, also on an exception.
+    with a logged warning. The lock is removed when the body ends, also on an exception. ``advice``
+    ends the refusal's message. A folder that cannot be written raises :class:`~bioSNN.errors.OutputError`.
 
     Example:
         >>> import tempfile
@@ -172,29 +197,33 @@ def run_lock(folder: str | os.PathLike[str]) -> Iterator[Path]:
         False
     """
     folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
+    _make_folder(folder)
     path = folder / LOCK_NAME
     token = secrets.token_hex(8)
     record = {"pid": os.getpid(), "host": socket.gethostname(), "started": time.strftime("%Y-%m-%dT%H:%M:%S"),
               "token": token, "command": " ".join(sys.argv)[:200]}
     for _ in range(5):
         try:
-            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+            fd = _create_lock(path)
         except FileExistsError:
             raw, holder = _read_lock(path)
             if raw is None:
                 continue  # released in between
             reason = _stale_reason(path, raw, holder)
             if reason is None:
-                raise RunLockedError(f"{folder} is being written by {_describe(holder)}: wait for it to end, or use "
-                                     f"another --out folder (if no such run is alive, delete {path})") from None
+                raise RunLockedError(f"{folder} is being written by {_describe(holder)}: {advice} (if no such run "
+                                     f"is alive, delete {path})") from None
             if reason != "released":
                 _take_over(path, raw, reason, token)
             continue
-        with os.fdopen(fd, "w") as fh:
-            json.dump(record, fh)
-            fh.flush()
-            os.fsync(fh.fileno())
+        try:
+            with os.fdopen(fd, "w") as fh:
+                json.dump(record, fh)
+                fh.flush()
+                os.fsync(fh.fileno())
+        except OSError as exc:  # a full disk: no lock is held, so none is left behind
+            path.unlink(missing_ok=True)
+            raise output_error(folder, exc, f"cannot write its lock file {LOCK_NAME}") from exc
         break
     else:
         raise RunLockedError(f"{folder}: could not take its lock {path} (other processes keep taking it)")
@@ -288,10 +317,8 @@ def prepare_run_folder(path: str | os.PathLike[str], *, resume: bool = False, ov
     folder = Path(path)
     if resume and overwrite:
         raise RunFolderError(f"{folder}: --resume continues the run there, --overwrite replaces it; give one of them")
-    if folder.exists() and not folder.is_dir():
-        raise RunFolderError(f"{folder} is a file, not a folder")
     created = not folder.exists()
-    folder.mkdir(parents=True, exist_ok=True)
+    _make_folder(folder)
     try:
         with run_lock(folder):
             held = sorted(p.name for p in folder.iterdir() if p.name != LOCK_NAME)

@@ -22,6 +22,7 @@ run redoing work) replaces that one and every later one.
 from __future__ import annotations
 
 import json
+import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,12 +31,14 @@ from typing import Any, Sequence
 import numpy as np
 
 from .errors import DataError, InputError
-from .fileio import atomic_savez
+from .fileio import READ_ERRORS, atomic_savez
 
 __all__ = ["WeightHistory", "append_snapshot", "load_weight_history", "square_shape", "FILENAME", "MAX_NEURONS"]
 
 FORMAT = "bioSNN.WeightHistory"
 VERSION = 1
+logger = logging.getLogger(__name__)
+
 FILENAME = "weights_history.npz"
 #: neurons kept per snapshot
 MAX_NEURONS = 16
@@ -70,8 +73,8 @@ def load_weight_history(path: str | os.PathLike[str]) -> WeightHistory:
             meta = json.loads(str(z["meta"]))
     except FileNotFoundError as exc:
         raise DataError(f"{path}: no weight history (written while training since bioSNN 0.1)") from exc
-    except (OSError, KeyError, ValueError) as exc:
-        raise DataError(f"{path}: unreadable weight history ({exc})") from exc
+    except READ_ERRORS as exc:
+        raise DataError(f"{path}: unreadable weight history, corrupt or truncated ({exc})") from exc
     if meta.get("format") != FORMAT or w.ndim != 3 or len(steps) != len(w):
         raise DataError(f"{path}: not a bioSNN weight history")
     grid = tuple(int(s) for s in shape if s != 1)  # (1, 28, 28) -> (28, 28)
@@ -99,8 +102,13 @@ def append_snapshot(path: str | os.PathLike[str], step: int, w: Any, *, image_sh
     path = Path(path)
     steps: list[int] = []
     snaps: list[np.ndarray] = []
+    old = None
     if path.exists():
-        old = load_weight_history(path)
+        try:
+            old = load_weight_history(path)
+        except DataError as exc:  # a by-product of training: never worth failing (or redoing) a run for
+            logger.warning("%s; starting a new weight history there (earlier snapshots are lost)", exc)
+    if old is not None:
         if old.w.shape[1:] == w.shape and old.step_name == step_name:
             keep = old.steps < step
             steps, snaps = old.steps[keep].tolist(), list(old.w[keep])

@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import DataError
+from ..fileio import READ_ERRORS
 from .imageset import ImageSet
 from .mnist import MNIST_CLASSES, MNIST_FILES, _find, load_mnist
 
@@ -48,7 +49,7 @@ def load_mnist_subset(split: str = "train") -> ImageSet:
         with np.load(path, allow_pickle=False) as z:
             images, labels, index = z[f"{split}_images"], z[f"{split}_labels"], z[f"{split}_index"]
             provenance = json.loads(str(z["provenance"]))
-    except (OSError, KeyError, ValueError) as exc:
+    except READ_ERRORS as exc:
         raise DataError(f"{path}: shipped MNIST subset missing or corrupt ({exc}); reinstall bioSNN") from exc
     return ImageSet(images, labels, MNIST_CLASSES, tuple(int(i) for i in index),
                     {"reader": "mnist_subset", "split": split, "source_sha256": provenance["sha256"]})

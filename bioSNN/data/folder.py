@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from ..errors import DataError
+from ..errors import DataError, MissingDataError
 from .geometry import resize
 from .imageset import ImageSet, read_stack
 
@@ -19,21 +21,34 @@ IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")
 
 def _read_gray(path: Path, size: int | None) -> np.ndarray:
     """One image as ``uint8 [H, W]``: colour -> PIL ``"L"`` luma, 16-bit -> top 8 bits, then resize."""
-    from PIL import Image, UnidentifiedImageError
+    from PIL import Image
 
     try:
-        with Image.open(path) as img:
-            if img.mode.startswith("I;16"):
-                gray = (np.asarray(img, dtype=np.uint16) >> 8).astype(np.uint8)
-            elif img.mode in ("I", "F"):
-                raise DataError(f"{path}: {img.mode!r} (32-bit) images are not read; save it as 8 or 16 bits")
-            else:
-                gray = np.asarray(img.convert("L"), dtype=np.uint8)
-    except (UnidentifiedImageError, OSError, ValueError) as exc:
-        raise DataError(f"{path}: cannot read image ({exc})") from exc
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(path) as img:
+                if 0 in img.size:
+                    raise DataError(f"{path}: image of {img.size[1]} x {img.size[0]} pixels (rows x columns): "
+                                    "it needs at least one row and column")
+                gray = _decode(path, img)
+    except DataError:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise DataError(f"{path}: image too large to read safely ({exc})") from exc
+    except Exception as exc:  # noqa: BLE001 - PIL raises many types for truncated or corrupt images
+        raise DataError(f"{path}: cannot read image ({type(exc).__name__}: {exc})") from exc
     if size is None:
         return gray
     return np.clip(np.rint(resize(gray, size)), 0, 255).astype(np.uint8)
+
+
+def _decode(path: Path, img: Any) -> np.ndarray:
+    """The pixels of an open PIL image as ``uint8 [H, W]``."""
+    if img.mode.startswith("I;16"):
+        return (np.asarray(img, dtype=np.uint16) >> 8).astype(np.uint8)
+    if img.mode in ("I", "F"):
+        raise DataError(f"{path}: {img.mode!r} (32-bit) images are not read; save it as 8 or 16 bits")
+    return np.asarray(img.convert("L"), dtype=np.uint8)
 
 
 def load_image_folder(root: str | os.PathLike[str], *, size: int | None = None, progress: bool = False) -> ImageSet:
@@ -56,7 +71,7 @@ def load_image_folder(root: str | os.PathLike[str], *, size: int | None = None, 
     """
     root = Path(root)
     if not root.is_dir():
-        raise DataError(f"{root}: image folder not found")
+        raise MissingDataError(f"{root}: image folder not found")
     classes = sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
     if not classes:
         raise DataError(f"{root}: no class sub-folders (expected <root>/<class>/<image>)")
@@ -68,7 +83,7 @@ def load_image_folder(root: str | os.PathLike[str], *, size: int | None = None, 
             raise DataError(f"{root / name}: no images ({', '.join(IMAGE_SUFFIXES)})")
         files += [(label, p) for p in found]
     images = read_stack([p for _, p in files], lambda p: _read_gray(p, size), desc="read images", unit="img",
-                        progress=progress, hint="pass size= to resize")
+                        progress=progress, hint="resize them with --size N (size=N in Python)")
     labels = np.asarray([label for label, _ in files])
     return ImageSet(images, labels, tuple(classes), tuple(str(p) for _, p in files),
                     {"reader": "folder", "root": str(root), "size": size})

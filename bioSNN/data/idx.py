@@ -9,13 +9,14 @@ sizes. Type codes: ``0x08`` uint8, ``0x09`` int8, ``0x0B`` int16, ``0x0C`` int32
 from __future__ import annotations
 
 import gzip
+import math
 import os
 import zlib
 from pathlib import Path
 
 import numpy as np
 
-from ..errors import DataError
+from ..errors import DataError, MissingDataError
 
 __all__ = ["read_idx", "write_idx", "IDX_TYPES"]
 
@@ -30,7 +31,7 @@ def _read_bytes(path: Path) -> bytes:
                 return fh.read()
         return path.read_bytes()
     except FileNotFoundError:
-        raise DataError(f"{path}: file not found") from None
+        raise MissingDataError(f"{path}: file not found") from None
     except (OSError, EOFError, zlib.error) as exc:
         raise DataError(f"{path}: cannot read ({exc}); the file is truncated or not gzip data") from exc
 
@@ -64,7 +65,7 @@ def read_idx(path: str | os.PathLike[str], *, expect_magic: int | None = None) -
         raise DataError(f"{path}: truncated IDX header ({len(raw)} bytes, {ndim} dimensions)")
     shape = tuple(int.from_bytes(raw[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
     dtype = np.dtype(IDX_TYPES[raw[2]])
-    expected = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    expected = math.prod(shape) * dtype.itemsize  # Python ints: a forged header cannot overflow
     got = len(raw) - header
     if got != expected:
         what = "truncated" if got < expected else "has trailing bytes"

@@ -43,6 +43,8 @@ class ImageSet:
         images, labels = np.asarray(self.images), np.asarray(self.labels)
         if images.ndim != 3:
             raise InputError(f"images must be [N, H, W], got shape {images.shape}")
+        if 0 in images.shape[1:]:
+            raise InputError(f"images must have at least one row and column, got shape {images.shape}")
         if labels.shape != (images.shape[0],):
             raise InputError(f"labels must be [N] = [{images.shape[0]}], got shape {labels.shape}")
         if len(self.records) != images.shape[0]:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import DataError
+from ..errors import DataError, MissingDataError
 from .idx import read_idx
 from .imageset import ImageSet
 
@@ -45,12 +45,15 @@ def load_mnist(root: str | os.PathLike[str], split: str = "train") -> ImageSet:
         raise DataError(f"unknown MNIST split {split!r}; use one of {sorted(MNIST_FILES)}")
     root = Path(root)
     if not root.is_dir():
-        raise DataError(f"{root}: MNIST folder not found")
+        raise MissingDataError(f"{root}: MNIST folder not found")
     image_path, label_path = (_find(root, name) for name in MNIST_FILES[split])
     images = read_idx(image_path, expect_magic=_IMAGES_MAGIC)
     labels = read_idx(label_path, expect_magic=_LABELS_MAGIC)
     if images.ndim != 3 or images.dtype != np.uint8:
         raise DataError(f"{image_path}: expected uint8 [N, rows, cols], got {images.dtype} {images.shape}")
+    if 0 in images.shape[1:]:
+        raise DataError(f"{image_path}: images of {images.shape[1]} x {images.shape[2]} pixels (rows x columns): "
+                        "every image needs at least one row and column")
     if labels.shape != (images.shape[0],):
         raise DataError(f"{label_path}: {labels.shape[0]} labels for {images.shape[0]} images in {image_path}")
     if labels.size and labels.max() > 9:

@@ -30,7 +30,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..arrays import to_numpy
-from ..errors import DataError, InputError
+from ..errors import DataError, InputError, MissingDataError
 from .geometry import center_crop, resize
 from .imageset import ImageSet, read_stack
 from .phoenix import read_phoenix
@@ -131,7 +131,7 @@ def load_mstar(root: str | os.PathLike[str], split: str = "train", classes: Sequ
     """
     base = Path(root) / split
     if not base.is_dir():
-        raise DataError(f"{base}: MSTAR split folder not found")
+        raise MissingDataError(f"{base}: MSTAR split folder not found")
     names = list(classes) if classes is not None else sorted(p.name for p in base.iterdir() if p.is_dir())
     if not names:
         raise DataError(f"{base}: no class folders")
@@ -153,7 +153,7 @@ def load_mstar(root: str | os.PathLike[str], split: str = "train", classes: Sequ
         return mag if size is None else resize(mag, size)
 
     images = read_stack([p for _, p in files], read, desc=f"read MSTAR {split}", unit="chip", progress=progress,
-                        hint="pass crop= or size=")
+                        hint="make them equal with --crop N or --size N (crop=, size= in Python)")
     labels = [label for label, _ in files]
     source = {"reader": "mstar", "root": str(root), "split": split, "crop": crop, "size": size}
     return ImageSet(images.astype(np.float32), np.asarray(labels), tuple(names), tuple(infos), source)

@@ -90,4 +90,7 @@ def read_phoenix(path: str | os.PathLike[str], *, verify_md5: bool = True) -> Ph
             raise DataError(f"{path}: MD5 mismatch: data hashes to {digest}, header says "
                             f"{header['Chip_MD5_CheckSum']} (corrupt chip)")
     values = np.frombuffer(data, dtype=">f4").astype(np.float32).reshape(2, rows, cols)
+    bad = values[0].size - int(np.count_nonzero(np.isfinite(values[0])))
+    if bad:
+        raise DataError(f"{path}: {bad} NaN or infinite magnitude values (corrupt chip)")
     return PhoenixChip(path, header, values[0], values[1])

@@ -31,7 +31,7 @@ import numpy as np
 
 from ..arrays import to_numpy
 from ..encoding.spike_trains import SpikeTrains
-from ..errors import DataError, InputError
+from ..errors import DataError, InputError, MissingDataError
 from ..fileio import atomic_dir
 
 __all__ = ["SeedSplit", "read_seed_layout", "write_seed_layout", "SEED_SPLITS"]
@@ -66,7 +66,7 @@ def _split_dir(root: Path, split: str) -> Path:
     for candidate in (root / folder, root / folder.lower(), root / split):
         if candidate.is_dir():
             return candidate
-    raise DataError(f"{root / folder}: seed-layout split folder not found")
+    raise MissingDataError(f"{root / folder}: seed-layout split folder not found")
 
 
 def _natural_key(rel: Path) -> list[Any]:
@@ -248,7 +248,7 @@ def write_seed_layout(root: str | os.PathLike[str], split: str, spikes: SpikeTra
     names = _check_names(names, n)
     dest = Path(root) / _split_folder(split)
     if dest.exists() and not overwrite:
-        raise InputError(f"{dest} exists; pass overwrite=True to replace it")
+        raise InputError(f"{dest} exists; give --overwrite (overwrite=True in Python) to replace it")
     with atomic_dir(dest, overwrite=overwrite) as tmp:
         for k, name in enumerate(names):
             _save(tmp / "Spikes" / f"{name}.{fmt}", spikes.dense(k)[0].T.astype(np.float64))

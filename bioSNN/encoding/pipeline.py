@@ -116,6 +116,8 @@ def encode_images(images: Any, encoder: str = "rf-rate", T: int = 70, *, dt: Any
     images = to_numpy(images, "images")
     if images.ndim != 3:
         raise InputError(f"images must be [N, H, W], got shape {images.shape}")
+    if 0 in images.shape[1:]:
+        raise InputError(f"images must have at least one row and column, got shape {images.shape}")
     n = images.shape[0]
     if chunk_size is None:
         chunk_size = max(1, CHUNK_BYTES // ((T + 1) * images.shape[1] * images.shape[2]))

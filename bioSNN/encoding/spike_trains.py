@@ -34,6 +34,7 @@ Reading without bioSNN::
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import zipfile
@@ -80,6 +81,19 @@ def _check_dense(spikes: Any) -> np.ndarray:
     return arr
 
 
+def _check_label_range(labels: np.ndarray, class_names: Sequence[str] | None) -> None:
+    """Labels are class indices: non-negative, and below the number of class names when there are names."""
+    if not labels.size:
+        return
+    low, high = int(labels.min()), int(labels.max())
+    if low < 0:
+        raise InputError(f"labels must be non-negative class indices, found {low}")
+    if class_names is not None and high >= len(class_names):
+        raise InputError(f"label {high} is outside the {len(class_names)} class names "
+                         f"(0..{len(class_names) - 1}: {', '.join(map(str, class_names[:5]))}"
+                         f"{', ...' if len(class_names) > 5 else ''})")
+
+
 @dataclass(frozen=True, eq=False)
 class SpikeTrains:
     """Binary spike trains of ``N`` samples, ``steps`` time steps and ``n_in`` inputs (see module doc).
@@ -112,6 +126,8 @@ class SpikeTrains:
         n_in = int(self.n_in)
         if n_in <= 0 or packed.shape[2] != _packed_width(n_in):
             raise InputError(f"packed has {packed.shape[2]} bytes per step, n_in={n_in} needs {_packed_width(n_in)}")
+        if packed.shape[1] < 1:
+            raise InputError(f"spike trains need at least one time step, got {packed.shape[1]} (shape {packed.shape})")
         object.__setattr__(self, "packed", packed)
         object.__setattr__(self, "n_in", n_in)
         object.__setattr__(self, "dt_seconds", as_time(self.dt_seconds))
@@ -122,6 +138,8 @@ class SpikeTrains:
             object.__setattr__(self, "labels", labels.astype(np.int64, copy=False))
         if self.class_names is not None:
             object.__setattr__(self, "class_names", tuple(str(c) for c in self.class_names))
+        if self.labels is not None:
+            _check_label_range(self.labels, self.class_names)
         if self.image_shape is not None:
             shape = tuple(int(s) for s in self.image_shape)
             if int(np.prod(shape)) != n_in:
@@ -258,6 +276,8 @@ class SpikeTrains:
                            json.loads(str(z["provenance"])))
         except DataError:
             raise
+        except InputError as exc:  # readable, but its contents are inconsistent
+            raise DataError(f"{path}: invalid spike-train file ({exc})") from exc
         except (zipfile.BadZipFile, OSError, EOFError, KeyError, ValueError, json.JSONDecodeError) as exc:
             raise DataError(f"{path}: corrupt or truncated spike-train file ({exc})") from exc
 
@@ -352,7 +372,9 @@ class SpikeTrainsWriter:
                 self._member("n_in", self.n_in)
                 self._member("dt_seconds", self.dt_seconds)
                 if self._labelled:
-                    self._member("labels", np.concatenate(self._labels))
+                    labels = np.concatenate(self._labels)
+                    _check_label_range(labels, self.class_names)
+                    self._member("labels", labels)
                 if self.class_names is not None:
                     self._member("class_names", np.asarray([str(c) for c in self.class_names]))
                 if self.image_shape is not None:
@@ -360,7 +382,8 @@ class SpikeTrainsWriter:
                 self._member("provenance", json.dumps(self.provenance, sort_keys=True, default=str))
             self._zip.close()
         except BaseException as err:
-            self._zip.close()
+            with contextlib.suppress(Exception):  # a full disk fails here again: the temporary file goes anyway
+                self._zip.close()
             self._atomic.__exit__(type(err), err, err.__traceback__)
             raise
         self._atomic.__exit__(exc_type, exc, tb)

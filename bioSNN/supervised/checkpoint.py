@@ -25,6 +25,7 @@ values and never imports or calls anything a file names, so loading a checkpoint
 
 from __future__ import annotations
 
+import logging
 import os
 import pickle
 from pathlib import Path
@@ -37,6 +38,8 @@ from ..errors import DataError
 from ..fileio import atomic_path
 
 __all__ = ["FORMAT", "VERSION", "save_checkpoint", "load_checkpoint", "load_trained"]
+
+logger = logging.getLogger(__name__)
 
 FORMAT = "bioSNN.SupervisedCheckpoint"
 VERSION = 1
@@ -90,7 +93,10 @@ def load_trained(directory: str | os.PathLike[str], map_location: Any = "cpu") -
 
     directory = Path(directory)
     path = directory / "model.pt"
-    data = load_checkpoint(path if path.exists() else directory / "checkpoint.pt", map_location)
+    if not path.exists() and (directory / "checkpoint.pt").exists():
+        logger.warning("%s has no model.pt (its training has not finished): using its last checkpoint.pt", directory)
+        path = directory / "checkpoint.pt"
+    data = load_checkpoint(path, map_location)
     net = build_model(data["spec"])
     net.load_state_dict(data["state_dict"])
     net.eval()

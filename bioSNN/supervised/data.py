@@ -30,7 +30,7 @@ import numpy as np
 import torch
 
 from ..encoding.spike_trains import SpikeTrains
-from ..errors import DataError, InputError
+from ..errors import DataError, InputError, MissingDataError
 
 __all__ = ["shift_spikes", "SupervisedSplit", "Redraw", "load_split", "encoder_settings", "batch_order", "SUPERVISED_DATASETS"]
 
@@ -236,7 +236,7 @@ def load_split(dataset: str, root: str | os.PathLike[str] | None, split: str, *,
         path = Path(root)
         path = path if path.suffix == ".npz" else path / f"{split}.npz"
         if not path.exists():
-            raise DataError(f"{path}: spike-train file not found")
+            raise MissingDataError(f"{path}: spike-train file not found")
         trains = SpikeTrains.load(path)
         return SupervisedSplit(trains if T is None else _window(trains, T), source=str(path))
     from ..data import load_images

@@ -28,6 +28,7 @@ Example:
 from __future__ import annotations
 
 import math
+import numbers
 from typing import Any, Mapping, NamedTuple, Sequence
 
 import torch
@@ -200,6 +201,9 @@ class _Deep(_Network):
         """Linear -> tdBN -> ``hidden_model`` layers of ``sizes`` after ``n_features`` inputs, then the
         readout (``self.readout``, scaled by ``self.gain``) into the output layer (``self.output``);
         returns the hidden ``(linears, norms, neuron layers)`` and sets ``self.dropout``."""
+        _check_sizes("hidden sizes", sizes, allow_empty=True)
+        if isinstance(dropout, bool) or not isinstance(dropout, numbers.Real) or not 0 <= dropout < 1:
+            raise InputError(f"dropout must be a probability in [0, 1), got {dropout!r}")
         gap = threshold_gap(self.hidden_model)
         widths = [n_features, *sizes]
         linears = nn.ModuleList(nn.Linear(a, b, bias=False) for a, b in zip(widths[:-1], widths[1:]))
@@ -283,6 +287,8 @@ class SpikingConvNet(_Deep):
                               center=center, output_dynamics=output_dynamics, leak=leak),
                          output_model, dt, hidden_model, surrogate)
         self.input_shape, self.n_in = shape, math.prod(shape)
+        _check_sizes("channels", channels)
+        _check_sizes("input_pool", [input_pool])
         gap = threshold_gap(hidden_model)
         c, h, w = shape[0], shape[1] // input_pool, shape[2] // input_pool
         self.input_pool = input_pool
@@ -365,6 +371,8 @@ class SpikingResNet19(_Deep):
                               fc=fc, trainable=list(trainable), output_dynamics=output_dynamics, leak=leak),
                          output_model, dt, hidden_model, surrogate)
         self.input_shape, self.n_in = shape, math.prod(shape)
+        for name, values in (("stem", [stem]), ("widths", widths), ("blocks", blocks), ("fc", [fc])):
+            _check_sizes(name, values)
         gap = threshold_gap(hidden_model)
         size = shape[1]
         self.stem = nn.Conv2d(shape[0], stem, 3, 1, 1, bias=False)
@@ -402,6 +410,14 @@ class SpikingResNet19(_Deep):
 
 
 #: architecture name (CLI ``--model``) -> class.
+def _check_sizes(name: str, values: Sequence[Any], *, allow_empty: bool = False) -> None:
+    """Layer sizes (and counts) must be positive integers."""
+    values = list(values)
+    bad = [v for v in values if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < 1]
+    if bad or (not values and not allow_empty):
+        raise InputError(f"{name} must be positive integers, got {values}")
+
+
 ARCHITECTURES: Mapping[str, type[_Network]] = {
     cls.architecture: cls for cls in (GuidedBilayer, SpikingMLP, SpikingConvNet, SpikingResNet19)
 }

@@ -18,7 +18,7 @@ import numpy as np
 
 from ..data.splits import VALIDATION_SEED, describe_split, validation_split
 from ..equations import library
-from ..errors import DataError, InputError
+from ..errors import DataError, InputError, MissingDataError
 from ..runfolder import SUPERVISED_OUTPUTS, SUPERVISED_SETTINGS, check_resume_settings, guard_run_folder
 from .data import ENCODED_DATASETS, SUPERVISED_DATASETS, SupervisedSplit, encoder_settings, load_split
 from .losses import LossSpec
@@ -254,7 +254,7 @@ def train_supervised(dataset: str, root: str | os.PathLike[str] | None, out: str
     if evaluate_test:
         try:
             test = _load(dataset, root, "test", settings, config.progress, trust_pickle).limit(test_limit)
-        except DataError as exc:
+        except MissingDataError as exc:  # absent: train without it; present but unreadable: the error stands
             logger.warning("no test split (%s); training without test evaluation", exc)
     n_classes = train.n_classes
     if guidance is not None:

@@ -61,7 +61,7 @@ from .layers import set_backend
 from .losses import LossSpec, compute_loss
 from .readout import DECISIONS, ClassReadout
 
-__all__ = ["TrainConfig", "Trainer", "evaluate_split", "check_guidance", "guidance_context"]
+__all__ = ["TrainConfig", "Trainer", "check_device", "evaluate_split", "check_guidance", "guidance_context"]
 
 OPTIMIZERS = ("adam", "sgd")
 
@@ -117,7 +117,31 @@ class TrainConfig:
             raise InputError(f"augment_shift must be >= 0, got {self.augment_shift}")
         if not self.lr > 0:
             raise InputError(f"lr must be positive, got {self.lr}")
+        check_device(self.device)
         _lr_factor(self.schedule, self.epochs)(0)
+
+
+def check_device(text: str) -> str:
+    """``text`` if it names a torch device this machine has, else :class:`~bioSNN.errors.InputError`
+    saying why (not a device name, no CUDA in this torch build, no such GPU, no MPS).
+
+    Example:
+        >>> check_device("cpu")
+        'cpu'
+    """
+    try:
+        device = torch.device(text)
+    except (RuntimeError, ValueError, TypeError):
+        raise InputError(f"not a torch device: {text!r} (use cpu, cuda, cuda:1, mps ...)") from None
+    if device.type == "cuda":
+        if not torch.cuda.is_available():
+            why = "this torch build has no CUDA support" if torch.version.cuda is None else "no CUDA GPU is visible"
+            raise InputError(f"{text}: {why}")
+        if device.index is not None and device.index >= torch.cuda.device_count():
+            raise InputError(f"{text}: only {torch.cuda.device_count()} CUDA GPU(s) are visible")
+    elif device.type == "mps" and not torch.backends.mps.is_available():
+        raise InputError(f"{text}: MPS is not available on this machine")
+    return text
 
 
 def _lr_factor(schedule: str, epochs: int) -> Any:

@@ -25,9 +25,9 @@ import numpy as np
 
 from ..equations.model import NeuronModel
 from ..errors import DataError, ModelMismatchError
-from ..fileio import atomic_savez, atomic_write_json
+from ..fileio import READ_ERRORS, atomic_savez, atomic_write_json
 
-__all__ = ["SavedNetwork", "save_network", "load_network"]
+__all__ = ["SavedNetwork", "save_network", "load_network", "check_finite"]
 
 FORMAT = "bioSNN.UnsupervisedNetwork"
 
@@ -67,6 +67,14 @@ def save_network(directory: str | os.PathLike[str], saved: SavedNetwork, *, metr
     return directory / "network.npz"
 
 
+def check_finite(path: str | os.PathLike[str], arrays: dict[str, np.ndarray]) -> None:
+    """Refuse learned arrays holding NaN or infinite values (a corrupt file or a diverged run), naming ``path``."""
+    for name, value in arrays.items():
+        if np.issubdtype(value.dtype, np.floating) and not np.all(np.isfinite(value)):
+            bad = int(value.size - np.count_nonzero(np.isfinite(value)))
+            raise DataError(f"{path}: {name} holds {bad} NaN or infinite values (corrupt file or diverged training)")
+
+
 def load_network(directory: str | os.PathLike[str], expect_model: NeuronModel | None = None) -> SavedNetwork:
     """Read ``directory/network.npz``; with ``expect_model``, refuse a network that ran another neuron model."""
     path = Path(directory) / "network.npz"
@@ -79,11 +87,14 @@ def load_network(directory: str | os.PathLike[str], expect_model: NeuronModel | 
             assignments, names = z["assignments"], tuple(z["class_names"].tolist())
     except DataError:
         raise
-    except (OSError, KeyError, ValueError) as exc:
-        raise DataError(f"{path}: unreadable network file ({exc})") from exc
+    except FileNotFoundError:
+        raise DataError(f"{directory}: no network.npz (not a folder written by biosnn unsupervised)") from None
+    except READ_ERRORS as exc:
+        raise DataError(f"{path}: unreadable network file, corrupt or truncated ({exc})") from exc
     model = NeuronModel.from_dict(meta["model"])
     if model.fingerprint() != meta["fingerprint"]:
         raise DataError(f"{path}: stored model does not match its stored fingerprint")
+    check_finite(path, arrays)
     saved = SavedNetwork(meta["preset"], arrays, assignments, names, model, meta)
     if expect_model is not None:
         saved.require_model(expect_model, path)

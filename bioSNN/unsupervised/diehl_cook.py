@@ -34,7 +34,7 @@ from ..equations.model import NeuronModel
 from ..errors import InputError
 from .stdp import STDPRule, diehl_cook_stdp, plastic_on_pre
 
-__all__ = ["DiehlCookConfig", "DiehlCookState", "excitatory_model", "build_network", "CONTROLLER_CODE"]
+__all__ = ["DiehlCookConfig", "DiehlCookState", "excitatory_model", "build_network", "check_rates", "CONTROLLER_CODE"]
 
 N_INPUT_DEFAULT = 784
 
@@ -73,13 +73,26 @@ class DiehlCookConfig:
     nu_post: float = 0.01
 
     def __post_init__(self) -> None:
+        positive = ("dt_ms", "present_ms", "rest_ms", "tick_ms", "intensity", "max_intensity", "w_total",
+                    "w_init_scale", "timer_rate")
+        for name in positive:
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \
+                    or not (np.isfinite(value) and value > 0):
+                raise InputError(f"{name} must be a positive number, got {value!r}")
+        for name in ("exc_to_inh", "inh_to_exc", "delay_max_ms"):
+            value = getattr(self, name)
+            if not (isinstance(value, (int, float, np.integer, np.floating)) and np.isfinite(value) and value >= 0):
+                raise InputError(f"{name} must be a non-negative number, got {value!r}")
+        if self.min_spikes < 0:
+            raise InputError(f"min_spikes must be non-negative, got {self.min_spikes}")
         if self.input_total is not None and not (np.isfinite(self.input_total) and self.input_total > 0):
             raise InputError(f"input_total must be a positive number, got {self.input_total}")
         for name in ("present_ms", "rest_ms"):
             ratio = getattr(self, name) / self.tick_ms
             if abs(ratio - round(ratio)) > 1e-9 or ratio < 1:
                 raise InputError(f"{name} must be a positive multiple of tick_ms ({self.tick_ms})")
-        if not (self.nu_pre >= 0 and self.nu_post >= 0):
+        if not (np.isfinite(self.nu_pre) and np.isfinite(self.nu_post) and self.nu_pre >= 0 and self.nu_post >= 0):
             raise InputError(f"nu_pre and nu_post must be non-negative, got {self.nu_pre}, {self.nu_post}")
         if self.n_neurons < 1 or self.slice_examples < 1:
             raise InputError("n_neurons and slice_examples must be positive")
@@ -179,6 +192,25 @@ class BuiltNetwork:
     ticks: StateMonitor | None = None
 
 
+def check_rates(rates: Any) -> np.ndarray:
+    """``rates`` (``[n_examples, n_input]``, Hz) as float64, refusing NaN, infinite and negative rates.
+
+    Example:
+        >>> check_rates([[0.0, 31.875]]).shape
+        (1, 2)
+    """
+    from ..arrays import to_numpy
+
+    arr = to_numpy(rates, "rates").astype(np.float64, copy=False)
+    if arr.ndim != 2:
+        raise InputError(f"rates must be [n_examples, n_input], got shape {arr.shape}")
+    if arr.size and not np.all(np.isfinite(arr)):
+        raise InputError(f"rates contain {int(arr.size - np.count_nonzero(np.isfinite(arr)))} NaN or infinite values")
+    if arr.size and arr.min() < 0:
+        raise InputError(f"rates must be non-negative (Hz), found {arr.min():g}")
+    return arr
+
+
 def build_network(config: DiehlCookConfig, rates: np.ndarray, state: DiehlCookState, *, learning: bool,
                   rule: STDPRule | None = None, record_v: bool = False, record_ticks: bool = False,
                   codeobj_class: Any = None, neuron: NeuronModel | None = None) -> BuiltNetwork:
@@ -187,13 +219,20 @@ def build_network(config: DiehlCookConfig, rates: np.ndarray, state: DiehlCookSt
     ``record_ticks`` the controller's ``idx`` and ``new_example`` at every tick (what
     :func:`~bioSNN.unsupervised.training.presentation_counts` needs)."""
     rule = rule or diehl_cook_stdp(nu_pre=config.nu_pre, nu_post=config.nu_post)
+    rates = check_rates(rates)
     n_examples, n_input = rates.shape
     n = config.n_neurons
     expected = {"w": (n_input, n), "delay_ms": (n_input, n), "theta": (n,)}
     for name, shape in expected.items():
-        if np.shape(getattr(state, name)) != shape:
-            raise InputError(f"state.{name} has shape {np.shape(getattr(state, name))}; {n_input} inputs and "
+        value = getattr(state, name)
+        if np.shape(value) != shape:
+            raise InputError(f"state.{name} has shape {np.shape(value)}; {n_input} inputs and "
                              f"{n} neurons need {shape}")
+        if not np.all(np.isfinite(value)):
+            bad = int(np.size(value) - np.count_nonzero(np.isfinite(value)))
+            raise InputError(f"state.{name} holds {bad} NaN or infinite values (a corrupt or diverged network)")
+    if np.any(np.asarray(state.delay_ms) < 0):
+        raise InputError("state.delay_ms must be non-negative")
     dt = config.dt_ms * ms
     exc_model = excitatory_model(learning, config, neuron)
     missing = {"v", "ge", "gi", "theta"} - set(exc_model.state_variables)

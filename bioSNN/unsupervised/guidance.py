@@ -23,6 +23,7 @@ and 1 for the seed network, whose step 0 carries no input (seeds_spec 6.2: guida
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from dataclasses import dataclass, field
@@ -33,9 +34,9 @@ import numpy as np
 
 from ..equations.model import NeuronModel
 from ..errors import DataError, InputError, ModelMismatchError
-from ..fileio import atomic_savez
+from ..fileio import READ_ERRORS, atomic_savez
 
-__all__ = ["Guidance", "FORMAT", "VERSION", "read_header"]
+__all__ = ["Guidance", "FORMAT", "VERSION", "read_header", "dt_fingerprint", "check_time_step"]
 
 FORMAT = "bioSNN.Guidance"
 VERSION = 1
@@ -53,7 +54,35 @@ def read_header(z: Any, path: Path, fmt: str, version: int) -> tuple[dict[str, A
     model = NeuronModel.from_dict(meta["model"])
     if model.fingerprint() != meta["fingerprint"]:
         raise DataError(f"{path}: stored model does not match its stored fingerprint")
+    dt = meta.get("dt_seconds")
+    if not isinstance(dt, (int, float)) or not (np.isfinite(dt) and dt > 0):
+        raise DataError(f"{path}: stored dt_seconds {dt!r} is not a positive time step")
+    if "dt_fingerprint" in meta and meta["dt_fingerprint"] != dt_fingerprint(meta["fingerprint"], dt):
+        raise DataError(f"{path}: stored dt_seconds {dt!r} does not match its fingerprint (the file was edited or "
+                        "is corrupt)")
     return meta, model
+
+
+def dt_fingerprint(model_fingerprint: str, dt_seconds: float) -> str:
+    """SHA-256 of a model fingerprint and a time step: guidance files store it so that their ``dt``, which
+    the model's fingerprint does not cover, is checked too.
+
+    Example:
+        >>> dt_fingerprint("abc", 1e-3) == dt_fingerprint("abc", 0.001) != dt_fingerprint("abc", 5e-4)
+        True
+    """
+    return hashlib.sha256(f"{model_fingerprint}:{float(dt_seconds)!r}".encode()).hexdigest()
+
+
+def check_time_step(dt_seconds: Any, what: str = "dt_seconds") -> float:
+    """``dt_seconds`` as a positive, finite float (:class:`~bioSNN.errors.InputError` otherwise)."""
+    try:
+        dt = float(dt_seconds)
+    except (TypeError, ValueError):
+        raise InputError(f"{what} must be a time step in seconds, got {dt_seconds!r}") from None
+    if not (np.isfinite(dt) and dt > 0):
+        raise InputError(f"{what} must be positive and finite, got {dt_seconds!r}")
+    return dt
 
 
 @dataclass(frozen=True, eq=False)
@@ -83,6 +112,9 @@ class Guidance:
     stride: int = 1
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "dt_seconds", check_time_step(self.dt_seconds))
+        if self.first_step < 0 or self.stride < 1:
+            raise InputError(f"first_step must be >= 0 and stride >= 1, got {self.first_step} and {self.stride}")
         t = np.asarray(self.templates, dtype=np.float32)
         if t.ndim != 3 or t.shape[0] != len(self.class_names):
             raise InputError(f"templates must be [n_classes={len(self.class_names)}, n_out, T], got {t.shape}")
@@ -130,7 +162,8 @@ class Guidance:
                 "stride": self.stride,
                 "time": "row k = end of step first_step + k * stride of the presentation", "units": "mV",
                 "encoder": self.encoder, "network": self.network, "model": self.model.to_dict(),
-                "fingerprint": self.model.fingerprint()}
+                "fingerprint": self.model.fingerprint(),
+                "dt_fingerprint": dt_fingerprint(self.model.fingerprint(), self.dt_seconds)}
         arrays: dict[str, Any] = {"templates": self.templates, "assignments": self.assignments,
                                   "class_names": np.asarray(self.class_names),
                                   "meta": np.asarray(json.dumps(meta, sort_keys=True, default=str))}
@@ -153,8 +186,8 @@ class Guidance:
                                meta.get("network", {}), int(meta.get("first_step", 0)), int(meta.get("stride", 1)))
         except DataError:
             raise
-        except (OSError, KeyError, ValueError, json.JSONDecodeError) as exc:
-            raise DataError(f"{path}: unreadable guidance file ({exc})") from exc
+        except READ_ERRORS as exc:
+            raise DataError(f"{path}: unreadable guidance file, corrupt or truncated ({exc})") from exc
         if expect_model is not None:
             guidance.check_model(expect_model, expect_dt)
         elif expect_dt is not None:

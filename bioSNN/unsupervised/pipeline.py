@@ -23,10 +23,10 @@ import numpy as np
 
 from .. import __version__, arrays
 from ..data.imageset import ImageSet
-from ..errors import InputError, ModelMismatchError
+from ..errors import DataError, InputError, ModelMismatchError
 from ..encoding.poisson import scaled_to_total
 from ..encoding.spike_trains import SpikeTrains
-from ..fileio import atomic_savez, atomic_write_json
+from ..fileio import READ_ERRORS, atomic_savez, atomic_write_json
 from ..interrupts import resume_hint, stop_requests
 from ..progress import progress_bar
 from ..runfolder import (DIEHL_COOK_SETTINGS, UNSUPERVISED_OUTPUTS, WTA_SETTINGS, check_resume_settings,
@@ -250,9 +250,16 @@ def train_wta(trains: SpikeTrains, out: str | os.PathLike[str], *, config: WTACo
     ckpt_path = out / "checkpoint.npz"
     epoch, position, weights = 0, 0, None
     if resume and ckpt_path.exists():
-        with np.load(ckpt_path, allow_pickle=False) as z:
-            meta = json.loads(str(z["meta"]))
-            weights = z["w_volt"]
+        try:
+            with np.load(ckpt_path, allow_pickle=False) as z:
+                meta = json.loads(str(z["meta"]))
+                weights = z["w_volt"]
+            missing = {"config", "trains_sha256", "epoch", "position"} - set(meta)
+            if missing:
+                raise KeyError(f"no {', '.join(sorted(missing))} in its meta")
+        except READ_ERRORS as exc:
+            raise DataError(f"{ckpt_path}: unreadable checkpoint, corrupt or truncated ({exc}); give --overwrite "
+                            "to start afresh") from exc
         if (meta["config"] != config.to_dict() or meta["trains_sha256"] != digest
                 or meta.get("shuffle", False) != shuffle):
             raise ModelMismatchError(f"{ckpt_path}: written for another configuration, order or spike trains")

@@ -47,8 +47,8 @@ import numpy as np
 
 from ..equations.model import NeuronModel
 from ..errors import DataError, InputError, ModelMismatchError
-from ..fileio import atomic_savez
-from .guidance import read_header
+from ..fileio import READ_ERRORS, atomic_savez
+from .guidance import check_time_step, dt_fingerprint, read_header
 
 __all__ = ["SampleGuidance", "record_sample_guidance", "merge_sample_guidance", "shard_range", "parse_shard",
            "FORMAT", "VERSION", "DTYPES"]
@@ -82,6 +82,7 @@ class SampleGuidance:
     seconds: float = 0.0
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "dt_seconds", check_time_step(self.dt_seconds))
         tr = np.asarray(self.traces)
         if tr.ndim != 3 or tr.dtype not in (np.float16, np.float32):
             raise InputError(f"traces must be float16/float32 [n, n_out, T], got {tr.dtype} {tr.shape}")
@@ -127,7 +128,8 @@ class SampleGuidance:
                 "shard": list(self.shard), "chunk": CHUNK, "source": self.source, "network": self.network,
                 "seconds": self.seconds, "units": "mV",
                 "time": "row k = end of step first_step + k * stride of the presentation",
-                "model": self.model.to_dict(), "fingerprint": self.model.fingerprint()}
+                "model": self.model.to_dict(), "fingerprint": self.model.fingerprint(),
+                "dt_fingerprint": dt_fingerprint(self.model.fingerprint(), self.dt_seconds)}
 
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Write the file (atomically; uncompressed, so that it loads fast)."""
@@ -149,8 +151,8 @@ class SampleGuidance:
                            float(meta.get("seconds", 0.0)))
         except DataError:
             raise
-        except (OSError, KeyError, ValueError, TypeError, json.JSONDecodeError) as exc:
-            raise DataError(f"{path}: unreadable sample guidance file ({exc})") from exc
+        except READ_ERRORS as exc:
+            raise DataError(f"{path}: unreadable sample guidance file, corrupt or truncated ({exc})") from exc
 
 
 def parse_shard(text: str) -> tuple[int, int]:

@@ -20,10 +20,11 @@ from brian2 import mV, ms, seed as brian_seed
 from ..arrays import digest
 from ..equations.model import NeuronModel
 from ..errors import DataError, InputError, ModelMismatchError
-from ..fileio import atomic_savez
+from ..fileio import READ_ERRORS, atomic_savez
 from ..progress import progress_bar
 from ..interrupts import resume_hint, stop_requests
 from ..weight_history import FILENAME as WEIGHTS_FILE, append_snapshot, square_shape
+from .artifacts import check_finite
 from .stdp import STDPRule
 from .diehl_cook import (
     BuiltNetwork, DiehlCookConfig, DiehlCookState, build_network, controller_state, examples_done, excitatory_model,
@@ -78,11 +79,14 @@ def load_checkpoint(path: str | os.PathLike[str], expect_model: NeuronModel | No
         with np.load(path, allow_pickle=False) as z:
             meta = json.loads(str(z["meta"]))
             state = DiehlCookState(z["w"], z["delay_ms"], z["theta"])
-    except (OSError, KeyError, ValueError) as exc:
-        raise DataError(f"{path}: unreadable checkpoint ({exc})") from exc
-    if meta.get("format") != "bioSNN.DiehlCookCheckpoint":
-        raise DataError(f"{path}: not a Diehl & Cook checkpoint")
-    config = DiehlCookConfig(**meta["config"])
+        if not isinstance(meta, dict) or meta.get("format") != "bioSNN.DiehlCookCheckpoint":
+            raise DataError(f"{path}: not a Diehl & Cook checkpoint")
+        config = DiehlCookConfig(**meta["config"])
+    except DataError:
+        raise
+    except READ_ERRORS as exc:
+        raise DataError(f"{path}: unreadable checkpoint, corrupt or truncated ({exc})") from exc
+    check_finite(path, {"w": state.w, "delay_ms": state.delay_ms, "theta": state.theta})
     expected = (expect_model or excitatory_model(True, config)).fingerprint()
     if meta["model_fingerprint"] != expected:
         raise ModelMismatchError(f"{path}: written for neuron model {meta['model_fingerprint'][:12]}, this "
