@@ -8,6 +8,9 @@ For every seed ``s``, label budget ``b`` (labelled training samples per class, o
 * ``sample``: CE on the labelled samples + Huber to every sample's *own* recorded guidance (the
   STDP network's response to it, recorded without labels): this is the one that learns from the
   unlabelled samples too;
+* ``kd``: CE on the labelled samples + distillation of the STDP network's own vote on every sample
+  (``kd-sample``: its recorded spike counts, pooled by the neuron -> class assignment made from the
+  labelled samples), so the unlabelled samples teach through the teacher's decision;
 
 it runs ``biosnn supervised`` with the STDP network of seed ``s`` (its guidance and its per-sample
 guidance), the validation protocol (15 % of every class held out, split seed 0; the epoch kept is the
@@ -26,6 +29,9 @@ Usage (about 4 minutes per run on one core at the MSTAR defaults; ``--jobs`` run
     python bench/label_budget.py --data mstar --root ../shared/data/mstar3 \\
         --network 'runs/mstar3-stdp-s{seed}' --samples 'runs/sg/mstar-s{seed}.npz' \\
         --budgets 1,10,all --seeds 0,1,2 --jobs 2 --out runs/label-budget-mstar
+
+``--merge EARLIER/results.json`` adds the rows of an earlier run (other methods) to the table and
+figure, e.g. ``--methods kd --merge bench/results/label-budget-mstar.json``.
 
 ``--network`` and ``--samples`` are patterns with ``{seed}``; record the per-sample guidance first with
 ``biosnn sample-guidance NETWORK --dataset ... --out FILE``.
@@ -163,7 +169,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--samples", required=True, help="per-sample guidance file pattern with {seed}")
     p.add_argument("--budgets", default="1,10,all")
     p.add_argument("--seeds", default="0,1,2")
-    p.add_argument("--methods", default="ce,template,sample")
+    p.add_argument("--methods", default="ce,template,sample,kd")
+    p.add_argument("--merge", type=Path, action="append", default=[],
+                   help="results.json of an earlier run of this script (other methods, same budgets and seeds): "
+                        "its rows join the table and the figure")
     p.add_argument("--T", type=int)
     p.add_argument("--epochs", type=int, help="epochs with all labels (halved with a budget)")
     p.add_argument("--limit", type=int, help="the first N training images only")
@@ -177,10 +186,14 @@ def main(argv: list[str] | None = None) -> int:
     with ThreadPoolExecutor(args.jobs) as pool:
         rows = list(pool.map(lambda job: one(args, *job), jobs))
     (args.out / "results.json").write_text(json.dumps({"command": sys.argv, "runs": rows}, indent=1))
+    for path in args.merge:
+        earlier = [r for r in json.loads(path.read_text())["runs"] if r["method"] not in methods]
+        methods = list(dict.fromkeys([r["method"] for r in earlier])) + methods
+        rows = earlier + rows
     table, stats = summarise(rows, budgets, methods)
     (args.out / "table.md").write_text(table + "\n")
     print(table)
-    config = json.loads((run_dir(args.out, methods[0], budgets[-1], seeds[0]) / "config.json").read_text())
+    config = json.loads((run_dir(args.out, methods[-1], budgets[-1], seeds[0]) / "config.json").read_text())
     per_class_all = config["data"]["n_train"] // len(config["guidance"]["class_names"])
     figure(stats, budgets, methods, per_class_all, args.out / f"label-budget-{args.data}",
            f"{args.data}: guidance vs CE-only ({len(seeds)} seeds)")

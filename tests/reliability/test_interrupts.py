@@ -98,3 +98,27 @@ def test_cli_exits_130_with_the_message(monkeypatch, capsys):
     monkeypatch.setattr(cli, "_cmd_verify", interrupted)
     assert cli.main(["verify"]) == 130
     assert "biosnn: interrupted: SIGINT received" in capsys.readouterr().err
+
+
+@pytest.mark.slow  # compiles a cpp_standalone build (~1 min)
+def test_standalone_training_stops_after_a_slice_and_resumes_exactly(tmp_path, monkeypatch):
+    from bioSNN.unsupervised.diehl_cook import DiehlCookConfig
+    from bioSNN.unsupervised.standalone import train_standalone
+
+    cfg = DiehlCookConfig(n_neurons=3, present_ms=100, rest_ms=50, slice_examples=2, w_total=8.0, seed=5)
+    rates = np.random.default_rng(0).integers(0, 256, size=(6, 16)).astype(float) / 8.0 * 6
+    whole = train_standalone(cfg, rates, tmp_path / "build", progress=False)
+    original = training.save_checkpoint
+
+    def save_then_signal(*args, **kwargs):  # SIGINT arrives while the first slice's checkpoint is written
+        original(*args, **kwargs)
+        monkeypatch.setattr(training, "save_checkpoint", original)
+        os.kill(os.getpid(), signal.SIGINT)
+
+    monkeypatch.setattr(training, "save_checkpoint", save_then_signal)
+    ckpt = tmp_path / "ckpt.npz"
+    with pytest.raises(RunInterrupted, match="SIGINT received: stopped after 2 of 6 training examples"):
+        train_standalone(cfg, rates, tmp_path / "build", progress=False, checkpoint=ckpt)
+    assert load_checkpoint(ckpt).examples_done == 2
+    resumed = train_standalone(cfg, rates, tmp_path / "build", progress=False, checkpoint=ckpt, resume=True)
+    assert np.array_equal(whole.w, resumed.w) and np.array_equal(whole.theta, resumed.theta)
