@@ -7,6 +7,7 @@ loop-invariant constants); tensors go through torch.
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any
 
@@ -14,6 +15,14 @@ import numpy as np
 import torch
 
 __all__ = ["FUNCTIONS", "HELPERS", "TimedLookup"]
+
+
+@functools.lru_cache(maxsize=4096)
+def _numpy_scalar(numpy_fn: Any, x: float) -> float:
+    """``numpy_fn`` of one number, as a Python float (cached: a step recomputes its loop invariants from
+    the same numbers every time, and numpy's scalar path costs microseconds)."""
+    with np.errstate(all="ignore"):
+        return float(numpy_fn(np.float64(x)))
 
 
 def _unary(torch_fn: Any, numpy_fn: Any, math_fn: Any) -> Any:
@@ -27,8 +36,7 @@ def _unary(torch_fn: Any, numpy_fn: Any, math_fn: Any) -> Any:
             return torch_fn(x)
         if torch.compiler.is_compiling():
             return math_fn(x)
-        with np.errstate(all="ignore"):
-            return float(numpy_fn(np.float64(x)))
+        return _numpy_scalar(numpy_fn, float(x))
 
     fn.__name__ = torch_fn.__name__
     return fn
@@ -85,8 +93,7 @@ def _expm1(x: Any) -> Any:
         return torch.expm1(x)
     if torch.compiler.is_compiling():
         return math.expm1(x)
-    with np.errstate(all="ignore"):
-        return float(np.expm1(np.float64(x)))
+    return _numpy_scalar(np.expm1, float(x))
 
 
 def _exprel(x: Any) -> Any:
