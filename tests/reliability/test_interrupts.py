@@ -125,18 +125,13 @@ def test_standalone_training_stops_after_a_slice_and_resumes_exactly(tmp_path, m
 
 
 def test_wta_training_stops_after_a_chunk_on_sigint_and_resumes_exactly(tmp_path, monkeypatch):
-    from bioSNN.encoding import SpikeTrains
     from bioSNN.unsupervised.artifacts import load_network
     from bioSNN.unsupervised.pipeline import train_wta
     from bioSNN.unsupervised.wta import WTAConfig, WTANetwork
 
-    rng = np.random.default_rng(1)
-    dense = np.zeros((9, 71, 16), bool)
-    for k in range(9):
-        for i in rng.choice(16, 10, replace=False):
-            p = int(rng.integers(30, 36))
-            dense[k, p::p, i] = True
-    trains = SpikeTrains.from_dense(dense, 1e-3, labels=np.arange(9) % 3, class_names=("a", "b", "c"))
+    from ..unsupervised.test_wta import toy_trains
+
+    trains = toy_trains()
     config = WTAConfig(n_neurons=3, P_th_mV=3.0, D_mV=0.1)
     train_wta(trains, tmp_path / "whole", config=config, epochs=2, chunk=4, backend="numpy", progress=False)
     calls, original = {"n": 0}, WTANetwork.present

@@ -62,16 +62,22 @@ def test_trains_must_match_the_network():
         WTAConfig(depression="reversed")
 
 
-def test_interrupted_training_resumes_to_the_same_weights(tmp_path, monkeypatch):
-    from bioSNN.unsupervised.pipeline import train_wta
-
+def toy_trains():
+    """9 samples, 3 classes, 16 inputs: regular trains like the seed's code (one or two spikes per input
+    from step 30)."""
     rng = np.random.default_rng(1)
     dense = np.zeros((9, 71, 16), bool)
-    for k in range(9):  # regular trains like the seed's code: one or two spikes per input from step 30
+    for k in range(9):
         for i in rng.choice(16, 10, replace=False):
             p = int(rng.integers(30, 36))
             dense[k, p::p, i] = True
-    trains = SpikeTrains.from_dense(dense, 1e-3, labels=np.arange(9) % 3, class_names=("a", "b", "c"))
+    return SpikeTrains.from_dense(dense, 1e-3, labels=np.arange(9) % 3, class_names=("a", "b", "c"))
+
+
+def test_interrupted_training_resumes_to_the_same_weights(tmp_path, monkeypatch):
+    from bioSNN.unsupervised.pipeline import train_wta
+
+    trains = toy_trains()
     config = WTAConfig(n_neurons=3, P_th_mV=3.0, D_mV=0.1)
     train_wta(trains, tmp_path / "whole", config=config, epochs=2, chunk=4, backend="numpy", progress=False)
     calls = {"n": 0}
