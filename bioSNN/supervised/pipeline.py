@@ -294,8 +294,9 @@ def train_supervised(dataset: str, root: str | os.PathLike[str] | None, out: str
         first = train.trains.n_in
     import torch
 
-    torch.manual_seed(config.seed)  # the initial weights are a function of the seed
-    net = ARCHITECTURES[model](first, n_out, **kwargs)
+    with torch.random.fork_rng(devices=[]):  # the initial weights are a function of the seed alone
+        torch.manual_seed(config.seed)
+        net = ARCHITECTURES[model](first, n_out, **kwargs)
     meta = {"data": {"dataset": dataset, "root": None if root is None else str(root), **settings,
                      "n_train": len(train), "n_val": 0 if val is None else len(val),
                      "n_test": 0 if test is None else len(test), "image_shape": list(shape) if shape else None}}

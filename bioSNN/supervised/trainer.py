@@ -38,6 +38,7 @@ Example:
 from __future__ import annotations
 
 import json
+import logging
 import math
 import os
 import time
@@ -60,6 +61,8 @@ from .data import SupervisedSplit, batch_order, shift_spikes
 from .layers import set_backend
 from .losses import LossSpec, compute_loss
 from .readout import DECISIONS, ClassReadout
+
+logger = logging.getLogger(__name__)
 
 __all__ = ["TrainConfig", "Trainer", "check_device", "evaluate_split", "check_guidance", "guidance_context"]
 
@@ -365,14 +368,22 @@ class Trainer:
         try:
             from torch.utils.tensorboard import SummaryWriter
         except ImportError:  # tensorboard is an optional extra
-            print("biosnn: tensorboard is not installed (pip install bioSNN[tensorboard]); no TensorBoard logs")
+            logger.warning("tensorboard is not installed (pip install bioSNN[tensorboard]); no TensorBoard logs")
             return None
         return SummaryWriter(str(self.out / "tb"))
 
     # ------------------------------------------------------------------ the loop
     def fit(self, *, resume: bool = False, max_steps: int | None = None) -> dict[str, Any]:
         """Train (or continue a run with ``resume``); ``max_steps`` stops after that many optimizer
-        steps in this call (a checkpoint is written), for time-boxed jobs. Returns the metrics."""
+        steps in this call (a checkpoint is written), for time-boxed jobs. Returns the metrics.
+
+        The run seeds torch's generator from ``config.seed`` (dropout, shuffling draws) inside
+        :func:`torch.random.fork_rng`: the caller's global RNG state is the same afterwards."""
+        devices = [self.device.index or 0] if self.device.type == "cuda" else []
+        with torch.random.fork_rng(devices=devices):
+            return self._fit(resume=resume, max_steps=max_steps)
+
+    def _fit(self, *, resume: bool, max_steps: int | None) -> dict[str, Any]:
         c = self.config
         rank, world = _distributed()
         torch.manual_seed(c.seed)

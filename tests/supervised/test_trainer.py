@@ -202,3 +202,18 @@ def test_redraw_needs_a_random_encoder_on_images(tmp_path):
                 config=config)
     with pytest.raises(InputError, match="deterministic"):
         Redraw(np.zeros((1, 3, 4), np.uint8), "regular", 10, 1e-3, {})
+
+
+def test_training_leaves_the_global_random_generators_alone(tmp_path):
+    """The run seeds its own draws; the caller's torch and numpy generator states are unchanged."""
+    from bioSNN.supervised.pipeline import train_supervised
+
+    toy_split(n=16, steps=8).trains.save(tmp_path / "train.npz")
+    torch.manual_seed(123)
+    np.random.seed(7)
+    before_torch, before_np = torch.get_rng_state(), np.random.get_state()[1].copy()
+    train_supervised("spikes", tmp_path, tmp_path / "run", model="spiking-mlp", architecture={"hidden": [4]},
+                     loss="ce-membrane", config=TrainConfig(epochs=1, batch_size=8, progress=False),
+                     evaluate_test=False)
+    assert torch.equal(torch.get_rng_state(), before_torch)
+    assert np.array_equal(np.random.get_state()[1], before_np)
