@@ -40,6 +40,11 @@ class Encoder:
         params = list(inspect.signature(self.run).parameters.values())[4:]
         return {p.name: p.default for p in params}
 
+    @property
+    def random(self) -> bool:
+        """Whether the encoder draws random spikes (it takes a ``seed``): several draws differ."""
+        return "seed" in self.options
+
 
 def _rf_rate(images: np.ndarray, T: int, dt: Any, first_index: int, variant: str = "training") -> SpikeTrains:
     trains = rate_code(receptive_field(images, variant=variant), T, dt=dt)

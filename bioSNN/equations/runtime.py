@@ -25,13 +25,47 @@ def _numpy_scalar(numpy_fn: Any, x: float) -> float:
         return float(numpy_fn(np.float64(x)))
 
 
-def _unary(torch_fn: Any, numpy_fn: Any, math_fn: Any) -> Any:
+def _numpy_rounding(x: Any) -> bool:
+    """Whether ``x`` is a tensor whose functions :class:`_NumpyValue` computes with numpy (eager,
+    floating point, on the CPU): there the float64 reference step rounds every operation as Brian2's
+    numpy target does. Elsewhere (CUDA, ``torch.compile``) torch's own kernels run."""
+    return (torch.is_tensor(x) and x.device.type == "cpu" and x.is_floating_point()
+            and not torch.compiler.is_compiling())
+
+
+class _NumpyValue(torch.autograd.Function):
+    """``fn(x)`` with numpy's value and torch's derivative ``grad(x, value)``.
+
+    torch's ``expm1`` and ``pow`` (any exponent but the fast paths 2, 0.5, 1, 0, -1) round differently
+    from numpy's in the last bits (measured: ``pow(x, 3.0)`` in 6 % of arguments, ``expm1`` in 0.03 %);
+    on an excitable model such a bit grows over a run (Hodgkin-Huxley: 2000 steps end 1e-9 apart). With
+    numpy's values a float64 CPU run of ``hh_if_curve`` equals Brian2's numpy target bit for bit."""
+
+    @staticmethod
+    def forward(ctx: Any, x: torch.Tensor, fn: Any, grad: Any) -> torch.Tensor:  # type: ignore[override]
+        array = x.detach().numpy()
+        with np.errstate(all="ignore"):
+            value = torch.from_numpy(np.asarray(fn(array), dtype=array.dtype))
+        ctx.grad = grad
+        ctx.save_for_backward(x, value)
+        return value
+
+    @staticmethod
+    def backward(ctx: Any, g: torch.Tensor) -> tuple[Any, None, None]:  # type: ignore[override]
+        x, value = ctx.saved_tensors
+        return g * ctx.grad(x, value), None, None
+
+
+def _unary(torch_fn: Any, numpy_fn: Any, math_fn: Any, grad: Any = None) -> Any:
     """``torch_fn`` on tensors; on scalars (loop invariants) numpy's own function, as Brian2's numpy
     target evaluates them (``math.exp`` and ``numpy.exp`` differ in the last bit for about 4 % of
     arguments, and such a bit grows through excitable dynamics). Under ``torch.compile``, which does
-    not trace numpy, Python's ``math_fn``."""
+    not trace numpy, Python's ``math_fn``. With ``grad(x, value)`` (the derivative), CPU tensors too
+    take numpy's value (:class:`_NumpyValue`): for functions whose torch kernel rounds otherwise."""
 
     def fn(x: Any) -> Any:
+        if grad is not None and _numpy_rounding(x):
+            return _NumpyValue.apply(x, numpy_fn, grad)
         if torch.is_tensor(x):
             return torch_fn(x)
         if torch.compiler.is_compiling():
@@ -56,44 +90,7 @@ def _clip(x: Any, low: Any, high: Any) -> Any:
                          torch.as_tensor(high, dtype=x.dtype, device=x.device))
 
 
-def _numpy_rounding(x: Any) -> bool:
-    """Whether ``x`` is a tensor whose functions :class:`_NumpyValue` computes with numpy (eager,
-    floating point, on the CPU): there the float64 reference step rounds every operation as Brian2's
-    numpy target does. Elsewhere (CUDA, ``torch.compile``) torch's own kernels run."""
-    return (torch.is_tensor(x) and x.device.type == "cpu" and x.is_floating_point()
-            and not torch.compiler.is_compiling())
-
-
-class _NumpyValue(torch.autograd.Function):
-    """``fn(x)`` with numpy's value and torch's derivative ``grad(x, value)``.
-
-    torch's ``expm1`` and ``pow`` (any exponent but the fast paths 2, 0.5, 1, 0, -1) round differently
-    from numpy's in the last bits (measured: ``pow(x, 3.0)`` in 6 % of arguments, ``expm1`` in 0.03 %);
-    on an excitable model such a bit grows over a run (Hodgkin-Huxley: 2000 steps end 1e-9 apart). With
-    numpy's values a float64 CPU run of ``hh_if_curve`` equals Brian2's numpy target bit for bit."""
-
-    @staticmethod
-    def forward(ctx: Any, x: torch.Tensor, fn: Any, grad: Any) -> torch.Tensor:  # type: ignore[override]
-        with np.errstate(all="ignore"):
-            value = torch.from_numpy(np.asarray(fn(x.detach().numpy()), dtype=x.detach().numpy().dtype))
-        ctx.grad = grad
-        ctx.save_for_backward(x, value)
-        return value
-
-    @staticmethod
-    def backward(ctx: Any, g: torch.Tensor) -> tuple[Any, None, None]:  # type: ignore[override]
-        x, value = ctx.saved_tensors
-        return g * ctx.grad(x, value), None, None
-
-
-def _expm1(x: Any) -> Any:
-    if _numpy_rounding(x):
-        return _NumpyValue.apply(x, np.expm1, lambda x, v: v + 1)
-    if torch.is_tensor(x):
-        return torch.expm1(x)
-    if torch.compiler.is_compiling():
-        return math.expm1(x)
-    return _numpy_scalar(np.expm1, float(x))
+_expm1 = _unary(torch.expm1, np.expm1, math.expm1, grad=lambda x, value: value + 1)
 
 
 def _exprel(x: Any) -> Any:

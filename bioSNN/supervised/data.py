@@ -89,9 +89,12 @@ class SupervisedSplit:
         names = self.trains.class_names
         return len(names) if names else int(self.labels.max()) + 1
 
-    def batch(self, index: np.ndarray, device: Any = "cpu") -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
-        """``(spikes [steps, B, n_in] float32, labels [B], targets [B, n_out, T] or None)`` on ``device``."""
-        x = self.trains.to_torch(index, device=device)
+    def batch(self, index: np.ndarray, device: Any = "cpu", *, draw: tuple[int, int] | None = None
+              ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+        """``(spikes [steps, B, n_in] float32, labels [B], targets [B, n_out, T] or None)`` on ``device``;
+        with ``draw = (seed, epoch)`` the spikes are that fresh draw (:meth:`redrawn`), not the stored one."""
+        x = (self.trains.to_torch(index, device=device) if draw is None
+             else self.redrawn(index, seed=draw[0], epoch=draw[1], device=device))
         y = torch.as_tensor(self.labels[index], device=device)
         t = None if self.targets is None else torch.as_tensor(self.targets[index], device=device).float()
         return x, y, t
@@ -159,7 +162,7 @@ class Redraw:
 
         if self.encoder not in ENCODERS:
             raise InputError(f"unknown encoder {self.encoder!r}")
-        if "seed" not in ENCODERS[self.encoder].options:
+        if not ENCODERS[self.encoder].random:
             raise InputError(f"encoder {self.encoder!r} is deterministic: a fresh draw per epoch would be the same "
                              "spikes; redraw needs a random encoder (poisson, diehl-cook)")
 
@@ -250,7 +253,7 @@ def load_split(dataset: str, root: str | os.PathLike[str] | None, split: str, *,
     from ..encoding import ENCODERS
 
     redraw = (Redraw(data.images, name, T or 70, float(dt), dict(options or {}))
-              if "seed" in ENCODERS[name].options else None)
+              if ENCODERS[name].random else None)
     return SupervisedSplit(trains, source=f"{dataset}/{split}", encoding=redraw)
 
 

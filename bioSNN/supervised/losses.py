@@ -225,18 +225,17 @@ def compute_loss(spec: LossSpec, output: NetworkOutput, labels: torch.Tensor, re
     lab_out, lab_y, lab_target = _labelled_part(output, labels, target, labelled)
     for name, weight in spec.terms:
         kind = "huber" if name.startswith("huber") else "mse"
-        if name == "kd-sample":
-            if sample_counts is None:
-                raise InputError("loss term 'kd-sample' needs the spike counts of per-sample guidance (--sample-guidance)")
-            value = distillation_loss(output.spikes, sample_counts, readout, spec.rate_scale)
-            total = total + weight * value
-            parts[name] = float(value.detach())
-            continue
         if name in SAMPLE_TERMS:
-            if samples is None:
+            if name == "kd-sample":
+                if sample_counts is None:
+                    raise InputError("loss term 'kd-sample' needs the spike counts of per-sample guidance "
+                                     "(--sample-guidance)")
+                value = distillation_loss(output.spikes, sample_counts, readout, spec.rate_scale)
+            elif samples is None:
                 raise InputError(f"loss term {name!r} needs per-sample guidance (--sample-guidance)")
-            value = guidance_loss(output.v, output.times, samples, sample_first_step, initial, None, kind, spec.delta,
-                                  sample_stride)
+            else:
+                value = guidance_loss(output.v, output.times, samples, sample_first_step, initial, None, kind,
+                                      spec.delta, sample_stride)
             total = total + weight * value
             parts[name] = float(value.detach())
             continue

@@ -86,11 +86,11 @@ def _draw_settings(dataset: str, settings: dict[str, Any], draw: int) -> dict[st
                          f"on the fly (--dataset {on_the_fly})")
     from ..encoding import ENCODERS
 
-    defaults = ENCODERS[settings["encoder"]].options
-    if "seed" not in defaults:
+    encoder = ENCODERS[settings["encoder"]]
+    if not encoder.random:
         raise InputError(f"encoder {settings['encoder']!r} is deterministic: every draw would be the same")
     options = dict(settings["options"])
-    options["seed"] = int(options.get("seed", defaults["seed"])) + draw
+    options["seed"] = int(options.get("seed", encoder.options["seed"])) + draw
     return {**settings, "options": options}
 
 

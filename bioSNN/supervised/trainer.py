@@ -454,9 +454,7 @@ class Trainer:
                               enabled=c.progress and rank == 0,
                               initial=sum(len(i) for i in order[:progress["batch"]]) * world) as bar:
                 for b in range(progress["batch"], len(order)):
-                    x, y, t = self.train.batch(order[b], self.device)
-                    if c.redraw:
-                        x = self.train.redrawn(order[b], seed=c.seed, epoch=epoch, device=self.device)
+                    x, y, t = self.train.batch(order[b], self.device, draw=(c.seed, epoch) if c.redraw else None)
                     if c.augment_shift:
                         x = shift_spikes(x, self.train.trains.image_shape or (), c.augment_shift,
                                          seed=c.seed, epoch=epoch, index=order[b])
