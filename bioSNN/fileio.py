@@ -79,8 +79,16 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
+#: paths already cleaned of stale temporary files by this process (writers killed before it started)
+_CLEANED: set[Path] = set()
+
+
 def _remove_stale_temps(path: Path) -> None:
-    """Delete temporary files (or folders) of ``path`` left behind by a killed writer on this host."""
+    """Delete temporary files (or folders) of ``path`` left behind by a killed writer on this host; once
+    per path and process (a checkpoint rewritten every few steps lists its folder once, not each time)."""
+    if path in _CLEANED:
+        return
+    _CLEANED.add(path)
     pattern = re.compile(rf"^\.{re.escape(path.name)}\.([0-9a-f]{{6}})-(\d+)-[^/]*\.tmp$")
     host = _tag().split("-")[0]
     try:
