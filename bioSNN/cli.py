@@ -383,7 +383,8 @@ def _cmd_supervised(args: argparse.Namespace) -> int:
         resume=args.resume, overwrite=args.overwrite,
         loss_settings={"rows": args.rows, "delta": args.delta, "rate_scale": args.rate_scale,
                        "membrane_scale": args.membrane_scale}, surrogate=surrogate, trust_pickle=args.trust_pickle,
-        sample_guidance=args.sample_guidance, labelled=args.labelled, labelled_seed=args.labelled_seed)
+        sample_guidance=args.sample_guidance, labelled=args.labelled, labelled_seed=args.labelled_seed,
+        init_from=args.init_from)
     final = metrics.get("final", {})
     print(json.dumps({k: final.get(k) for k in ("epoch", "train_accuracy", "val_accuracy", "test_accuracy",
                                                  "samples_per_s") if k in final}))
@@ -910,6 +911,8 @@ def _supervised_parser(sub: Any) -> None:
     p.add_argument("--labelled", type=int, help="keep the labels of only N training samples per class (seeded, "
                                                 "stratified); label terms see only them, *-sample terms see all")
     p.add_argument("--labelled-seed", type=_COUNT, default=0, help="seed of the --labelled draw (default 0)")
+    p.add_argument("--init-from", help="an unsupervised network folder: its learned input weights start the first "
+                                       "layer (that layer needs as many neurons, e.g. --hidden 400)")
     p.add_argument("--model", default="guided-bilayer", choices=sorted(ARCHITECTURES))
     p.add_argument("--loss", default="huber-guidance",
                    help=f"terms joined by '+', each optionally weighted 'W*term'; terms: {', '.join(LOSS_TERMS)}")

@@ -63,14 +63,14 @@ UNSUPERVISED_OUTPUTS = ("checkpoint.npz", "network.npz", "guidance.npz", "config
 SUPERVISED_SETTINGS = (
     "data.dataset", "data.root", "data.encoder", "data.T", "data.dt", "data.options", "data.images",
     "data.n_train", "data.n_val", "data.holdout", "data.labelled", "data.image_shape",
-    "spec", "loss", "guidance_path", "guidance", "sample_guidance",
+    "spec", "loss", "guidance_path", "guidance", "sample_guidance", "init_from",
     "train.seed", "train.optimizer", "train.lr", "train.momentum", "train.weight_decay", "train.schedule",
     "train.batch_size", "train.epochs", "train.clip", "train.patience", "train.amp", "train.decision",
     "train.shuffle", "train.augment_shift", "train.redraw",
 )
 #: settings added after run folders were first written: an older ``config.json`` without the entry
 #: recorded this value (so that its run still resumes)
-ADDED_SETTINGS = {"train.redraw": False}
+ADDED_SETTINGS = {"train.redraw": False, "init_from": None}
 #: the same for ``biosnn unsupervised --preset diehl_cook`` (its checkpoint covers every epoch)
 DIEHL_COOK_SETTINGS = ("preset", "config", "n_train", "epochs", "shuffle", "backend", "data")
 #: the same for ``--preset wta`` (``epochs`` may grow)

@@ -107,6 +107,28 @@ class TorchStep:
         self.backend = backend
         self._fn = self.generated.fn if backend == "eager" else _compiled(self.generated.fn)
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled without the generated code (functions made at run time do not pickle): the model
+        is kept, and the step is generated again from it when unpickled (:meth:`__setstate__`)."""
+        state = dict(self.__dict__)
+        state.pop("generated", None)
+        state.pop("_fn", None)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self.generated = generate_step(self.model, self.surrogate.dimension)
+        self._use(self.backend)
+
+    def with_dtype(self, dtype: torch.dtype) -> "TorchStep":
+        """The same step with its floating-point state in ``dtype`` (what ``module.double()`` asks of a layer)."""
+        if dtype not in (torch.float32, torch.float64, torch.float16, torch.bfloat16):
+            raise InputError(f"dtype must be a floating-point torch dtype, got {dtype}")
+        other = copy.copy(self)
+        other.dtype = dtype
+        other._use(self.backend)
+        return other
+
     def with_backend(self, backend: str) -> "TorchStep":
         """The same step (model, dt, surrogate, dtype, parameters, generated code) run by ``backend``."""
         other = copy.copy(self)

@@ -10,10 +10,10 @@ ResNet-19 (:mod:`~bioSNN.supervised.models`), guidance/rate/cross-entropy losses
 from ..lazy import lazy_exports
 
 _EXPORTS = {
-    "NeuronLayer": "layers", "LayerOutput": "layers", "ThresholdBatchNorm": "layers", "over_time": "layers",
-    "set_backend": "layers",
+    "NeuronLayer": "layers", "LayerOutput": "layers", "OverTime": "layers", "ThresholdBatchNorm": "layers",
+    "over_time": "layers", "set_backend": "layers",
     "NetworkOutput": "models", "GuidedBilayer": "models", "SpikingMLP": "models", "SpikingConvNet": "models",
-    "SpikingResNet19": "models", "build_model": "models", "ARCHITECTURES": "models",
+    "SpikingResNet19": "models", "UserNetwork": "models", "build_model": "models", "ARCHITECTURES": "models",
     "ClassReadout": "readout", "LossSpec": "losses", "compute_loss": "losses",
     "SupervisedSplit": "data", "load_split": "data", "TrainConfig": "trainer", "Trainer": "trainer",
     "evaluate_split": "trainer", "load_trained": "checkpoint",

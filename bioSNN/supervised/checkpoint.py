@@ -34,7 +34,7 @@ from typing import Any
 import torch
 
 from ..equations.model import NeuronModel
-from ..errors import DataError
+from ..errors import DataError, ModelMismatchError
 from ..fileio import atomic_path
 
 __all__ = ["FORMAT", "VERSION", "save_checkpoint", "load_checkpoint", "load_trained"]
@@ -85,9 +85,12 @@ def _reason(exc: BaseException) -> str:
     return first if first and len(first) < 200 else "not a plain tensor file"
 
 
-def load_trained(directory: str | os.PathLike[str], map_location: Any = "cpu") -> tuple[Any, Any, dict[str, Any]]:
+def load_trained(directory: str | os.PathLike[str], map_location: Any = "cpu", *,
+                 network: Any = None) -> tuple[Any, Any, dict[str, Any]]:
     """``(network in eval mode, ClassReadout, checkpoint dict)`` from a ``biosnn supervised`` folder
-    (``model.pt``, else ``checkpoint.pt``)."""
+    (``model.pt``, else ``checkpoint.pt``). Built-in networks are rebuilt from the stored spec; a
+    :class:`~bioSNN.supervised.models.UserNetwork` is passed as ``network`` (built by its own code) and
+    must have the stored spec."""
     from .models import build_model
     from .readout import ClassReadout
 
@@ -97,7 +100,12 @@ def load_trained(directory: str | os.PathLike[str], map_location: Any = "cpu") -
         logger.warning("%s has no model.pt (its training has not finished): using its last checkpoint.pt", directory)
         path = directory / "checkpoint.pt"
     data = load_checkpoint(path, map_location)
-    net = build_model(data["spec"])
+    if network is not None:
+        if getattr(network, "spec", None) != data["spec"]:
+            raise ModelMismatchError(f"{path} was written by a different network than the one given")
+        net = network
+    else:
+        net = build_model(data["spec"])
     net.load_state_dict(data["state_dict"])
     net.eval()
     readout = ClassReadout(data["readout"]["assignments"], data["readout"]["n_classes"])

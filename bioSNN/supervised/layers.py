@@ -11,6 +11,13 @@ Units: the drive is in the *display unit* of the model's weight ``w`` (mV when `
 come back in their display units (mV), and trainable parameters are held in theirs (mV, ms), so
 that learning rates mean the same thing across models.
 
+The module contract is Norse's: ``forward(drive, state=None) -> (spikes, state)``. Without a state
+the layer starts from the model's initial values; passing the returned state continues the run, so
+two calls of ``T/2`` steps equal one call of ``T`` (streaming input, truncated BPTT). Input is
+time-first, ``[T, B, *shape]`` (``batch_first=True`` takes ``[B, T, *shape]`` and answers the same way).
+``return_state=False`` returns the spikes alone, so that layers compose in ``nn.Sequential``
+(with :class:`OverTime` around per-sample modules such as ``nn.Conv2d``).
+
 Example:
     >>> import torch
     >>> from brian2 import ms
@@ -19,6 +26,14 @@ Example:
     >>> out = layer(torch.full((20, 2, 5), 3.0))          # 3 mV per step into every neuron
     >>> out.spikes.shape, out.recorded["v"].shape, tuple(layer.trainable["v_th"].shape)
     (torch.Size([20, 2, 5]), torch.Size([20, 2, 5]), (5,))
+    >>> spikes, state = layer(torch.full((10, 2, 5), 3.0))                 # Norse's (out, state)
+    >>> later, state = layer(torch.full((10, 2, 5), 3.0), state)           # continues at step 10
+    >>> bool(torch.equal(torch.cat([spikes, later]), out.spikes)), state.timestep
+    (True, 20)
+    >>> net = torch.nn.Sequential(torch.nn.Linear(8, 5), NeuronLayer(library.lif_delta(), 1 * ms, 5,
+    ...                           return_state=False), torch.nn.Linear(5, 3))
+    >>> net(torch.rand(20, 2, 8)).shape
+    torch.Size([20, 2, 3])
 """
 
 from __future__ import annotations
@@ -37,14 +52,30 @@ from ..equations.torch_step import TorchStep
 from ..errors import InputError, ModelError
 from ..quantities import as_time, dimension_of, display_unit, si_value
 
-__all__ = ["NeuronLayer", "LayerOutput", "ThresholdBatchNorm", "over_time", "threshold_gap", "set_backend"]
+__all__ = ["NeuronLayer", "LayerOutput", "OverTime", "ThresholdBatchNorm", "over_time", "threshold_gap",
+           "set_backend"]
 
 
-class LayerOutput(NamedTuple):
-    """Spikes ``[T, B, *shape]`` (0./1. with surrogate gradient) and recorded variables, display units."""
-
+class _SpikesAndState(NamedTuple):
     spikes: torch.Tensor
+    state: Any
+
+
+class LayerOutput(_SpikesAndState):
+    """``(spikes, state)``: spikes ``[T, B, *shape]`` (0./1. with surrogate gradient) and the state
+    after the last step (a :class:`~bioSNN.equations.torch_step.LayerState`, to pass to the next
+    call); ``.recorded``: the variables named in the layer's ``record``, ``[T, B, *shape]`` in
+    display units (mV)."""
+
     recorded: dict[str, torch.Tensor]
+
+    def __new__(cls, spikes: torch.Tensor, state: Any, recorded: dict[str, torch.Tensor] | None = None) -> "LayerOutput":
+        self = super().__new__(cls, spikes, state)
+        self.recorded = dict(recorded or {})
+        return self
+
+    def __getnewargs__(self) -> tuple[Any, ...]:
+        return (self.spikes, self.state, self.recorded)
 
 
 def over_time(module: nn.Module, x: torch.Tensor) -> torch.Tensor:
@@ -52,6 +83,24 @@ def over_time(module: nn.Module, x: torch.Tensor) -> torch.Tensor:
     T, B = x.shape[:2]
     y = module(x.reshape(T * B, *x.shape[2:]))
     return y.reshape(T, B, *y.shape[1:])
+
+
+class OverTime(nn.Module):
+    """``module`` applied to every step of ``[T, B, ...]`` input (:func:`over_time`), so that per-sample
+    modules such as ``nn.Conv2d`` or ``nn.BatchNorm2d`` sit between neuron layers in ``nn.Sequential``.
+
+    Example:
+        >>> conv = OverTime(nn.Conv2d(1, 4, 3, padding=1))
+        >>> conv(torch.rand(5, 2, 1, 8, 8)).shape
+        torch.Size([5, 2, 4, 8, 8])
+    """
+
+    def __init__(self, module: nn.Module):
+        super().__init__()
+        self.module = module
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return over_time(self.module, x)
 
 
 def threshold_gap(model: NeuronModel) -> float:
@@ -81,12 +130,20 @@ class NeuronLayer(nn.Module):
     dtype: floating-point type of the neuron state (the drive may come in bf16 under autocast).
     backend: how the step runs, ``"eager"`` (the reference) or ``"compile"`` (fused by ``torch.compile``,
         same values; :data:`~bioSNN.equations.torch_step.BACKENDS`); see also :func:`set_backend`.
+    return_state: ``forward`` returns ``(spikes, state)`` (default, Norse's contract) or, when False,
+        the spikes alone (a plain module of ``nn.Sequential``).
+    batch_first: take and return ``[B, T, *shape]`` instead of the time-first ``[T, B, *shape]``.
+
+    The layer pickles (``torch.save(module)``, ``copy.deepcopy``: the step is generated again from the
+    model on load) and follows ``.to(dtype)`` / ``.double()`` / ``.to(device)`` like any module.
     """
 
     def __init__(self, model: NeuronModel, dt: Any, shape: int | Sequence[int], *, surrogate: Surrogate | None = None,
                  trainable: Sequence[str] = (), detach_reset: bool = True, record: Sequence[str] = ("v",),
-                 dtype: torch.dtype = torch.float32, backend: str = "eager"):
+                 dtype: torch.dtype = torch.float32, backend: str = "eager", return_state: bool = True,
+                 batch_first: bool = False):
         super().__init__()
+        self.return_state, self.batch_first = bool(return_state), bool(batch_first)
         self.model = model
         self.dt = as_time(dt)
         self.shape = (int(shape),) if isinstance(shape, int) else tuple(int(s) for s in shape)
@@ -119,6 +176,14 @@ class NeuronLayer(nn.Module):
                 self._positive.add(name)
             self.trainable[name] = nn.Parameter(torch.full((self.n,), float(si_value(value)) / scale, dtype=dtype))
 
+    def also_record(self, *names: str) -> "NeuronLayer":
+        """Record ``names`` as well (state variables or subexpressions, display units); returns the layer."""
+        extra = tuple(n for n in names if n not in self.record)
+        self.step.check_record(extra)
+        self.record = self.record + extra
+        self.record_scale.update({r: display_unit(self.model.brian_equations[r].dim)[1] for r in extra})
+        return self
+
     def parameter_values(self) -> dict[str, torch.Tensor]:
         """The trainable parameters in SI, as the step takes them (time constants kept above ``dt/10``)."""
         values = {}
@@ -127,24 +192,55 @@ class NeuronLayer(nn.Module):
             values[name] = si.clamp_min(self.dt / 10) if name in self._positive else si
         return values
 
-    def forward(self, drive: Any) -> LayerOutput:
-        """Run all steps of ``drive [T, B, *shape]`` (display unit of the weight) from the model's initial
-        state. A model with several input pathways takes a dict ``{pathway: drive}``, one drive each (e.g.
+    def forward(self, drive: Any, state: Any = None) -> Any:
+        """Run all steps of ``drive [T, B, *shape]`` (display unit of the weight) from ``state`` (default:
+        the model's initial state); returns :class:`LayerOutput` ``(spikes, state)`` with ``.recorded``,
+        or the spikes alone when the layer was made with ``return_state=False``. A model with several
+        input pathways takes a dict ``{pathway: drive}``, one drive each (e.g.
         ``{"exc": over_time(fc_e, x_e), "inh": over_time(fc_i, x_i)}``), each in its weight's display unit."""
+        out = self.run(drive, state)
+        return out if self.return_state else out.spikes
+
+    def run(self, drive: Any, state: Any = None) -> LayerOutput:
+        """:meth:`forward` that always returns the whole :class:`LayerOutput` (spikes, state, recorded)."""
         drives = self.step.drives(drive)
+        if self.batch_first:
+            drives = tuple(d.transpose(0, 1) if torch.is_tensor(d) and d.dim() >= 2 else d for d in drives)
         scaled = []
         for name, d in zip(self.step.pathways, drives):
             if not torch.is_tensor(d) or d.dim() < 3 or tuple(d.shape[2:]) != self.shape:
-                raise InputError(f"drive must be [T, batch, {', '.join(map(str, self.shape))}], got "
-                                 f"{tuple(getattr(d, 'shape', ()))}")
+                order = "batch, T" if self.batch_first else "T, batch"
+                raise InputError(f"drive must be [{order}, {', '.join(map(str, self.shape))}] (time first unless the "
+                                 f"layer is made with batch_first=True), got {tuple(getattr(d, 'shape', ()))}")
             T, B = d.shape[:2]
             scaled.append(d.reshape(T, B, self.n).to(self.step.dtype) * self.drive_scales[name])
         if len({x.shape for x in scaled}) != 1:
             raise InputError(f"the drives of all pathways must have one shape, got {[tuple(x.shape) for x in drives]}")
-        result = self.step.run_drive(tuple(scaled), record=self.record, params=self.parameter_values())
+        if state is not None:
+            self._check_state(state, B)
+        result = self.step.run_drive(tuple(scaled), state, record=self.record, params=self.parameter_values())
         shape = (T, B, *self.shape)
         out = {r: (v.to(self.step.dtype) / self.record_scale[r]).reshape(shape) for r, v in result.recorded.items()}
-        return LayerOutput(result.spikes.reshape(shape), out)
+        spikes = result.spikes.reshape(shape)
+        if self.batch_first:
+            spikes, out = spikes.transpose(0, 1), {r: v.transpose(0, 1) for r, v in out.items()}
+        return LayerOutput(spikes, result.state, out)
+
+    def _check_state(self, state: Any, batch: int) -> None:
+        fields = getattr(getattr(state, "inner", None), "_fields", None)
+        if fields is None or not hasattr(state, "timestep"):
+            raise InputError(f"state must be the state a {type(self).__name__} returned, got {type(state).__name__}")
+        first = getattr(state.inner, fields[0])
+        if tuple(first.shape) != (batch, self.n):
+            raise InputError(f"the state holds [{', '.join(map(str, first.shape))}] neurons, the drive [batch {batch}, "
+                             f"{self.n}]: is the input batch-first? Time comes first, [T, batch, ...]")
+
+    def _apply(self, fn: Any, recurse: bool = True) -> "NeuronLayer":
+        super()._apply(fn, recurse)
+        probe = fn(torch.zeros((), dtype=self.step.dtype))
+        if probe.is_floating_point() and probe.dtype != self.step.dtype:  # .double(), .to(torch.float64), ...
+            self.step = self.step.with_dtype(probe.dtype)
+        return self
 
     def extra_repr(self) -> str:
         extra = f", trainable={tuple(self.trainable)}" if len(self.trainable) else ""

@@ -42,8 +42,8 @@ from ..errors import InputError
 from ..quantities import as_time, quantity_from_json, quantity_to_json
 from .layers import NeuronLayer, ThresholdBatchNorm, over_time, threshold_gap
 
-__all__ = ["NetworkOutput", "GuidedBilayer", "SpikingMLP", "SpikingConvNet", "SpikingResNet19", "build_model",
-           "ARCHITECTURES", "DYNAMICS"]
+__all__ = ["NetworkOutput", "GuidedBilayer", "SpikingMLP", "SpikingConvNet", "SpikingResNet19", "UserNetwork",
+           "build_model", "ARCHITECTURES", "DYNAMICS"]
 
 DYNAMICS = ("model", "seed")
 
@@ -51,12 +51,13 @@ DYNAMICS = ("model", "seed")
 class NetworkOutput(NamedTuple):
     """``spikes``, ``v``: output layer ``[T_out, B, n_out]`` (v in the display unit, mV); ``times``:
     step of each output row (float; fractional under interpolation); ``rates``: mean spikes per neuron
-    per step of each spiking layer, input to output (detached)."""
+    per step of each spiking layer, input to output (detached 0-d tensors on the network's device, so
+    that a forward pass waits for no host copy; ``float(r)`` reads one)."""
 
     spikes: torch.Tensor
     v: torch.Tensor
     times: torch.Tensor
-    rates: tuple[float, ...]
+    rates: tuple[torch.Tensor, ...]
 
 
 def _check_input(x: torch.Tensor, n_in: int) -> torch.Tensor:
@@ -105,7 +106,8 @@ class _Network(nn.Module):
 
     def _finish(self, x: torch.Tensor, out: Any, rates: list[torch.Tensor]) -> NetworkOutput:
         rates.append(out.spikes.detach().mean())
-        return NetworkOutput(out.spikes, out.recorded[self.v_name], _steps(x), tuple(float(r) for r in rates))
+        return NetworkOutput(out.spikes, out.recorded[self.v_name], _steps(x),
+                             tuple(rates))
 
 
 class GuidedBilayer(_Network):
@@ -163,7 +165,7 @@ class GuidedBilayer(_Network):
             times = torch.linspace(0, x.shape[0] - 1, self.interpolate + 1, device=x.device)
             x = interpolate_steps(x, times)
         v = seed_integrate(F.linear(x, self.weight), self.leak)
-        return NetworkOutput(torch.zeros_like(v), v, times, (float(x.detach().mean()),))
+        return NetworkOutput(torch.zeros_like(v), v, times, (x.detach().mean(),))
 
 
 def _steps(x: torch.Tensor) -> torch.Tensor:
@@ -227,7 +229,7 @@ class _Deep(_Network):
         if self.output is not None:
             return self._finish(x, self.output(drive), rates)
         v = seed_integrate(drive, self.leak)
-        return NetworkOutput(torch.zeros_like(v), v, _steps(x), tuple(float(r) for r in rates) + (0.0,))
+        return NetworkOutput(torch.zeros_like(v), v, _steps(x), (*rates, torch.zeros((), device=v.device)))
 
 
 def _models(output_model: NeuronModel | None, hidden_model: NeuronModel | None) -> tuple[NeuronModel, NeuronModel]:
@@ -418,6 +420,67 @@ def _check_sizes(name: str, values: Sequence[Any], *, allow_empty: bool = False)
         raise InputError(f"{name} must be positive integers, got {values}")
 
 
+class UserNetwork(_Network):
+    """A network the user wrote, in the form the :class:`~bioSNN.supervised.trainer.Trainer` trains:
+    ``body`` (any ``nn.Module``) maps input spikes ``[T, B, n_in]`` to the drive of ``output``, the
+    :class:`NeuronLayer` whose neurons are read out and compared with the guidance (its model and dt
+    are checked against the guidance's like any built-in network's).
+
+    This is the whole protocol a network meets to get checkpoints, exact resume, DDP, guidance losses
+    and evaluation: ``forward(x) -> NetworkOutput`` and the attributes ``spec`` (a JSON dict with
+    ``n_out``, stored in checkpoints and compared on resume), ``output_model``, ``dt`` (s) and
+    ``v_name``; ``input_weights()`` (optional) feeds the weight-history plots. A user network is
+    rebuilt by its own code, not from ``spec``: load trained weights with
+    ``load_trained(folder, network=UserNetwork(...))``.
+
+    Example:
+        >>> import torch
+        >>> from brian2 import ms
+        >>> from bioSNN.equations import library
+        >>> lif = library.lif_delta()
+        >>> net = UserNetwork.from_sequential(nn.Sequential(
+        ...     nn.Linear(20, 16), NeuronLayer(lif, 1 * ms, 16, return_state=False),
+        ...     nn.Linear(16, 4), NeuronLayer(lif, 1 * ms, 4)))
+        >>> out = net((torch.rand(10, 3, 20) < 0.3).float())
+        >>> out.v.shape, net.spec["n_out"], net.spec["architecture"]
+        (torch.Size([10, 3, 4]), 4, 'user')
+    """
+
+    architecture = "user"
+
+    def __init__(self, body: nn.Module, output: NeuronLayer, *, n_in: int | None = None):
+        if not isinstance(output, NeuronLayer):
+            raise InputError(f"the output of a UserNetwork must be a NeuronLayer, got {type(output).__name__}")
+        super().__init__(dict(n_in=n_in, n_out=output.n, body=repr(body), output=repr(output)), output.model, output.dt,
+                         None, output.step.surrogate)
+        self.n_in = n_in
+        self.body = body
+        self.output = output.also_record(self.v_name)
+
+    @classmethod
+    def from_sequential(cls, module: nn.Sequential, *, n_in: int | None = None) -> "UserNetwork":
+        """The ``nn.Sequential`` ``module`` whose last module is the output :class:`NeuronLayer`."""
+        if not isinstance(module, nn.Sequential) or not len(module) or not isinstance(module[-1], NeuronLayer):
+            raise InputError("from_sequential needs an nn.Sequential whose last module is a NeuronLayer (the output)")
+        return cls(nn.Sequential(*list(module)[:-1]), module[-1], n_in=n_in)
+
+    @property
+    def output_layer(self) -> NeuronLayer:
+        return self.output
+
+    def input_weights(self) -> torch.Tensor | None:
+        first = next((m for m in self.body.modules() if isinstance(m, nn.Linear)), None)
+        return None if first is None else first.weight
+
+    def forward(self, x: torch.Tensor) -> NetworkOutput:
+        if not torch.is_tensor(x) or x.dim() < 3:
+            raise InputError(f"input spikes must be a [T, batch, ...] tensor, got {getattr(x, 'shape', type(x))}")
+        if self.n_in is not None:
+            x = _check_input(x, self.n_in)
+        rates = [x.detach().float().mean()]
+        return self._finish(x, self.output.run(self.body(x)), rates)
+
+
 ARCHITECTURES: Mapping[str, type[_Network]] = {
     cls.architecture: cls for cls in (GuidedBilayer, SpikingMLP, SpikingConvNet, SpikingResNet19)
 }
@@ -433,6 +496,9 @@ def build_model(spec: Mapping[str, Any]) -> _Network:
     """
     spec = dict(spec)
     arch = spec.pop("architecture")
+    if arch == UserNetwork.architecture:
+        raise InputError("a user network is rebuilt by its own code, not from its spec: build it again and pass it, "
+                         "e.g. load_trained(folder, network=net)")
     if arch not in ARCHITECTURES:
         raise InputError(f"unknown architecture {arch!r}; use one of {sorted(ARCHITECTURES)}")
     kwargs = {k: v for k, v in spec.items() if k not in ("dt_seconds", "output_model", "hidden_model", "surrogate")}

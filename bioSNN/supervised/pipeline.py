@@ -26,7 +26,7 @@ from .models import ARCHITECTURES
 from .readout import ClassReadout
 from .trainer import TrainConfig, Trainer, evaluate_split
 
-__all__ = ["train_supervised", "evaluate_supervised", "data_settings"]
+__all__ = ["train_supervised", "evaluate_supervised", "data_settings", "init_from_network"]
 
 logger = logging.getLogger(__name__)
 
@@ -144,6 +144,41 @@ def _attach_samples(train: SupervisedSplit, sample_guidance: Any, guidance: Any,
                     target_counts=counts), counts, samples)
 
 
+def init_from_network(net: Any, directory: str | os.PathLike[str]) -> dict[str, Any]:
+    """Start ``net``'s first weight matrix from an unsupervised network's learned input weights.
+
+    The STDP network's ``w [n_in, N]`` (its receptive fields) becomes ``net.input_weights()``
+    ``[N, n_in]``, so the first layer's neuron ``j`` starts as STDP neuron ``j``; everything else keeps
+    its seeded initialisation. Returns the record stored in ``config.json`` (path and model fingerprint).
+
+    Example:
+        >>> import numpy as np, torch
+        >>> from bioSNN.supervised.models import SpikingMLP
+        >>> net = SpikingMLP(784, 3, hidden=(400,))
+        >>> record = init_from_network(net, "models/mstar3-stdp")          # doctest: +SKIP
+        >>> torch.equal(net.input_weights(), torch.from_numpy(np.load(
+        ...     "models/mstar3-stdp/network.npz")["w"].T).float())      # doctest: +SKIP
+        True
+    """
+    import torch
+
+    from ..unsupervised.artifacts import load_network
+
+    saved = load_network(directory)
+    if "w" not in saved.arrays:
+        raise InputError(f"{directory}: the {saved.preset!r} network has no input weight matrix 'w' to start from")
+    w = np.asarray(saved.arrays["w"], dtype=np.float64).T
+    target = net.input_weights()
+    if target is None:
+        raise InputError(f"{net.architecture} has no single input weight matrix to start from {directory}")
+    if tuple(target.shape) != w.shape:
+        raise InputError(f"{directory}: weights [{w.shape[1]}, {w.shape[0]}] do not fit the first layer "
+                         f"[{target.shape[1]} inputs, {target.shape[0]} neurons]: give it --hidden {w.shape[0]}")
+    with torch.no_grad():
+        target.copy_(torch.from_numpy(w).to(target.dtype))
+    return {"path": str(directory), "fingerprint": saved.model.fingerprint(), "preset": saved.preset}
+
+
 def _labelled_index(labels: np.ndarray, labelled: Any, seed: int) -> tuple[np.ndarray, dict[str, Any]]:
     """``(indices, record)`` of the labelled samples: ``labelled`` per class (an int, drawn by
     ``seed``) or given as indices."""
@@ -195,7 +230,7 @@ def train_supervised(dataset: str, root: str | os.PathLike[str] | None, out: str
                      overwrite: bool = False,
                      surrogate: Any = None, trust_pickle: bool = False,
                      evaluate_test: bool = True, sample_guidance: Any = None,
-                     labelled: int | Any = None, labelled_seed: int = 0) -> dict[str, Any]:
+                     labelled: int | Any = None, labelled_seed: int = 0, init_from: Any = None) -> dict[str, Any]:
     """Train a ``model`` (a name in :data:`~bioSNN.supervised.models.ARCHITECTURES`) on ``dataset`` and
     write ``out/{checkpoint.pt,model.pt,metrics.json,config.json}``; returns the metrics.
 
@@ -219,6 +254,9 @@ def train_supervised(dataset: str, root: str | os.PathLike[str] | None, out: str
     assignments (Diehl & Cook's rule on the recorded spike counts) and the class templates (mean
     per-sample trace) are then made from the labelled samples alone, not from the guidance file, whose
     assignments read every training label.
+
+    ``init_from``: an unsupervised network folder whose learned input weights start the first layer
+    (:func:`init_from_network`; the first hidden layer must have as many neurons as that network).
     """
     from ..unsupervised.guidance import Guidance
     from ..unsupervised.sample_guidance import SampleGuidance
@@ -297,6 +335,7 @@ def train_supervised(dataset: str, root: str | os.PathLike[str] | None, out: str
     with torch.random.fork_rng(devices=[]):  # the initial weights are a function of the seed alone
         torch.manual_seed(config.seed)
         net = ARCHITECTURES[model](first, n_out, **kwargs)
+    init_record = init_from_network(net, init_from) if init_from is not None else None
     meta = {"data": {"dataset": dataset, "root": None if root is None else str(root), **settings,
                      "n_train": len(train), "n_val": 0 if val is None else len(val),
                      "n_test": 0 if test is None else len(test), "image_shape": list(shape) if shape else None}}
@@ -305,6 +344,8 @@ def train_supervised(dataset: str, root: str | os.PathLike[str] | None, out: str
     if samples is not None:
         meta["sample_guidance"] = {"path": None if isinstance(sample_guidance, SampleGuidance) else str(sample_guidance),
                                    "stride": samples.stride, "n": len(samples)}
+    if init_record is not None:
+        meta["init_from"] = init_record
     if lab_idx is not None:
         meta["data"]["labelled"] = {**record, "n": int(len(lab_idx))}
     if dataset == "seed":  # a record only: evaluating again needs trust_pickle given anew
@@ -361,9 +402,11 @@ def stored_split(checkpoint: dict[str, Any], *, dataset: str | None = None, root
 
 def evaluate_supervised(directory: str | os.PathLike[str], *, dataset: str | None = None, root: Any = None,
                         split: str = "test", limit: int | None = None, device: str = "cpu", batch_size: int = 128,
-                        progress: bool = False, draws: int = 1, trust_pickle: bool = False) -> dict[str, Any]:
+                        progress: bool = False, draws: int = 1, trust_pickle: bool = False,
+                        network: Any = None) -> dict[str, Any]:
     """Accuracy and confusion matrix of a trained folder on a split (``train``, ``val`` or ``test``; by
-    default of the data it was trained on).
+    default of the data it was trained on). ``network``: the trained folder's
+    :class:`~bioSNN.supervised.models.UserNetwork`, built again by the user's code.
 
     With ``draws = K > 1`` every sample is presented as ``K`` independent draws of its spike trains
     (see :func:`stored_split`) and classified by its class scores summed over them, as one presentation
@@ -376,7 +419,7 @@ def evaluate_supervised(directory: str | os.PathLike[str], *, dataset: str | Non
 
     if draws < 1:
         raise InputError(f"draws must be >= 1, got {draws}")
-    net, readout, data = load_trained(directory, map_location=device)
+    net, readout, data = load_trained(directory, map_location=device, network=network)
     parts = [stored_split(data, dataset=dataset, root=root, split=split, limit=limit, progress=progress, draw=k,
                           trust_pickle=trust_pickle) for k in range(draws)]
     dataset = dataset or data["meta"]["data"]["dataset"]

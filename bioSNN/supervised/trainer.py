@@ -257,7 +257,8 @@ def evaluate_split(net: Any, split: SupervisedSplit | Sequence[SupervisedSplit],
                 with _autocast(device, amp):
                     out = net(x)
                 scores = scores + readout.scores(out.spikes.float(), out.v.float(), decision)
-                rates.append(np.asarray(out.rates) * len(index))
+                rates.append(torch.stack([torch.as_tensor(r, dtype=torch.float32) for r in out.rates]).cpu().numpy()
+                             * len(index))
             pred = scores.argmax(1).cpu().numpy()
             np.add.at(confusion, (y.cpu().numpy(), pred), 1)
             bar.update(len(index))
@@ -278,7 +279,8 @@ class Trainer:
 
     Parameters
     ----------
-    net: a network of :mod:`bioSNN.supervised.models`.
+    net: a network of :mod:`bioSNN.supervised.models`, or the user's own wrapped as a
+        :class:`~bioSNN.supervised.models.UserNetwork` (which states the protocol a network meets).
     loss: the :class:`LossSpec`.
     readout: output neurons -> classes.
     train: the training split; ``test``/``val``: optional evaluation splits (``val`` drives early
@@ -294,6 +296,10 @@ class Trainer:
                  out: str | os.PathLike[str], *, config: TrainConfig = TrainConfig(), test: SupervisedSplit | None = None,
                  val: SupervisedSplit | None = None, guidance: Any = None, allow_mismatch: bool = False,
                  meta: dict[str, Any] | None = None):
+        missing = [a for a in ("spec", "output_model", "dt", "v_name") if not hasattr(net, a)]
+        if missing:
+            raise InputError(f"{type(net).__name__} lacks {missing} of the network protocol: wrap a network of your own "
+                             "as UserNetwork(body, output_layer) or UserNetwork.from_sequential(nn.Sequential(...))")
         if readout.n_out != net.spec["n_out"]:
             raise InputError(f"readout maps {readout.n_out} neurons, the network has {net.spec['n_out']} outputs")
         if loss.needs_samples and train.targets is None:
