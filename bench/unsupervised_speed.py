@@ -33,8 +33,8 @@ def per_example_loop(config: DiehlCookConfig, rates: np.ndarray, cls) -> float:
     rule = diehl_cook_stdp()
     n, dt = config.n_neurons, config.dt_ms * ms
     state = DiehlCookState.initial(config, rates.shape[1])
-    exc = build_layer(library.diehl_cook_excitatory(), n, dt, name="exc_b", codeobj_class=cls).group
-    inh = build_layer(library.diehl_cook_inhibitory(), n, dt, name="inh_b", codeobj_class=cls).group
+    exc = build_layer(library.diehl_cook_excitatory(), n, dt, name="exc_b", codeobj_class=cls)
+    inh = build_layer(library.diehl_cook_inhibitory(), n, dt, name="inh_b", codeobj_class=cls)
     inp = PoissonGroup(rates.shape[1], 0 * Hz, dt=dt, codeobj_class=cls)
     s = Synapses(inp, exc, "w : 1\nplastic : 1 (shared)\n" + rule.model, on_pre="ge_post += w; " + rule.on_pre,
                  on_post=rule.on_post, namespace=dict(rule.parameters), dt=dt, codeobj_class=cls)

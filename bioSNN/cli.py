@@ -990,6 +990,7 @@ def _supervised_parser(sub: Any) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    _show_library_log()
     if not getattr(args, "func", None):
         parser.print_help()
         return 0
@@ -1019,6 +1020,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError as exc:  # any other file-system failure: one line naming the file, not a traceback
         print(f"biosnn: error: {_describe_os_error(exc)}", file=sys.stderr)
     return 2
+
+
+def _show_library_log() -> None:
+    """The command line is an application: it shows the library's INFO messages (per-epoch records,
+    notices) on stderr, once, unless the caller configured the ``bioSNN`` logger already."""
+    import logging
+
+    class _Stderr(logging.StreamHandler):  # whatever sys.stderr is when a message comes (tests swap it)
+        def emit(self, record: logging.LogRecord) -> None:
+            self.stream = sys.stderr
+            super().emit(record)
+
+    log = logging.getLogger("bioSNN")
+    if not log.handlers:
+        handler = _Stderr()
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        log.addHandler(handler)
+        log.setLevel(logging.INFO)
 
 
 def _describe_os_error(exc: OSError) -> str:

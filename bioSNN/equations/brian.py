@@ -23,15 +23,22 @@ from ..errors import InputError, ModelError
 from .model import NeuronModel
 from ..quantities import dimension_of, si_value
 
-__all__ = ["Layer", "DriveTerm", "build_layer", "connect_input", "connect_all", "delay_seconds", "drive_terms",
+__all__ = ["Layer", "LayerGroup", "DriveTerm", "build_layer", "connect_input", "connect_all", "delay_seconds", "drive_terms",
            "weight_dimension", "weight_unit"]
 
 
-class Layer(NamedTuple):
-    """The Brian2 objects of one layer; add both to your ``Network`` (``lateral`` may be None)."""
+class LayerGroup(NeuronGroup):
+    """The ``NeuronGroup`` of a :class:`~bioSNN.equations.model.NeuronModel` layer, a Brian2 object like
+    any other: its lateral ``Synapses`` (``lateral``, None when the model has none) and its per-step
+    code are among its ``contained_objects``, so ``Network(layer)`` and Brian2's magic ``run()`` collect
+    the whole layer."""
 
-    group: NeuronGroup
-    lateral: Synapses | None
+    #: the layer's lateral (e.g. winner-take-all) synapses, or None
+    lateral: Synapses | None = None
+
+
+#: what :func:`build_layer` returns (the name of earlier versions)
+Layer = LayerGroup
 
 
 class DriveTerm(NamedTuple):
@@ -135,32 +142,40 @@ def build_layer(
     n: int,
     dt: Any,
     *,
-    name: str = "layer",
+    name: str | None = None,
     codeobj_class: Any = None,
-) -> Layer:
-    """Create the ``NeuronGroup`` of ``n`` neurons of ``model`` (plus its lateral synapses).
+) -> LayerGroup:
+    """Create the ``NeuronGroup`` of ``n`` neurons of ``model``, holding its lateral synapses.
+
+    ``name`` defaults to a unique ``layer``, ``layer_1``... (Brian2's ``"layer*"``); the lateral
+    synapses are ``<name>_lateral``. The result is one Brian2 object (:class:`LayerGroup`): add it to a
+    ``Network`` or let the magic ``run()`` find it.
 
     Example
     -------
     >>> from brian2 import ms, Network
     >>> from bioSNN.equations import library
     >>> layer = build_layer(library.lif_exp_synapse(), 10, 0.1*ms)
-    >>> net = Network(*[o for o in layer if o is not None])
+    >>> net = Network(layer)
+    >>> wta = build_layer(library.seed_wta_if(), 4, 1*ms)
+    >>> wta.lateral in wta.contained_objects, wta.name != layer.name
+    (True, True)
     """
     if int(n) < 1:
         raise InputError(f"a layer needs at least one neuron, got n={n}")
     kwargs: dict[str, Any] = {"namespace": model.namespace(), "dt": dt, "codeobj_class": codeobj_class}
     try:
-        group = NeuronGroup(
+        group = LayerGroup(
             int(n),
             model.equations,
             threshold=model.threshold,
             reset=model.reset,
             refractory=False if model.refractory is None else model.refractory,
             method=model.method,
-            name=name,
+            name=name or "layer*",
             **kwargs,
         )
+        name = group.name
         for var, value in model.initial.items():
             if np.ndim(value) == 1 and len(value) != int(n):
                 raise InputError(f"initial value of {var!r} of model '{model.name}' has {len(value)} entries (one "
@@ -171,17 +186,18 @@ def build_layer(
                                 codeobj_class=codeobj_class)
         _move(group.thresholder.get("spike"), model.schedule.get("threshold"))
         _move(group.resetter.get("spike"), model.schedule.get("reset"))
-        lateral = None
         if model.lateral:
             lateral = Synapses(group, group, model.lateral, name=f"{name}_lateral", **kwargs)
             lateral.connect()
             for updater in lateral.summed_updaters.values():
                 _move(updater, model.schedule.get("lateral"))
+            group.lateral = lateral
+            group.contained_objects.append(lateral)
     except (ModelError, InputError):
         raise
     except Exception as exc:
         raise ModelError(f"Brian2 rejects model '{model.name}': {exc}") from exc
-    return Layer(group, lateral)
+    return group
 
 
 def connect_all(syn: Synapses, n_in: int, n_out: int) -> None:
@@ -221,7 +237,7 @@ def connect_input(
     >>> len(syn)
     6
     """
-    group = layer.group
+    group = layer
     code = _pathway_code(model, pathway)
     unit = weight_unit(model, pathway)
     try:

@@ -184,7 +184,7 @@ def generate_step(model: NeuronModel, surrogate_dim: Any) -> GeneratedStep:
         raise ModelError(f"model '{model.name}' has stochastic equations (xi); Brian2's noise cannot be "
                          "reproduced in torch")
     layer, net = _before_run(model)
-    group = layer.group
+    group = layer
     gen = _Emitter(model, group, surrogate_dim)
     for obj in net.sorted_objects:
         gen.visit(obj, layer)
@@ -199,7 +199,7 @@ def _before_run(model: NeuronModel) -> tuple[Layer, Network]:
     source = SpikeGeneratorGroup(1, [], [] * ms, dt=dt, name="layer_source")
     # named as connect_input names them, so that Brian2 orders the pathways as in a user's network
     synapses = [connect_input(model, source, layer, pathway=p, codeobj_class=NumpyCodeObject) for p in model.pathways]
-    net = Network(*[o for o in (*layer, source, *synapses) if o is not None])
+    net = Network(layer, source, *synapses)
     try:
         net.run(0 * ms, namespace={})
     except Exception as exc:

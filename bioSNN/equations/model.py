@@ -152,8 +152,10 @@ class NeuronModel:
         set_(self, "initial", dict(self.initial))
         set_(self, "per_step", tuple(_as_per_step(p, i) for i, p in enumerate(self.per_step)))
         set_(self, "schedule", {k: _as_slot(k, v) for k, v in dict(self.schedule).items()})
+        if isinstance(self.equations, Equations):  # a Brian2 Equations object: kept as its equation string
+            set_(self, "equations", equations_string(self.equations))
         if not isinstance(self.equations, str) or not self.equations.strip():
-            raise ModelError("NeuronModel needs `equations`, a non-empty Brian2 equations string")
+            raise ModelError("NeuronModel needs `equations`, a non-empty Brian2 equations string or Equations object")
         try:
             eqs = Equations(self.equations)
         except Exception as exc:  # Brian2 raises several types for syntax problems
@@ -529,4 +531,32 @@ def _normalise_code(code: str | None) -> str | None:
         line = " ".join(raw.split("#", 1)[0].split())
         if line:
             lines.append(line)
+    return "\n".join(lines)
+
+
+def equations_string(eqs: Equations) -> str:
+    """A Brian2 ``Equations`` object as an equation string Brian2 parses back to the same equations
+    (``str(eqs)`` writes units as ``V``, which Brian2 does not read).
+
+    Example:
+        >>> eqs = Equations("dv/dt = -v/(10*ms) : volt (unless refractory)\\nI : amp")
+        >>> print(equations_string(eqs))
+        dv/dt = -v/(10*ms) : volt (unless refractory)
+        I : amp
+    """
+    from brian2.units.fundamentalunits import DIMENSIONLESS, get_unit
+
+    lines = []
+    for eq in eqs.ordered:
+        if eq.var_type in ("boolean", "integer"):
+            unit = eq.var_type
+        else:
+            unit = "1" if eq.dim is DIMENSIONLESS else repr(get_unit(eq.dim))
+        flags = f" ({', '.join(eq.flags)})" if eq.flags else ""
+        if eq.type == "differential equation":
+            lines.append(f"d{eq.varname}/dt = {eq.expr} : {unit}{flags}")
+        elif eq.type == "subexpression":
+            lines.append(f"{eq.varname} = {eq.expr} : {unit}{flags}")
+        else:
+            lines.append(f"{eq.varname} : {unit}{flags}")
     return "\n".join(lines)

@@ -137,7 +137,7 @@ def _simulate_brian2(model: NeuronModel, inputs: list[_Pathway], dt: float, reco
     T, n_out = inputs[0].x.shape[0], inputs[0].w.shape[1]
     dt_q = dt * second
     layer = build_layer(model, n_out, dt_q, codeobj_class=codeobj_class)
-    objects = [o for o in layer if o is not None]
+    objects = [layer]
     for p in inputs:
         steps, idx = np.nonzero(p.x)
         source = SpikeGeneratorGroup(p.x.shape[1], idx, steps * dt_q, dt=dt_q, name=f"layer_source_{p.name}",
@@ -146,9 +146,9 @@ def _simulate_brian2(model: NeuronModel, inputs: list[_Pathway], dt: float, reco
         objects += [source, syn]
     monitors = {}
     if record:
-        monitors["state"] = StateMonitor(layer.group, list(record), record=True, when="end", order=10_000,
+        monitors["state"] = StateMonitor(layer, list(record), record=True, when="end", order=10_000,
                                          dt=dt_q, codeobj_class=codeobj_class)
-    spike_mon = SpikeMonitor(layer.group, codeobj_class=codeobj_class) if model.threshold else None
+    spike_mon = SpikeMonitor(layer, codeobj_class=codeobj_class) if model.threshold else None
     net = Network(*objects, *monitors.values(), *([spike_mon] if spike_mon is not None else []))
     net.run(T * dt_q, namespace={})
     out: dict[str, np.ndarray] = {}

@@ -523,8 +523,8 @@ class Trainer:
             if rank == 0:
                 self._snapshot(record["epoch"])
             if rank == 0 and c.progress:
-                print(json.dumps({k: round(v, 4) if isinstance(v, float) else v for k, v in record.items()
-                                  if not isinstance(v, list)}))
+                logger.info("%s", json.dumps({k: round(v, 4) if isinstance(v, float) else v for k, v in record.items()
+                                             if not isinstance(v, list)}))
             if writer is not None:
                 self._log(writer, record)
             stop = False
@@ -539,7 +539,8 @@ class Trainer:
                 progress["epoch"] = c.epochs
             checkpoint()
             if stop and rank == 0 and c.progress:
-                print(f"early stopping: no better validation accuracy for {c.patience} epochs (best: epoch {best['epoch']})")
+                logger.info("early stopping: no better validation accuracy for %d epochs (best: epoch %d)", c.patience,
+                            best["epoch"])
         if writer is not None:
             writer.close()
         if rank == 0:

@@ -239,8 +239,8 @@ def build_network(config: DiehlCookConfig, rates: np.ndarray, state: DiehlCookSt
     if missing:
         raise InputError(f"the excitatory model {exc_model.name!r} lacks {sorted(missing)}, which the network uses")
     exc_model = exc_model.replace(equations=exc_model.equations + "\nwsum : 1")
-    exc = build_layer(exc_model, n, dt, name="exc", codeobj_class=codeobj_class).group
-    inh = build_layer(library.diehl_cook_inhibitory(), n, dt, name="inh", codeobj_class=codeobj_class).group
+    exc = build_layer(exc_model, n, dt, name="exc", codeobj_class=codeobj_class)
+    inh = build_layer(library.diehl_cook_inhibitory(), n, dt, name="inh", codeobj_class=codeobj_class)
     exc.theta = state.theta * volt
     # fixed names: regenerated standalone code stays identical, so make recompiles nothing
     stim = TimedArray(np.ascontiguousarray(rates, dtype=np.float64) * Hz, dt=1 * second, name="stimulus")

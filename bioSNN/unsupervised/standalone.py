@@ -32,6 +32,7 @@ from brian2 import NeuronGroup, defaultclock, device, ms, prefs, seed as brian_s
 from brian2.devices.device import reset_device
 
 from ..errors import InputError, RunInterrupted
+from ..isolation import isolated, preserved_prefs, temporary_environ
 from ..interrupts import resume_hint, stop_requests
 from ..progress import progress_bar
 from .backends import STANDALONE_BACKENDS, CudaOptions, configure_cuda
@@ -86,13 +87,21 @@ def compiled_network(config: DiehlCookConfig, rates: np.ndarray, state: DiehlCoo
                      make_jobs: int = 2, neuron: NeuronModel | None = None) -> Iterator[BuiltNetwork]:
     """Generate (and unless ``compile=False``, compile) the network for one slice-long run into
     ``directory`` and yield its Brian2 objects; ``device.run(run_args=...)`` then runs it. Restores
-    Brian2's runtime device on exit.
+    Brian2's runtime device and every Brian2 preference on exit.
 
     ``cuda`` configures ``cuda_standalone`` (``CudaOptions(gpu_id=0, compute_capability=9.0)``
     generates and compiles code on a machine without a GPU).
     """
     _check_backend(backend)
     directory = Path(directory)
+    with preserved_prefs():  # the compiler preferences set here are the build's, not the caller's
+        yield from _build_in_device(config, rates, state, directory, backend, learning=learning, rule=rule, cuda=cuda,
+                                    compile=compile, make_jobs=make_jobs, neuron=neuron)
+
+
+def _build_in_device(config: DiehlCookConfig, rates: np.ndarray, state: Any, directory: Path, backend: str, *,
+                     learning: bool, rule: Any, cuda: Any, compile: bool, make_jobs: int,
+                     neuron: Any) -> Iterator[BuiltNetwork]:
     if backend == "cuda_standalone":
         configure_cuda(cuda or CudaOptions(), directory)
     set_device(backend, build_on_run=False, directory=str(directory))
@@ -133,12 +142,12 @@ def _run_examples(built: BuiltNetwork, config: DiehlCookConfig, n: int, first_sl
         target = min(n, (slice_index + 1) * config.slice_examples)
         run = 0
         while done < target:
-            os.environ[SEED_ENV] = str(_run_seed(config.seed, slice_index, run))
             run_args: dict[Any, Any] = {built.input_synapses.w: w.ravel(), built.exc.theta: theta * volt,
                                         built.controller.stop_idx: np.array([float(target)])}
             for name, value in ctrl.items():
                 run_args[getattr(built.controller, name)] = np.array([value])
-            device.run(run_args=run_args)
+            with temporary_environ(**{SEED_ENV: str(_run_seed(config.seed, slice_index, run))}):
+                device.run(run_args=run_args)
             learned = read_state(built, n_input, config.n_neurons)
             w, theta = learned.w, learned.theta
             ctrl = controller_state(built)
@@ -159,6 +168,7 @@ def _initial_controller(config: DiehlCookConfig) -> dict[str, float]:
     return ctrl
 
 
+@isolated
 def train_standalone(config: DiehlCookConfig, rates: np.ndarray, directory: str | os.PathLike[str], *,
                      state: DiehlCookState | None = None, rule: STDPRule | None = None, progress: bool = True,
                      checkpoint: str | os.PathLike[str] | None = None, resume: bool = False,
@@ -211,6 +221,7 @@ def train_standalone(config: DiehlCookConfig, rates: np.ndarray, directory: str 
     return DiehlCookState(w, state.delay_ms, theta)
 
 
+@isolated
 def record_standalone(config: DiehlCookConfig, rates: np.ndarray, state: DiehlCookState,
                       directory: str | os.PathLike[str], *, backend: str = "cpp_standalone",
                       cuda: CudaOptions | None = None, progress: bool = True, make_jobs: int = 2,

@@ -21,6 +21,7 @@ from ..arrays import digest
 from ..equations.model import NeuronModel
 from ..errors import DataError, InputError, ModelMismatchError
 from ..fileio import READ_ERRORS, atomic_savez
+from ..isolation import isolated
 from ..progress import progress_bar
 from ..interrupts import resume_hint, stop_requests
 from ..weight_history import FILENAME as WEIGHTS_FILE, append_snapshot, square_shape
@@ -128,6 +129,7 @@ def _run_slices(built: BuiltNetwork, config: DiehlCookConfig, n: int, slice_inde
         after_slice(slice_index, done)
 
 
+@isolated
 def train(config: DiehlCookConfig, rates: np.ndarray, *, state: DiehlCookState | None = None,
           checkpoint: str | os.PathLike[str] | None = None, resume: bool = False, progress: bool = True,
           codeobj_class: Any = None, stop_after: int | None = None, rule: STDPRule | None = None,
@@ -191,6 +193,7 @@ class Recording:
     traces: np.ndarray | None = None
 
 
+@isolated
 def record(config: DiehlCookConfig, rates: np.ndarray, state: DiehlCookState, *, traces: bool = False,
            progress: bool = True, codeobj_class: Any = None, neuron: NeuronModel | None = None) -> Recording:
     """Present ``rates`` with plasticity off and theta fixed; count the excitatory spikes per example
@@ -261,6 +264,7 @@ def presentation_counts(config: DiehlCookConfig, n: int, tick_idx: np.ndarray, t
     return counts, last_start
 
 
+@isolated
 def record_counts(config: DiehlCookConfig, rates: np.ndarray, state: DiehlCookState, *, progress: bool = True,
                   codeobj_class: Any = None) -> np.ndarray:
     """Spike counts ``[n_examples, N]`` (see :func:`record`)."""

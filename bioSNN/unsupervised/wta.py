@@ -144,7 +144,7 @@ class WTANetwork:
               "w_min": config.w_min_mV * mV, "w_max": config.w_max_mV * mV,
               "silent_depression": config.silent_depression_mV * mV, "n_steps": steps}
         self.synapses = Synapses(
-            self.gen, self.layer.group, "w : volt\nplastic : 1 (shared)\nt_pre_last : second\nn_pre_img : 1",
+            self.gen, self.layer, "w : volt\nplastic : 1 (shared)\nt_pre_last : second\nn_pre_img : 1",
             on_pre=_ON_PRE_STDP + plastic_on_pre(self.model, "the WTA network") + "\nt_pre_last = t\nn_pre_img += 1",
             on_post=_ON_POST_STDP, namespace=ns, dt=dt, name="wta_synapses", codeobj_class=codeobj_class)
         connect_all(self.synapses, n_in, config.n_neurons)  # row-major [n_in, n_neurons]
@@ -154,12 +154,12 @@ class WTANetwork:
         self.synapses.t_pre_last = -1e4 * second
         self.synapses.run_regularly(_SILENT, when="end", name="wta_silent", codeobj_class=codeobj_class)
         if config.threshold == "per_image":  # th of every image from a TimedArray set by present()
-            self.layer.group.run_regularly("th = image_threshold(t - first_image_t)", dt=steps * dt,
+            self.layer.run_regularly("th = image_threshold(t - first_image_t)", dt=steps * dt,
                                            when="before_groups", order=-1, name="wta_image_threshold",
                                            codeobj_class=codeobj_class)
         self.weights_mV = self.initial_weights_mV(config, n_in) if weights_mV is None else weights_mV
-        self.spikes = SpikeMonitor(self.layer.group, name="wta_spikes", codeobj_class=codeobj_class)
-        self.net = Network(self.layer.group, self.layer.lateral, self.gen, self.synapses, self.spikes)
+        self.spikes = SpikeMonitor(self.layer, name="wta_spikes", codeobj_class=codeobj_class)
+        self.net = Network(self.layer, self.gen, self.synapses, self.spikes)
         self._codeobj_class = codeobj_class
 
     def image_thresholds_mV(self, trains: SpikeTrains) -> np.ndarray:
@@ -214,12 +214,12 @@ class WTANetwork:
                             (np.concatenate(times) if times else np.zeros(0)) * self.dt_s * second)
         self.synapses.plastic = 1.0 if learning else 0.0
         if self.config.threshold == "per_image":
-            self.layer.group.namespace["image_threshold"] = TimedArray(thresholds_mV(self.config, peaks) * mV,
+            self.layer.namespace["image_threshold"] = TimedArray(thresholds_mV(self.config, peaks) * mV,
                                                                        dt=self.steps * self.dt_s * second)
-            self.layer.group.namespace["first_image_t"] = start_step * self.dt_s * second
+            self.layer.namespace["first_image_t"] = start_step * self.dt_s * second
         monitor = None
         if record_v:
-            monitor = StateMonitor(self.layer.group, "v", record=True, when="end", codeobj_class=self._codeobj_class)
+            monitor = StateMonitor(self.layer, "v", record=True, when="end", codeobj_class=self._codeobj_class)
             self.net.add(monitor)
         first_spike = len(self.spikes.t)
         self.net.run(n * self.steps * self.dt_s * second, namespace={})

@@ -124,7 +124,7 @@ def test_timer_rate_sets_the_spike_block(timer_rate, block_ms):
     from bioSNN.equations.brian import build_layer
 
     group = build_layer(library.diehl_cook_excitatory(timer_rate=timer_rate), 1, 0.5 * ms, name="exc_timer",
-                        codeobj_class=NumpyCodeObject).group
+                        codeobj_class=NumpyCodeObject)
     group.v = -65 * mV
     group.theta = 0 * mV
     group.run_regularly("ge = 5", when="start", codeobj_class=NumpyCodeObject)  # a strong constant drive

@@ -117,7 +117,7 @@ def test_per_image_threshold_follows_the_input_peak():
     assert per_image.image_thresholds_mV(trains).tolist() == [2.0, 1.0]
     result = per_image.present(trains, learning=False)
     assert result["winner"].tolist() == [0, 0] and result["event_step"].tolist() == [10, 10]
-    assert np.isclose(float(per_image.layer.group.th[0] / mV), 1.0)  # the last image's threshold
+    assert np.isclose(float(per_image.layer.th[0] / mV), 1.0)  # the last image's threshold
     with pytest.raises(InputError, match="threshold must be 'fixed' or 'per_image'"):
         WTAConfig(threshold="adaptive")
 
