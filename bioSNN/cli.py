@@ -419,21 +419,9 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def _read_metrics(directory: Any) -> dict[str, Any]:
-    """``directory/metrics.json`` (``{}`` if there is none); an unreadable one is a DataError naming it."""
-    from pathlib import Path
+    from .evaluations import read_metrics
 
-    from .errors import DataError
-
-    path = Path(directory) / "metrics.json"
-    if not path.exists():
-        return {}
-    try:
-        metrics = json.loads(path.read_text())
-    except (OSError, ValueError) as exc:
-        raise DataError(f"{path}: unreadable ({exc}); move it aside to record evaluations afresh") from exc
-    if not isinstance(metrics, dict):
-        raise DataError(f"{path}: not a metrics file (a JSON object expected)")
-    return metrics
+    return read_metrics(directory)
 
 
 def _evaluate_unsupervised(args: argparse.Namespace) -> int:
@@ -515,23 +503,16 @@ def _network_images(args: argparse.Namespace, stored: dict[str, Any]) -> Any:
     return data
 
 
-def _evaluation_key(dataset: str, split: str, n: int, draws: int = 1) -> str:
-    """The key of an evaluation in ``metrics.json``: ``dataset/split/n``, plus ``/drawsK`` for K > 1."""
-    return f"{dataset}/{split}/{n}" + (f"/draws{draws}" if draws > 1 else "")
+def _evaluation_key(dataset: str, split: str, n: int, draws: int = 1) -> Any:
+    from .evaluations import EvaluationKey
+
+    return EvaluationKey(dataset, split, int(n), int(draws or 1))
 
 
-def _record_evaluation(directory: str, key: str, result: dict[str, Any]) -> None:
-    """Add ``result`` under ``evaluations[key]`` of ``directory/metrics.json`` and name it the
-    ``latest_evaluation`` (atomically)."""
-    from pathlib import Path
+def _record_evaluation(directory: str, key: Any, result: dict[str, Any]) -> None:
+    from .evaluations import record_evaluation
 
-    from .fileio import atomic_write_json
-
-    metrics_path = Path(directory) / "metrics.json"
-    metrics = _read_metrics(directory)
-    metrics.setdefault("evaluations", {})[key] = result
-    metrics["latest_evaluation"] = key  # the file's keys are sorted: this says which came last
-    atomic_write_json(metrics_path, metrics)
+    record_evaluation(directory, key, result)
 
 
 def _evaluate_supervised(args: argparse.Namespace) -> int:
@@ -839,7 +820,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="classify each sample by its scores summed over K independent draws of its spike trains "
                         "(supervised, random encoders: seeds seed..seed+K-1, default 1; diehl_cook: default the "
                         "network's own, set by biosnn unsupervised --draws)"),
-    p.add_argument("--backend", default="cython", choices=list(BACKENDS))
+    p.add_argument("--backend", choices=list(BACKENDS),
+                   help="unsupervised networks: Brian2 backend (default: the one the network was trained on)")
     p.add_argument("--gpu-id", type=_COUNT, help="cuda_standalone: GPU to use")
     p.add_argument("--compute-capability", type=_POSITIVE,
                    help="cuda_standalone: e.g. 9.0; with --gpu-id, build without looking for a GPU")

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import InputError
+from .evaluations import EvaluationKey, evaluation
 from .fileio import atomic_write_json
 
 __all__ = ["DemoConfig", "run_demo", "FIGURE_NAMES"]
@@ -129,7 +130,7 @@ def run_demo(out: str = "runs/demo", config: DemoConfig | None = None, *, figure
     summary = {
         "config": asdict(c),
         "seconds": round(time.perf_counter() - t0, 1),
-        "stdp_test_accuracy": unsupervised["evaluations"][f"mnist-subset/test/{c.test_images}"]["accuracy"],
+        "stdp_test_accuracy": evaluation(unsupervised, EvaluationKey("mnist-subset", "test", c.test_images))[1]["accuracy"],
         "stdp_assignment_accuracy": unsupervised["assignment_set_accuracy"],
         "supervised_test_accuracy": [m["final"].get("test_accuracy") for m in supervised],
         "figures": [str(fig_dir / f"{name}.{fmt}") for name in FIGURE_NAMES for fmt in ("pdf", "png")],

@@ -325,17 +325,15 @@ def confusion_figure(directory: str | os.PathLike[str]) -> Any:
     ``latest_evaluation``)."""
     from .curves import plot_confusion
 
-    metrics = _metrics(directory)
-    evaluations = {k: v for k, v in metrics.get("evaluations", {}).items() if "confusion" in v}
-    if not evaluations:
-        raise DataError(f"{directory}: no evaluation with a confusion matrix; run `biosnn evaluate {directory}` first")
-    key = metrics.get("latest_evaluation")
-    key = key if key in evaluations else sorted(evaluations)[-1]
-    result = evaluations[key]
+    from ..evaluations import evaluation
+
+    try:
+        key, result = evaluation(_metrics(directory), needs="confusion")
+    except DataError as exc:
+        raise DataError(f"{directory}: {exc}; run `biosnn evaluate {directory}` first") from None
     fig, ax = new_figure(height=3.0 if len(result["confusion"]) > 5 else 2.5)
     plot_confusion(result["confusion"], result.get("class_names"), ax=ax)
-    dataset, split, n = key.rsplit("/", 2)
-    ax.set_title(f"{dataset}, {split} ({n}): accuracy {100 * result['accuracy']:.2f} %")
+    ax.set_title(f"{key.label}: accuracy {100 * result['accuracy']:.2f} %")
     return fig
 
 

@@ -213,6 +213,26 @@ def image_options(source: dict[str, Any]) -> dict[str, Any]:
     return {k: source[k] for k in ("classes", "crop", "size", "scaling") if source.get(k) is not None}
 
 
+def encoding_pipeline(trains: Any) -> dict[str, Any] | None:
+    """How a spike file was made from raw images, from its provenance: ``{"dataset", "encoder", "T",
+    "dt", "options", "images"}``, the settings :func:`load_split` needs to encode other images the same
+    way; None when the provenance does not say (files written by hand or by the seed layout).
+
+    Example:
+        >>> from bioSNN.encoding import encode_images
+        >>> import numpy as np
+        >>> t = encode_images(np.zeros((1, 8, 8), np.uint8), "rf-rate", T=70, source={"reader": "mstar", "crop": 8})
+        >>> p = encoding_pipeline(t); p["dataset"], p["encoder"], p["T"], p["images"]
+        ('mstar', 'rf-rate', 70, {'crop': 8})
+    """
+    prov = dict(getattr(trains, "provenance", {}) or {})
+    source = dict(prov.get("source") or {})
+    if not prov.get("encoder") or not source.get("reader"):
+        return None
+    return {"dataset": source["reader"], "encoder": prov["encoder"], "T": prov.get("T"), "dt": trains.dt_seconds,
+            "options": dict(prov.get("options") or {}), "images": image_options(source)}
+
+
 def load_split(dataset: str, root: str | os.PathLike[str] | None, split: str, *, encoder: str | None = None,
                T: int | None = None, dt: float = 1e-3, options: dict[str, Any] | None = None,
                classes: list[str] | None = None, progress: bool = False, trust_pickle: bool = False,

@@ -20,7 +20,7 @@ from ..data.splits import VALIDATION_SEED, describe_split, validation_split
 from ..equations import library
 from ..errors import DataError, InputError, MissingDataError
 from ..runfolder import SUPERVISED_OUTPUTS, SUPERVISED_SETTINGS, check_resume_settings, guard_run_folder
-from .data import ENCODED_DATASETS, SUPERVISED_DATASETS, SupervisedSplit, encoder_settings, load_split
+from .data import ENCODED_DATASETS, SUPERVISED_DATASETS, SupervisedSplit, encoder_settings, encoding_pipeline, load_split
 from .losses import LossSpec
 from .models import ARCHITECTURES
 from .readout import ClassReadout
@@ -348,6 +348,9 @@ def train_supervised(dataset: str, root: str | os.PathLike[str] | None, out: str
         meta["init_from"] = init_record
     if lab_idx is not None:
         meta["data"]["labelled"] = {**record, "n": int(len(lab_idx))}
+    if dataset in ENCODED_DATASETS and encoding_pipeline(train.trains) is not None:  # raw data can be encoded again
+        meta["data"]["pipeline"] = {part: encoding_pipeline(s.trains) for part, s in (("train", train), ("test", test))
+                                    if s is not None and encoding_pipeline(s.trains) is not None}
     if dataset == "seed":  # a record only: evaluating again needs trust_pickle given anew
         meta["data"]["trust_pickle"] = bool(trust_pickle)
     if guidance is not None:
@@ -381,6 +384,16 @@ def stored_split(checkpoint: dict[str, Any], *, dataset: str | None = None, root
     if dataset is None:
         raise InputError("give --dataset (the checkpoint does not say what it was trained on)")
     settings = {k: stored.get(k) for k in ("encoder", "T", "dt", "options", "images")}
+    if dataset not in ENCODED_DATASETS and stored.get("dataset") in ENCODED_DATASETS:
+        pipelines = stored.get("pipeline") or {}  # trained on spike files: encode the raw images as they were
+        pipeline = pipelines.get("test" if split == "test" else "train") or pipelines.get("train")
+        if pipeline is None:
+            raise InputError(f"this network was trained on spike files ({stored.get('dataset')}) that do not record "
+                             "how they were encoded: evaluate it on spike files (--dataset spikes --root FOLDER)")
+        if pipeline["dataset"] != dataset:
+            raise InputError(f"this network was trained on {pipeline['dataset']} images, not {dataset}")
+        settings = {**{k: pipeline.get(k) for k in ("encoder", "T", "dt", "options", "images")},
+                    "T": stored.get("T") or pipeline.get("T")}
     if settings["options"] is None:
         settings["options"] = {}
     settings = _draw_settings(dataset, settings, draw)
@@ -403,10 +416,12 @@ def stored_split(checkpoint: dict[str, Any], *, dataset: str | None = None, root
 def evaluate_supervised(directory: str | os.PathLike[str], *, dataset: str | None = None, root: Any = None,
                         split: str = "test", limit: int | None = None, device: str = "cpu", batch_size: int = 128,
                         progress: bool = False, draws: int = 1, trust_pickle: bool = False,
-                        network: Any = None) -> dict[str, Any]:
+                        network: Any = None, record: bool = False) -> dict[str, Any]:
     """Accuracy and confusion matrix of a trained folder on a split (``train``, ``val`` or ``test``; by
     default of the data it was trained on). ``network``: the trained folder's
-    :class:`~bioSNN.supervised.models.UserNetwork`, built again by the user's code.
+    :class:`~bioSNN.supervised.models.UserNetwork`, built again by the user's code. ``record=True``
+    adds the result to the folder's ``metrics.json`` (:func:`~bioSNN.evaluations.record_evaluation`,
+    as ``biosnn evaluate`` does), so that ``biosnn plot confusion`` draws it.
 
     With ``draws = K > 1`` every sample is presented as ``K`` independent draws of its spike trains
     (see :func:`stored_split`) and classified by its class scores summed over them, as one presentation
@@ -430,4 +445,8 @@ def evaluate_supervised(directory: str | os.PathLike[str], *, dataset: str | Non
                             progress=progress)
     result.update(seconds=time.perf_counter() - t0, split=split, dataset=dataset, draws=draws,
                   class_names=data["readout"].get("class_names"))
+    if record:
+        from ..evaluations import EvaluationKey, record_evaluation
+
+        record_evaluation(directory, EvaluationKey(dataset, split, result["n"], draws), result)
     return result

@@ -16,6 +16,7 @@ network ``config``, the output neuron ``model`` dict as it runs when recording a
 from __future__ import annotations
 
 import json
+import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +29,8 @@ from ..errors import DataError, ModelMismatchError
 from ..fileio import READ_ERRORS, atomic_savez, atomic_write_json
 
 __all__ = ["SavedNetwork", "save_network", "load_network", "check_finite"]
+
+logger = logging.getLogger(__name__)
 
 FORMAT = "bioSNN.UnsupervisedNetwork"
 
@@ -99,3 +102,20 @@ def load_network(directory: str | os.PathLike[str], expect_model: NeuronModel | 
     if expect_model is not None:
         saved.require_model(expect_model, path)
     return saved
+
+
+def trained_backend(directory: str | os.PathLike[str]) -> str:
+    """The Brian2 backend a network folder was trained on (its ``config.json``), the default for
+    evaluating it: ``"cython"`` when the folder does not say; ``cuda_standalone`` becomes
+    ``cpp_standalone`` where brian2cuda cannot be imported (same code, compiled for the CPU)."""
+    import importlib.util
+
+    try:
+        backend = json.loads((Path(directory) / "config.json").read_text()).get("backend") or "cython"
+    except (OSError, ValueError, AttributeError):
+        backend = "cython"
+    if backend == "cuda_standalone" and importlib.util.find_spec("brian2cuda") is None:
+        logger.warning("%s was trained on cuda_standalone; brian2cuda is not installed here: "
+                       "evaluating on cpp_standalone", directory)
+        backend = "cpp_standalone"
+    return str(backend)

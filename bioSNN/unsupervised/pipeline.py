@@ -32,7 +32,7 @@ from ..progress import progress_bar
 from ..runfolder import (DIEHL_COOK_SETTINGS, UNSUPERVISED_OUTPUTS, WTA_SETTINGS, check_resume_settings,
                          guard_run_folder)
 from ..weight_history import FILENAME as WEIGHTS_FILE, append_snapshot
-from .artifacts import SavedNetwork, load_network, save_network
+from .artifacts import SavedNetwork, load_network, save_network, trained_backend
 from .backends import BACKENDS, STANDALONE_BACKENDS, CudaOptions, codeobj_class
 from .assignment import accuracy, assign_labels, predict
 from .diehl_cook import DiehlCookConfig, DiehlCookState, excitatory_model
@@ -191,10 +191,12 @@ def _counts(config: DiehlCookConfig, rates: np.ndarray, state: DiehlCookState, b
     return counts.reshape(draws, len(rates), -1).sum(axis=0)
 
 
-def evaluate(directory: str | os.PathLike[str], test_set: ImageSet, *, backend: str = "cython",
+def evaluate(directory: str | os.PathLike[str], test_set: ImageSet, *, backend: str | None = None,
              cuda: CudaOptions | None = None, progress: bool = True, draws: int | None = None) -> dict[str, Any]:
     """Accuracy of a trained Diehl & Cook network's spike-count vote on ``test_set`` (plasticity off),
-    with the network's own number of ``draws`` per image unless given."""
+    with the network's own number of ``draws`` per image unless given, on the backend it was trained
+    on unless ``backend`` is given (:func:`trained_backend`)."""
+    backend = backend or trained_backend(directory)
     saved = load_network(directory)
     if saved.preset != "diehl_cook":
         raise InputError(f"{directory} holds a {saved.preset!r} network: evaluate it on spike trains")
@@ -329,8 +331,12 @@ def train_wta(trains: SpikeTrains, out: str | os.PathLike[str], *, config: WTACo
     return metrics
 
 
-def evaluate_wta(directory: str | os.PathLike[str], trains: SpikeTrains, *, backend: str = "cython") -> dict[str, Any]:
-    """Accuracy of a trained WTA network (class of each image's winner) on labelled ``trains``."""
+def evaluate_wta(directory: str | os.PathLike[str], trains: SpikeTrains, *, backend: str | None = None) -> dict[str, Any]:
+    """Accuracy of a trained WTA network (class of each image's winner) on labelled ``trains``, on the
+    runtime backend it was trained on unless ``backend`` is given."""
+    if backend is None:
+        trained = trained_backend(directory)
+        backend = trained if trained not in STANDALONE_BACKENDS else "cython"
     saved = load_network(directory)
     if saved.preset != "wta":
         raise InputError(f"{directory} holds a {saved.preset!r} network")
