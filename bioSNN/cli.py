@@ -410,6 +410,8 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
                         "(biosnn unsupervised): not a trained folder")
     _read_metrics(directory)
     with contextlib.ExitStack() as stack:
+        if args.no_record:  # nothing is written: no lock, and a read-only folder is fine
+            return _evaluate_supervised(args) if supervised else _evaluate_unsupervised(args)
         try:
             stack.enter_context(run_lock(directory, advice="evaluate it once that run ends"))
         except OutputError as exc:
@@ -445,7 +447,7 @@ def _evaluate_unsupervised(args: argparse.Namespace) -> int:
     drawn = f", {result['draws']} draws each" if result.get("draws", 1) > 1 else ""
     print(f"accuracy {result['accuracy']:.4f} on {result['n_test']} {args.split} samples{drawn} "
           f"({result['seconds']:.0f} s)")
-    _record_evaluation(args.directory, key, result)
+    _record_evaluation(args.directory, key, result, record=not args.no_record)
     return 0
 
 
@@ -509,10 +511,11 @@ def _evaluation_key(dataset: str, split: str, n: int, draws: int = 1) -> Any:
     return EvaluationKey(dataset, split, int(n), int(draws or 1))
 
 
-def _record_evaluation(directory: str, key: Any, result: dict[str, Any]) -> None:
+def _record_evaluation(directory: str, key: Any, result: dict[str, Any], *, record: bool = True) -> None:
     from .evaluations import record_evaluation
 
-    record_evaluation(directory, key, result)
+    if record:
+        record_evaluation(directory, key, result)
 
 
 def _evaluate_supervised(args: argparse.Namespace) -> int:
@@ -530,7 +533,7 @@ def _evaluate_supervised(args: argparse.Namespace) -> int:
     for name, row in zip(names, result["confusion"]):
         print(f"{name:>{width}}" + "".join(f"{v:>{width + 1}}" for v in row))
     key = _evaluation_key(result["dataset"], args.split, result["n"], result["draws"])
-    _record_evaluation(args.directory, key, result)
+    _record_evaluation(args.directory, key, result, record=not args.no_record)
     return 0
 
 
@@ -651,9 +654,10 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    from .data import IMAGE_DATASETS
-    from .encoding import ENCODERS
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The ``biosnn`` parser. With ``command``, only that subcommand gets its options (their choices
+    import the library: torch, Brian2); the others are listed by name and help, so that ``biosnn
+    --help`` and any one command start without importing what they do not use."""
 
     parser = argparse.ArgumentParser(
         prog="biosnn",
@@ -661,15 +665,30 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"bioSNN {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, add in _PARSERS.items():
+        add(sub, command is None or command == name)
+    return parser
 
+
+def _models_parser(sub: Any, full: bool = True) -> None:
     p = sub.add_parser("models", help="list the library of neuron models")
+    if not full:
+        return
     p.set_defaults(func=_cmd_models)
 
+
+def _show_parser(sub: Any, full: bool = True) -> None:
     p = sub.add_parser("show", help="print a library model as JSON")
+    if not full:
+        return
     p.add_argument("model")
     p.set_defaults(func=_cmd_show)
 
+
+def _verify_parser(sub: Any, full: bool = True) -> None:
     p = sub.add_parser("verify", help="check Brian2 and the generated torch step against each other")
+    if not full:
+        return
     p.add_argument("--model", action="append", help="library model (repeatable; default: all)")
     p.add_argument("--steps", type=_POSITIVE_INT, default=2000, help="time steps (default 2000)")
     p.add_argument("--n-in", type=_POSITIVE_INT, default=30, help="input channels (default 30)")
@@ -678,9 +697,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="also write the report as JSON to this file")
     p.set_defaults(func=_cmd_verify)
 
+
+def _encode_parser(sub: Any, full: bool = True) -> None:
     p = sub.add_parser("encode", help="encode images as spike trains (.npz)",
                        description="Read a data set, encode it chunk by chunk and stream the spike trains to "
                                    "a .npz file (see bioSNN.encoding.spike_trains for the format).")
+    if not full:
+        return
+    from .data import IMAGE_DATASETS
+    from .encoding import ENCODERS
     p.add_argument("--dataset", required=True, choices=[*IMAGE_DATASETS, "seed"],
                    help="mnist: IDX files in --root; mnist-subset: the subset shipped with bioSNN; mstar: "
                         "Phoenix chips in --root/SPLIT/CLASS; folder: --root/CLASS/IMAGE; seed: the SAR seed "
@@ -713,11 +738,19 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--tau-ms", type=_POSITIVE, help="latency, log mode: RC time constant in ms")
     p.set_defaults(func=_cmd_encode)
 
+
+def _inspect_parser(sub: Any, full: bool = True) -> None:
     p = sub.add_parser("inspect", help="summarise a spike-train .npz file")
+    if not full:
+        return
     p.add_argument("file")
     p.set_defaults(func=_cmd_inspect)
 
+
+def _export_seed_parser(sub: Any, full: bool = True) -> None:
     p = sub.add_parser("export-seed", help="write spike trains in the SAR seed project's layout")
+    if not full:
+        return
     p.add_argument("file", help="spike-train .npz")
     p.add_argument("--root", required=True, help="folder that receives Train/ or Test/")
     p.add_argument("--split", default="train", help="train or test (default train)")
@@ -727,12 +760,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--overwrite", action="store_true", help="replace an existing split folder")
     p.set_defaults(func=_cmd_export_seed)
 
+
+def _sample_guidance_parser(sub: Any, full: bool = True) -> None:
     p = sub.add_parser("sample-guidance", help="record a Diehl & Cook network's per-sample guidance (no labels)",
                        description="Record the output-layer potentials (every --stride steps) and spike counts of a "
                                    "trained diehl_cook network for every image of --split, plasticity off. Only "
                                    "pixels reach the recorder. --split train records the images the network "
                                    "trained on (its validation hold-out left out). Shard with --shard i/n, then "
                                    "join with biosnn merge-guidance.")
+    if not full:
+        return
+    from .data import IMAGE_DATASETS
     p.add_argument("network", help="folder of a trained diehl_cook network")
     p.add_argument("--dataset", choices=list(IMAGE_DATASETS))
     p.add_argument("--root", help="data folder")
@@ -747,18 +785,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=_cmd_sample_guidance)
 
+
+def _merge_guidance_parser(sub: Any, full: bool = True) -> None:
     p = sub.add_parser("merge-guidance", help="join per-sample guidance shards into one file")
+    if not full:
+        return
     p.add_argument("shards", nargs="+", help="shard files of one recording")
     p.add_argument("--out", required=True, help="output .npz")
     p.set_defaults(func=_cmd_merge_guidance)
 
-    from .unsupervised.backends import BACKENDS
 
+def _unsupervised_parser(sub: Any, full: bool = True) -> None:
     p = sub.add_parser("unsupervised", help="train an STDP network and write its guidance signals",
                        description="Train an STDP network (checkpointed, resumable with --resume), then assign "
                                    "its neurons to classes and record guidance signals with plasticity off. "
                                    "Presets: diehl_cook (Poisson input drawn from --dataset images) and wta "
                                    "(the seed SAR network, on --spikes or on --dataset encoded with rf-rate).")
+    if not full:
+        return
+    from .data import IMAGE_DATASETS
+    from .unsupervised.backends import BACKENDS
     p.add_argument("--preset", default="diehl_cook", choices=["diehl_cook", "wta"], help="network (default diehl_cook)")
     p.add_argument("--dataset", choices=list(IMAGE_DATASETS))
     p.add_argument("--root", help="data folder")
@@ -806,10 +852,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=_cmd_unsupervised)
 
-    _supervised_parser(sub)
 
+def _evaluate_parser(sub: Any, full: bool = True) -> None:
     p = sub.add_parser("evaluate", help="accuracy of a trained network (unsupervised or supervised folder)")
+    if not full:
+        return
+    from .data import IMAGE_DATASETS
+    from .unsupervised.backends import BACKENDS
     p.add_argument("directory", help="folder written by biosnn unsupervised or biosnn supervised")
+    p.add_argument("--no-record", action="store_true",
+                   help="print the result only (by default it is recorded in the folder's metrics.json)")
     p.add_argument("--dataset", choices=list(IMAGE_DATASETS))
     p.add_argument("--root", help="data folder")
     p.add_argument("--spikes", help="wta: labelled spike trains instead of --dataset")
@@ -832,30 +884,33 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=_cmd_evaluate)
 
-    _plot_parser(sub)
 
+def _demo_parser(sub: Any, full: bool = True) -> None:
     p = sub.add_parser("demo", help="the whole pipeline on the shipped MNIST subset, figures included",
                        description="encode -> Brian2 STDP (Diehl & Cook, short) -> guidance -> supervised torch "
                                    "training guided by it -> evaluation -> every figure, on the data shipped "
                                    "inside the package, in a few minutes on a CPU.")
+    if not full:
+        return
     p.add_argument("--out", default="runs/demo", help="folder for the artifacts (default runs/demo)")
-    p.add_argument("--figures", default="figures", help="folder for the figures (default figures)")
+    p.add_argument("--figures", help="folder for the figures (default OUT/figures; figures/regenerate.sh "
+                                     "writes the committed ones)")
     p.add_argument("--quick", action="store_true", help="a much smaller run (tests, smoke checks)")
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=_cmd_demo)
-    return parser
 
 
-def _plot_parser(sub: Any) -> None:
-    from .plotting.artifacts import FIGURES
-    from .plotting.style import FORMATS
-
+def _plot_parser(sub: Any, full: bool = True) -> None:
     p = sub.add_parser("plot", help="draw a figure from the files the stages write",
                        description="membrane: library model name, unsupervised wta folder (--spikes) or supervised "
                                    "folder, Brian2 and torch overlaid; raster: spike-train .npz or such a folder; "
                                    "guidance: guidance.npz or its folder; weights: trained folder or "
                                    "weights_history.npz; curves: supervised folders (several: band over runs); "
                                    "confusion: supervised folder after biosnn evaluate; rates: supervised folder.")
+    if not full:
+        return
+    from .plotting.artifacts import FIGURES
+    from .plotting.style import FORMATS
     p.add_argument("kind", choices=list(FIGURES))
     p.add_argument("artifact", nargs="+", help="file or folder (curves: one or more folders)")
     p.add_argument("--out", required=True, help="figure file (.pdf, .svg, .png); without suffix: PDF and PNG")
@@ -871,18 +926,19 @@ def _plot_parser(sub: Any) -> None:
     p.set_defaults(func=_cmd_plot)
 
 
-def _supervised_parser(sub: Any) -> None:
+def _supervised_parser(sub: Any, full: bool = True) -> None:
+    p = sub.add_parser("supervised", help="train a PyTorch SNN guided by membrane potentials (resumable)",
+                       description="Surrogate-gradient training of bioSNN.supervised networks. With --guidance the "
+                                   "output layer is the guidance's neuron model at its dt (checked) and image data "
+                                   "sets are encoded as the unsupervised stage encoded them.")
+    if not full:
+        return
     from .encoding import ENCODERS
     from .equations.torch_step import BACKENDS
     from .supervised.data import SUPERVISED_DATASETS
     from .supervised.losses import LOSS_TERMS, ROWS
     from .supervised.models import ARCHITECTURES, DYNAMICS
     from .supervised.readout import DECISIONS
-
-    p = sub.add_parser("supervised", help="train a PyTorch SNN guided by membrane potentials (resumable)",
-                       description="Surrogate-gradient training of bioSNN.supervised networks. With --guidance the "
-                                   "output layer is the guidance's neuron model at its dt (checked) and image data "
-                                   "sets are encoded as the unsupervised stage encoded them.")
     p.add_argument("--dataset", required=True, choices=list(SUPERVISED_DATASETS))
     p.add_argument("--root", help="data folder (spikes: folder with train.npz/test.npz; seed: folder with Train/ Test/)")
     p.add_argument("--trust-pickle", action="store_true",
@@ -969,8 +1025,28 @@ def _supervised_parser(sub: Any) -> None:
     p.set_defaults(func=_cmd_supervised)
 
 
+#: each subcommand and the function that declares it (its options only when asked for)
+_PARSERS: dict[str, Any] = {
+    "models": _models_parser,
+    "show": _show_parser,
+    "verify": _verify_parser,
+    "encode": _encode_parser,
+    "inspect": _inspect_parser,
+    "export-seed": _export_seed_parser,
+    "sample-guidance": _sample_guidance_parser,
+    "merge-guidance": _merge_guidance_parser,
+    "unsupervised": _unsupervised_parser,
+    "supervised": _supervised_parser,
+    "evaluate": _evaluate_parser,
+    "plot": _plot_parser,
+    "demo": _demo_parser,
+}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    command = next((a for a in argv if not a.startswith("-")), None)  # the subcommand comes first
+    parser = build_parser(command or "")  # "": no subcommand's options (biosnn --help)
     args = parser.parse_args(argv)
     _show_library_log()
     if not getattr(args, "func", None):

@@ -91,11 +91,14 @@ def figure_commands(stdp: Path, runs: list[Path], fig_dir: Path) -> list[list[st
     return [["plot", *figure_args[name], "--out", str(fig_dir / name)] for name in FIGURE_NAMES]
 
 
-def run_demo(out: str = "runs/demo", config: DemoConfig | None = None, *, figures: str = "figures",
+def run_demo(out: str = "runs/demo", config: DemoConfig | None = None, *, figures: str | None = None,
              progress: bool = True) -> dict[str, Any]:
-    """Run the pipeline (see the module docstring); returns the summary it writes to ``out/summary.json``."""
+    """Run the pipeline (see the module docstring); returns the summary it writes to ``out/summary.json``.
+    Figures go to ``figures`` (default ``out/figures``: a run never touches the committed ``figures/``,
+    which ``figures/regenerate.sh`` rewrites on purpose)."""
     c = config or DemoConfig()
-    out_dir, fig_dir = Path(out), Path(figures)
+    out_dir = Path(out)
+    fig_dir = Path(figures) if figures is not None else out_dir / "figures"
     out_dir.mkdir(parents=True, exist_ok=True)
     fig_dir.mkdir(parents=True, exist_ok=True)
     quiet = [] if progress else ["--no-progress"]
