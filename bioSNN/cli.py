@@ -277,6 +277,15 @@ def _wta_trains(args: argparse.Namespace, split: str, steps: int | None = None) 
     return trains[: args.limit] if getattr(args, "limit", None) else trains
 
 
+def _neuron_model(name: str | None) -> Any:
+    """A library model name or a model JSON file (``biosnn show`` writes one) as a NeuronModel; None stays None."""
+    if name is None:
+        return None
+    from .equations import library
+
+    return library.get(name)
+
+
 def _cmd_unsupervised(args: argparse.Namespace) -> int:
     from .data import load_images
     from .data.splits import held_out
@@ -285,7 +294,7 @@ def _cmd_unsupervised(args: argparse.Namespace) -> int:
     from .unsupervised.wta import WTAConfig
 
     only = {"diehl_cook": ("n_train", "n_assign", "guidance_per_class", "no_sample_traces", "timer_rate",
-                           "input_total", "val_fraction", "nu_pre", "nu_post", "draws"),
+                           "input_total", "val_fraction", "nu_pre", "nu_post", "draws", "neuron_model"),
             "wta": ("depression", "spikes", "threshold", "silent_depression")}
     for preset, dests in only.items():
         for dest in dests:
@@ -317,7 +326,8 @@ def _cmd_unsupervised(args: argparse.Namespace) -> int:
                                    n_assign=args.n_assign or 10000, guidance_per_class=args.guidance_per_class or 10,
                                    backend=args.backend, cuda=_cuda_options(args), sample_traces=not args.no_sample_traces,
                                    epochs=args.epochs or 1,
-                                   resume=args.resume, overwrite=args.overwrite, progress=not args.no_progress)
+                                   resume=args.resume, overwrite=args.overwrite, progress=not args.no_progress,
+                                   neuron=_neuron_model(args.neuron_model))
     print(json.dumps(metrics, indent=2))
     return 0
 
@@ -806,6 +816,9 @@ def _unsupervised_parser(sub: Any, full: bool = True) -> None:
     from .data import IMAGE_DATASETS
     from .unsupervised.backends import BACKENDS
     p.add_argument("--preset", default="diehl_cook", choices=["diehl_cook", "wta"], help="network (default diehl_cook)")
+    p.add_argument("--neuron-model", help="diehl_cook: the excitatory neuron, a library name or a model JSON file "
+                                          "(biosnn show NAME > FILE.json, then edit): it must define v, ge (on_pre "
+                                          "ge += w), gi and theta (default diehl_cook_excitatory)")
     p.add_argument("--dataset", choices=list(IMAGE_DATASETS))
     p.add_argument("--root", help="data folder")
     p.add_argument("--spikes", help="wta: labelled spike trains (.npz from biosnn encode) instead of --dataset")
@@ -1003,8 +1016,10 @@ def _supervised_parser(sub: Any, full: bool = True) -> None:
     p.add_argument("--w-init", type=_POSITIVE, help="guided-bilayer: initial weights uniform in [0, W) (default 1)")
     p.add_argument("--interpolate", type=_POSITIVE_INT, help="guided-bilayer --dynamics seed: interpolate input to K+1 points")
     p.add_argument("--trainable", help="per-neuron trainable model parameters, e.g. v_th,tau_m")
-    p.add_argument("--output-model", help="library model of the output layer (default: the guidance's)")
-    p.add_argument("--hidden-model", help="library model of hidden layers (default lif_delta)")
+    p.add_argument("--output-model", help="model of the output layer, a library name or a model JSON file "
+                                          "(default: the guidance's)")
+    p.add_argument("--hidden-model", help="model of hidden layers, a library name or a model JSON file "
+                                          "(default lif_delta)")
     p.add_argument("--surrogate", default="atan", choices=["atan", "sigmoid", "rectangular"])
     p.add_argument("--surrogate-width", type=_POSITIVE, help="surrogate width in mV (default 1)")
     p.add_argument("--population", type=int, default=1, help="without guidance: output neurons per class")

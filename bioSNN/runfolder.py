@@ -70,9 +70,9 @@ SUPERVISED_SETTINGS = (
 )
 #: settings added after run folders were first written: an older ``config.json`` without the entry
 #: recorded this value (so that its run still resumes)
-ADDED_SETTINGS = {"train.redraw": False, "init_from": None}
+ADDED_SETTINGS = {"train.redraw": False, "init_from": None, "neuron": None}
 #: the same for ``biosnn unsupervised --preset diehl_cook`` (its checkpoint covers every epoch)
-DIEHL_COOK_SETTINGS = ("preset", "config", "n_train", "epochs", "shuffle", "backend", "data")
+DIEHL_COOK_SETTINGS = ("preset", "config", "n_train", "epochs", "shuffle", "backend", "data", "neuron")
 #: the same for ``--preset wta`` (``epochs`` may grow)
 WTA_SETTINGS = ("preset", "config", "epochs", "shuffle", "spike_trains")
 

@@ -10,10 +10,12 @@ model with a new fingerprint, never a mutated shared object.
 
 from __future__ import annotations
 
+import os
 from typing import Any, Callable
 
 from brian2 import mV, ms, pF
 
+from ..errors import DataError, MissingDataError
 from .model import NeuronModel, PerStep
 
 __all__ = ["lif_exp_synapse", "lif_delta", "diehl_cook_excitatory", "diehl_cook_inhibitory", "seed_wta_if", "MODELS", "get"]
@@ -233,9 +235,44 @@ MODELS: tuple[Callable[..., NeuronModel], ...] = (
 )
 
 
-def get(name: str, **parameters: Any) -> NeuronModel:
-    """The library model called ``name`` (see :data:`MODELS`)."""
+def get(name: Any, **parameters: Any) -> NeuronModel:
+    """The model ``name`` names: a library model (see :data:`MODELS`), a path to a JSON file such as
+    ``biosnn show NAME`` writes (a user's own model, e.g. AdEx; its stored fingerprint is checked), or a
+    :class:`NeuronModel` itself (returned as given, with ``parameters`` replaced).
+
+    Example:
+        >>> get("lif_delta").name, get(get("lif_delta")).name
+        ('lif_delta', 'lif_delta')
+    """
+    if isinstance(name, NeuronModel):
+        return name.replace(parameters={**name.parameters, **parameters}) if parameters else name
+    if isinstance(name, (str, os.PathLike)) and str(name).endswith(".json"):
+        return _from_file(name, parameters)
     for factory in MODELS:
         if factory.__name__ == name:
             return factory(**parameters)
-    raise KeyError(f"no library model {name!r}; available: {[f.__name__ for f in MODELS]}")
+    raise KeyError(f"no library model {name!r}; available: {[f.__name__ for f in MODELS]} "
+                   "(or give a model JSON file, e.g. from `biosnn show NAME`)")
+
+
+def _from_file(path: Any, parameters: dict[str, Any]) -> NeuronModel:
+    """A model from its JSON description (``NeuronModel.to_dict``), fingerprint checked when stored."""
+    import json
+
+    try:
+        data = json.loads(open(path, encoding="utf-8").read())
+    except FileNotFoundError:
+        raise MissingDataError(f"{path}: neuron model file not found") from None
+    except (OSError, ValueError) as exc:
+        raise DataError(f"{path}: unreadable neuron model file ({exc})") from exc
+    if not isinstance(data, dict):
+        raise DataError(f"{path}: not a neuron model (a JSON object as `biosnn show` writes expected)")
+    stored = data.pop("fingerprint", None)
+    try:
+        model = NeuronModel.from_dict(data)
+    except (KeyError, TypeError) as exc:
+        raise DataError(f"{path}: not a neuron model ({exc})") from exc
+    if stored is not None and stored != model.fingerprint():
+        raise DataError(f"{path}: the model does not match its stored fingerprint (edited by hand? drop the "
+                        "'fingerprint' entry to accept the edit)")
+    return model.replace(parameters={**model.parameters, **parameters}) if parameters else model

@@ -26,6 +26,7 @@ from ..data.imageset import ImageSet
 from ..errors import DataError, InputError, ModelMismatchError
 from ..encoding.poisson import scaled_to_total
 from ..encoding.spike_trains import SpikeTrains
+from ..equations.model import NeuronModel
 from ..fileio import READ_ERRORS, atomic_savez, atomic_write_json
 from ..interrupts import resume_hint, stop_requests
 from ..progress import progress_bar
@@ -77,8 +78,13 @@ def train_diehl_cook(train_set: ImageSet, out: str | os.PathLike[str], *, config
                      backend: str = "cython", cuda: CudaOptions | None = None, resume: bool = False,
                      sample_traces: bool = True, epochs: int = 1, shuffle: bool = False,
                      val_set: ImageSet | None = None, draws: int = 1, progress: bool = True,
-                     overwrite: bool = False) -> dict[str, Any]:
+                     overwrite: bool = False, neuron: NeuronModel | None = None) -> dict[str, Any]:
     """Train, assign and record guidance; write the artifacts into ``out``. Returns the metrics.
+
+    ``neuron``: the excitatory neuron model (default Diehl & Cook's; a user's model must define ``v``,
+    ``ge`` (``on_pre``: ``ge += w``), ``gi`` and ``theta``, see
+    :func:`~bioSNN.unsupervised.diehl_cook.excitatory_model`); stored with the network, which later
+    records and evaluations use.
 
     Training shows the first ``n_train`` images ``epochs`` times, in file order (as the original
     code does) or, with ``shuffle``, in a new order every epoch drawn from
@@ -110,7 +116,7 @@ def train_diehl_cook(train_set: ImageSet, out: str | os.PathLike[str], *, config
                   "shuffle": shuffle, "draws": draws,
                   "n_assign": n_assign,
                   "guidance_per_class": guidance_per_class, "sample_traces": sample_traces, "backend": backend,
-                  "data": dict(train_set.source)}
+                  "data": dict(train_set.source), "neuron": neuron.to_dict() if neuron is not None else None}
     if resume:
         check_resume_settings(out, run_config, DIEHL_COOK_SETTINGS)
     if not (resume and (out / "checkpoint.npz").exists()):  # a new run: recorded now, in case it is interrupted
@@ -126,10 +132,10 @@ def train_diehl_cook(train_set: ImageSet, out: str | os.PathLike[str], *, config
         from .standalone import train_standalone
 
         state = train_standalone(config, schedule, out / "standalone", checkpoint=out / "checkpoint.npz",
-                                 resume=resume, progress=progress, backend=backend, cuda=cuda)
+                                 resume=resume, progress=progress, backend=backend, cuda=cuda, neuron=neuron)
     else:
         state = train(config, schedule, checkpoint=out / "checkpoint.npz", resume=resume, progress=progress,
-                      codeobj_class=cls)
+                      codeobj_class=cls, neuron=neuron)
     del schedule
     train_seconds = time.perf_counter() - start
     assign_idx = np.arange(max(0, n_train - n_assign), n_train)
@@ -137,15 +143,17 @@ def train_diehl_cook(train_set: ImageSet, out: str | os.PathLike[str], *, config
     if val_set is not None and tuple(val_set.class_names) != tuple(train_set.class_names):
         raise InputError(f"validation classes {val_set.class_names} differ from the training classes "
                          f"{train_set.class_names}")
-    counts = _counts(config, rates[assign_idx], state, backend, cuda, out / "standalone_record", progress, draws)
+    counts = _counts(config, rates[assign_idx], state, backend, cuda, out / "standalone_record", progress, draws,
+                     neuron)
     assignments = assign_labels(counts, train_set.labels[assign_idx], n_classes)
     train_acc = accuracy(predict(counts, assignments, n_classes), train_set.labels[assign_idx])
     chosen = assign_idx[_guidance_examples(train_set.labels[assign_idx], n_classes, guidance_per_class)]
-    traces = record(config, rates[chosen], state, traces=True, progress=progress, codeobj_class=cls).traces
+    traces = record(config, rates[chosen], state, traces=True, progress=progress, codeobj_class=cls,
+                    neuron=neuron).traces
     labels = train_set.labels[chosen]
     templates = np.stack([traces[labels == c].mean(axis=0) if (labels == c).any()
                           else np.zeros(traces.shape[1:], np.float32) for c in range(n_classes)])
-    model = excitatory_model(False, config)
+    model = excitatory_model(False, config, neuron)
     encoder = {"encoder": "diehl-cook", "rate": "pixel / 8 * intensity Hz", "intensity": config.intensity,
                "input_total": config.input_total,
                "present_ms": config.present_ms, "rest_ms": config.rest_ms, "source": dict(train_set.source)}
@@ -160,7 +168,7 @@ def train_diehl_cook(train_set: ImageSet, out: str | os.PathLike[str], *, config
                "silent_neurons": int((assignments < 0).sum())}
     if val_set is not None:  # recorded exactly as `biosnn evaluate --split val` records it
         val_counts = _counts(config, rates_of(val_set.images, config.input_total), state, backend, cuda, None,
-                             progress, draws)
+                             progress, draws, neuron)
         metrics.update(n_val=len(val_set), val_accuracy=accuracy(predict(val_counts, assignments, n_classes),
                                                                  val_set.labels))
     arrays = {"w": state.w, "delay_ms": state.delay_ms, "theta": state.theta}
@@ -170,8 +178,17 @@ def train_diehl_cook(train_set: ImageSet, out: str | os.PathLike[str], *, config
     return metrics
 
 
+def stored_neuron(saved: SavedNetwork, config: DiehlCookConfig) -> NeuronModel | None:
+    """The excitatory neuron a saved Diehl & Cook network runs: None for the library's (checked against
+    the stored fingerprint), else the user's model stored with it."""
+    if saved.model == excitatory_model(False, config):
+        return None
+    return saved.model
+
+
 def _counts(config: DiehlCookConfig, rates: np.ndarray, state: DiehlCookState, backend: str,
-            cuda: CudaOptions | None, build_dir: Path | None, progress: bool, draws: int = 1) -> np.ndarray:
+            cuda: CudaOptions | None, build_dir: Path | None, progress: bool, draws: int = 1,
+            neuron: NeuronModel | None = None) -> np.ndarray:
     """Spike counts with plasticity off, on ``backend`` (compiled ones build into ``build_dir``, or
     into a temporary folder when it is ``None``), summed over ``draws`` presentations of every image
     (one run shows all images ``draws`` times in turn, so each draw has its own Poisson input)."""
@@ -179,15 +196,18 @@ def _counts(config: DiehlCookConfig, rates: np.ndarray, state: DiehlCookState, b
         raise InputError(f"draws must be at least 1, got {draws}")
     shown = np.tile(rates, (draws, 1)) if draws > 1 else rates
     if backend not in STANDALONE_BACKENDS:
-        counts = record(config, shown, state, progress=progress, codeobj_class=codeobj_class(backend)).counts
+        counts = record(config, shown, state, progress=progress, codeobj_class=codeobj_class(backend),
+                        neuron=neuron).counts
     else:
         from .standalone import record_standalone
 
         if build_dir is None:
             with tempfile.TemporaryDirectory(prefix="biosnn-record-") as tmp:
-                counts = record_standalone(config, shown, state, tmp, backend=backend, cuda=cuda, progress=progress)
+                counts = record_standalone(config, shown, state, tmp, backend=backend, cuda=cuda, progress=progress,
+                                           neuron=neuron)
         else:
-            counts = record_standalone(config, shown, state, build_dir, backend=backend, cuda=cuda, progress=progress)
+            counts = record_standalone(config, shown, state, build_dir, backend=backend, cuda=cuda, progress=progress,
+                                       neuron=neuron)
     return counts.reshape(draws, len(rates), -1).sum(axis=0)
 
 
@@ -201,14 +221,14 @@ def evaluate(directory: str | os.PathLike[str], test_set: ImageSet, *, backend: 
     if saved.preset != "diehl_cook":
         raise InputError(f"{directory} holds a {saved.preset!r} network: evaluate it on spike trains")
     config = DiehlCookConfig(**saved.meta["config"])
-    saved.require_model(excitatory_model(False, config), Path(directory) / "network.npz")
+    neuron = stored_neuron(saved, config)
     if tuple(test_set.class_names) != saved.class_names:
         raise InputError(f"test classes {test_set.class_names} differ from the network's {saved.class_names}")
     state = DiehlCookState(saved.arrays["w"], saved.arrays["delay_ms"], saved.arrays["theta"])
     start = time.perf_counter()
     draws = int(saved.meta.get("draws", 1)) if draws is None else draws
     counts = _counts(config, rates_of(test_set.images, config.input_total), state, backend, cuda, None, progress,
-                     draws)
+                     draws, neuron)
     predicted = predict(counts, saved.assignments, len(saved.class_names))
     return {"accuracy": accuracy(predicted, test_set.labels), "n_test": len(test_set), "backend": backend,
             "draws": draws,

@@ -206,6 +206,7 @@ def record_sample_guidance(directory: str | os.PathLike[str], images: np.ndarray
     from .artifacts import load_network
     from .backends import codeobj_class
     from .diehl_cook import DiehlCookConfig, DiehlCookState, excitatory_model
+    from .pipeline import stored_neuron
     from .pipeline import rates_of
     from .training import record
 
@@ -223,8 +224,8 @@ def record_sample_guidance(directory: str | os.PathLike[str], images: np.ndarray
         raise InputError(f"{directory} holds a {saved.preset!r} network; per-sample guidance is recorded from "
                          "diehl_cook networks")
     config = DiehlCookConfig(**saved.meta["config"])
-    model = excitatory_model(False, config)
-    saved.require_model(model, Path(directory) / "network.npz")
+    neuron = stored_neuron(saved, config)
+    model = excitatory_model(False, config, neuron)
     state = DiehlCookState(saved.arrays["w"], saved.arrays["delay_ms"], saved.arrays["theta"])
     rates = rates_of(images, config.input_total)
     if rates.shape[1] != state.w.shape[0]:
@@ -238,7 +239,7 @@ def record_sample_guidance(directory: str | os.PathLike[str], images: np.ndarray
     for first in range(start, stop, chunk):
         chunk_config = replace(config, seed=_chunk_seed(config.seed, first // chunk))
         rec = record(chunk_config, rates[first:min(first + chunk, stop)], state, traces=True, progress=progress,
-                     codeobj_class=cls)
+                     codeobj_class=cls, neuron=neuron)
         traces.append(rec.traces[:, :, stride - 1::stride].astype(DTYPES[dtype]))
         counts.append(rec.counts.astype(np.int32))
         logger.info("sample guidance: rows %d..%d of %d recorded", first, min(first + chunk, stop), len(rates))
