@@ -82,11 +82,30 @@ def as_positive(value: Any, unit: Any, what: str) -> float:
     return number
 
 
-def as_time(dt: Any, what: str = "dt") -> float:
-    """``dt`` in seconds, checked to be a positive, finite time (a quantity, or a number in seconds)."""
+#: the longest time step a bare number (taken in seconds) may give (50 ms): longer ones are refused as a likely
+#: unit slip (``dt=0.1`` meant as 0.1 ms would be 0.1 s); a Brian2 quantity may be any length
+BARE_DT_LIMIT_S = 0.05
+
+
+def as_time(dt: Any, what: str = "dt", *, bare_limit: float | None = BARE_DT_LIMIT_S) -> float:
+    """``dt`` in seconds, checked to be a positive, finite time (a quantity, or a number in seconds:
+    a bare number above ``bare_limit``, by default :data:`BARE_DT_LIMIT_S`, is refused as a likely
+    unit slip; ``bare_limit=None`` for times that are not steps).
+
+    Example:
+        >>> from brian2 import ms
+        >>> as_time(0.5 * ms), as_time(5e-4)
+        (0.0005, 0.0005)
+    """
     from brian2 import second
 
-    return as_positive(dt, second, what)
+    from .errors import InputError
+
+    seconds = as_positive(dt, second, what)
+    if bare_limit is not None and not isinstance(dt, Quantity) and seconds > bare_limit:
+        raise InputError(f"{what} = {dt!r} would be {seconds:g} s (a bare number is taken in seconds): give a "
+                         f"quantity, e.g. {dt!r} * ms")
+    return seconds
 
 
 def as_rate(rate: Any, what: str = "rate") -> float:

@@ -45,7 +45,7 @@ def latency_steps(intensity: Any, T: int, *, mode: str = "linear", threshold: fl
             raise InputError("mode='log' needs a threshold > 0 (the RC circuit's firing threshold)")
         if tau is None:
             raise InputError("mode='log' needs tau, the RC time constant")
-        ratio = as_time(tau, "tau") / as_time(dt)
+        ratio = as_time(tau, "tau", bare_limit=None) / as_time(dt)
         with np.errstate(divide="ignore", invalid="ignore"):
             delay = ratio * np.log(x / np.where(active, x - threshold, 1.0))
         step = 1 + np.floor(np.where(active, delay, 0)).astype(np.int64)
@@ -69,5 +69,5 @@ def latency(intensity: Any, T: int, dt: Any = 1e-3, *, mode: str = "linear", thr
     step = latency_steps(flat, T, mode=mode, threshold=threshold, tau=tau, dt=dt)
     dense = np.arange(check_steps(T) + 1)[None, :, None] == np.where(step > 0, step, -1)[:, None, :]
     provenance = {"encoder": "latency", "T": int(T), "mode": mode, "threshold": threshold,
-                  "tau_s": None if tau is None else as_time(tau, "tau")}
+                  "tau_s": None if tau is None else as_time(tau, "tau", bare_limit=None)}
     return SpikeTrains.from_dense(dense, dt, image_shape=image_shape, provenance=provenance)

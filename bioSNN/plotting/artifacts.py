@@ -316,7 +316,32 @@ def curves_figure(directories: Sequence[str | os.PathLike[str]]) -> Any:
         if not history:
             raise DataError(f"{d}/metrics.json has no per-epoch history (not a supervised folder?)")
         histories.append(history)
+    _check_comparable(directories)
     return plot_training(histories)
+
+
+#: settings that must agree for runs to be drawn as one band (the seed may differ)
+COMPARABLE_SETTINGS = ("loss", "spec", "train.epochs", "train.lr", "train.batch_size", "data.dataset")
+
+
+def _check_comparable(directories: Sequence[str | os.PathLike[str]]) -> None:
+    """Refuse to band runs that differ in more than their seed (loss, network, epochs...)."""
+    if len(directories) < 2:
+        return
+    from ..runfolder import setting_differences
+
+    configs = []
+    for d in directories:
+        try:
+            configs.append(json.loads((Path(d) / "config.json").read_text()))
+        except (OSError, ValueError) as exc:
+            raise DataError(f"{d}/config.json: unreadable ({exc}); runs are banded only when their settings "
+                            "are known to agree") from exc
+    for d, config in zip(directories[1:], configs[1:]):
+        diff = setting_differences(configs[0], config, COMPARABLE_SETTINGS)
+        if diff:
+            raise InputError(f"{directories[0]} and {d} are different runs, not seeds of one ({'; '.join(diff[:3])}): "
+                             "plot them separately")
 
 
 @_styled

@@ -562,3 +562,15 @@ def test_a_corrupt_test_split_stops_training(tmp_path, capsys):
     assert main(["supervised", "--dataset", "spikes", "--root", str(root), "--model", "spiking-mlp", "--hidden", "4",
                  "--loss", "ce-membrane", "--epochs", "1", "--no-progress", "--out", str(tmp_path / "run")]) == 2
     assert "test.npz" in _err(capsys)
+
+
+def test_a_bare_step_in_seconds_that_is_too_long_is_refused():
+    from brian2 import ms
+
+    from bioSNN.equations import library
+    from bioSNN.supervised.layers import NeuronLayer
+
+    with pytest.raises(InputError, match=r"0\.1 \* ms"):
+        NeuronLayer(library.lif_delta(), 0.1, 3)        # meant 0.1 ms: would be 0.1 s
+    assert NeuronLayer(library.lif_delta(), 0.1 * ms, 3).dt == pytest.approx(1e-4)
+    assert NeuronLayer(library.lif_delta(), 20 * ms, 3).dt == pytest.approx(0.02)   # a quantity may be long

@@ -51,7 +51,12 @@ def test_user_network_trains_resumes_exactly_evaluates_and_plots(tmp_path):
     net, readout, data = load_trained(tmp_path / "a", network=_user_net())
     result = evaluate_split(net, toy_split(seed=1), readout, decision="potential")
     assert result["accuracy"] == pytest.approx(metrics["history"][-1]["test_accuracy"])
-    assert len(curves_figure([tmp_path / "a"]).axes) >= 2
+    assert len(curves_figure([tmp_path / "a", tmp_path / "b"]).axes) >= 2   # same settings: one band
+    other = Trainer(_user_net(), LossSpec.parse("ce-rate"), ClassReadout.identity(2), toy_split(), tmp_path / "c",
+                    config=TrainConfig(epochs=1, batch_size=8, progress=False))
+    other.fit()
+    with pytest.raises(InputError, match="different runs"):
+        curves_figure([tmp_path / "a", tmp_path / "c"])
     with pytest.raises(InputError, match="own code"):
         load_trained(tmp_path / "a")
     other = UserNetwork.from_sequential(nn.Sequential(nn.Linear(12, 2), NeuronLayer(library.seed_wta_if(), DT, 2)))
