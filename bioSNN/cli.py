@@ -188,7 +188,7 @@ def _cmd_encode(args: argparse.Namespace) -> int:
         raise InputError(f"--trust-pickle applies to --dataset seed only, not --dataset {args.dataset}")
     args.encoder = args.encoder or "rf-rate"
     _refuse_inapplicable(args)
-    T = 70 if args.T is None else args.T
+    T = args.T  # None: the encoder's default
     data = load_images(args.dataset, args.root, args.split, **_image_options(args),
                        progress=not args.no_progress)
     if args.limit is not None:
@@ -724,7 +724,7 @@ def _encode_parser(sub: Any, full: bool = True) -> None:
     p.add_argument("--split", default="train", help="train or test (default train)")
     p.add_argument("--encoder", choices=list(ENCODERS),
                    help="default rf-rate: the seed's receptive field + deterministic rate code")
-    p.add_argument("--T", type=int, help="last time step; trains have T + 1 steps (default 70)")
+    p.add_argument("--T", type=int, help="last time step; trains have T + 1 steps (default: the encoder's, 70)")
     p.add_argument("--dt", type=_POSITIVE, default=1.0, help="time step in ms (default 1.0)")
     p.add_argument("--out", required=True, help="output .npz file (written atomically)")
     p.add_argument("--limit", type=int, help="encode only the first N images")

@@ -33,6 +33,8 @@ class Encoder:
 
     run: Callable[..., SpikeTrains]
     description: str
+    #: the last step when none is given (trains have ``default_T + 1`` rows): the seed's 70
+    default_T: int = 70
 
     @property
     def options(self) -> dict[str, Any]:
@@ -81,7 +83,7 @@ ENCODERS: dict[str, Encoder] = {
 }
 
 
-def encode_images(images: Any, encoder: str = "rf-rate", T: int = 70, *, dt: Any = 1e-3,
+def encode_images(images: Any, encoder: str = "rf-rate", T: int | None = None, *, dt: Any = 1e-3,
                   labels: Any = None, class_names: Any = None, out: str | os.PathLike[str] | None = None,
                   chunk_size: int | None = None, progress: bool = False, source: dict[str, Any] | None = None,
                   **options: Any) -> SpikeTrains | None:
@@ -90,7 +92,7 @@ def encode_images(images: Any, encoder: str = "rf-rate", T: int = 70, *, dt: Any
     Args:
         images: intensities 0..255 (MSTAR magnitudes: convert with :func:`bioSNN.data.to_uint8` first).
         encoder: a name in :data:`ENCODERS`; ``options`` are passed to it (e.g. ``max_rate=``, ``seed=``).
-        T: last step (trains have ``T + 1`` rows).
+        T: last step (trains have ``T + 1`` rows; default: the encoder's ``default_T``, 70).
         dt: the time step (quantity or seconds).
         labels, class_names: attached to the trains (taken from an ``ImageSet`` when not given).
         out: if given, stream the trains to this ``.npz`` (atomically) and return ``None``; otherwise
@@ -109,6 +111,7 @@ def encode_images(images: Any, encoder: str = "rf-rate", T: int = 70, *, dt: Any
     if encoder not in ENCODERS:
         raise InputError(f"unknown encoder {encoder!r}; use one of {sorted(ENCODERS)}")
     spec = ENCODERS[encoder]
+    T = spec.default_T if T is None else T
     unknown = set(options) - set(spec.options)
     if unknown:
         raise InputError(f"encoder {encoder!r} has no option(s) {sorted(unknown)}; it takes {sorted(spec.options)}")

@@ -263,16 +263,15 @@ def load_split(dataset: str, root: str | os.PathLike[str] | None, split: str, *,
         trains = SpikeTrains.load(path)
         return SupervisedSplit(trains if T is None else _window(trains, T), source=str(path))
     from ..data import load_images
-    from ..encoding import encode_images
+    from ..encoding import ENCODERS, encode_images
 
     name = encoder or ("rf-rate" if dataset == "mstar" else "poisson")
     read = {"classes": classes, **(images or {})}
     data = load_images(dataset, root, split, **read, progress=progress)
-    trains = encode_images(data, name, T=T or 70, dt=dt, progress=progress, **(options or {}))
+    T = T or ENCODERS[name].default_T
+    trains = encode_images(data, name, T=T, dt=dt, progress=progress, **(options or {}))
     assert trains is not None
-    from ..encoding import ENCODERS
-
-    redraw = (Redraw(data.images, name, T or 70, float(dt), dict(options or {}))
+    redraw = (Redraw(data.images, name, T, float(dt), dict(options or {}))
               if ENCODERS[name].random else None)
     return SupervisedSplit(trains, source=f"{dataset}/{split}", encoding=redraw)
 

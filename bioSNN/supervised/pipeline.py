@@ -30,6 +30,10 @@ __all__ = ["train_supervised", "evaluate_supervised", "data_settings", "init_fro
 
 logger = logging.getLogger(__name__)
 
+#: steps of a random-encoder presentation when training without a guidance file and without --T
+#: (short: gradient training over many images; the seed's rf-rate code keeps its own 70)
+SHORT_PRESENTATION_T = 8
+
 
 def data_settings(dataset: str, guidance: Any, *, T: int | None, encoder: str | None, dt_ms: float | None,
                   options: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -47,7 +51,10 @@ def data_settings(dataset: str, guidance: Any, *, T: int | None, encoder: str | 
             raise InputError(f"--dt {dt_ms} ms differs from the guidance's dt ({s['dt'] * 1e3:g} ms)")
         return s
     name = encoder or ("rf-rate" if dataset == "mstar" else "poisson")
-    return {"encoder": name, "T": T or (70 if name == "rf-rate" else 8), "dt": (dt_ms or 1.0) * 1e-3,
+    from ..encoding import ENCODERS
+
+    default_T = ENCODERS[name].default_T if name == "rf-rate" else SHORT_PRESENTATION_T
+    return {"encoder": name, "T": T or default_T, "dt": (dt_ms or 1.0) * 1e-3,
             "options": dict(options or {})}
 
 
