@@ -560,3 +560,26 @@ def equations_string(eqs: Equations) -> str:
         else:
             lines.append(f"{eq.varname} : {unit}{flags}")
     return "\n".join(lines)
+
+
+def check_same_model(made_with: "NeuronModel | str", used: NeuronModel, what: str, *,
+                     made_dt: float | None = None, used_dt: float | None = None, hint: str = "") -> None:
+    """The one model-mismatch check: refuse to combine ``what`` (a file, a checkpoint, guidance) made
+    with the neuron model ``made_with`` (a model or its fingerprint) and step ``made_dt`` (s) with a
+    network that runs ``used`` at ``used_dt``; raises :class:`~bioSNN.errors.ModelMismatchError`
+    naming both models (name and fingerprint) or both steps, plus ``hint``.
+
+    Example:
+        >>> from bioSNN.equations import library
+        >>> check_same_model(library.lif_delta(), library.lif_delta(), "guidance")   # agrees: no error
+    """
+    from ..errors import ModelMismatchError
+
+    made_fp = made_with if isinstance(made_with, str) else made_with.fingerprint()
+    if made_fp != used.fingerprint():
+        made = made_fp[:12] if isinstance(made_with, str) else f"'{made_with.name}' ({made_fp[:12]})"
+        raise ModelMismatchError(f"{what} was made with neuron model {made}, not '{used.name}' "
+                                 f"({used.fingerprint()[:12]})" + (f"; {hint}" if hint else ""))
+    if made_dt is not None and used_dt is not None and not np.isclose(made_dt, used_dt, rtol=1e-12, atol=0):
+        raise ModelMismatchError(f"{what} was made at dt = {made_dt * 1e3:g} ms, not {used_dt * 1e3:g} ms"
+                                 + (f"; {hint}" if hint else ""))

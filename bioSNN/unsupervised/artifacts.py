@@ -24,8 +24,8 @@ from typing import Any
 
 import numpy as np
 
-from ..equations.model import NeuronModel
-from ..errors import DataError, ModelMismatchError
+from ..equations.model import NeuronModel, check_same_model
+from ..errors import DataError
 from ..fileio import READ_ERRORS, atomic_savez, atomic_write_json
 
 __all__ = ["SavedNetwork", "save_network", "load_network", "check_finite"]
@@ -48,9 +48,7 @@ class SavedNetwork:
 
     def require_model(self, expect_model: NeuronModel, where: str | os.PathLike[str]) -> None:
         """Refuse a network that ran another neuron model than ``expect_model``."""
-        if self.model.fingerprint() != expect_model.fingerprint():
-            raise ModelMismatchError(f"{where}: trained with neuron model {self.model.fingerprint()[:12]}, this "
-                                     f"bioSNN runs {expect_model.fingerprint()[:12]}")
+        check_same_model(self.model, expect_model, str(where))
 
 
 def save_network(directory: str | os.PathLike[str], saved: SavedNetwork, *, metrics: dict[str, Any] | None = None,

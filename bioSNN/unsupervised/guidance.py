@@ -32,8 +32,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ..equations.model import NeuronModel
-from ..errors import DataError, InputError, ModelMismatchError
+from ..equations.model import NeuronModel, check_same_model
+from ..errors import DataError, InputError
 from ..fileio import READ_ERRORS, atomic_savez
 
 __all__ = ["Guidance", "FORMAT", "VERSION", "read_header", "dt_fingerprint", "check_time_step"]
@@ -150,11 +150,7 @@ class Guidance:
     def check_model(self, model: NeuronModel, dt_seconds: float | None = None) -> None:
         """Raise :class:`~bioSNN.errors.ModelMismatchError` unless ``model`` (and ``dt``) are the ones
         that produced this guidance."""
-        if model.fingerprint() != self.model.fingerprint():
-            raise ModelMismatchError(f"guidance was recorded with neuron model '{self.model.name}' "
-                                     f"({self.model.fingerprint()[:12]}), not '{model.name}' ({model.fingerprint()[:12]})")
-        if dt_seconds is not None and not np.isclose(dt_seconds, self.dt_seconds, rtol=1e-12, atol=0):
-            raise ModelMismatchError(f"guidance was recorded with dt = {self.dt_seconds} s, not {dt_seconds} s")
+        check_same_model(self.model, model, "guidance", made_dt=self.dt_seconds, used_dt=dt_seconds)
 
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Write the ``.npz`` described in the module docstring, atomically."""

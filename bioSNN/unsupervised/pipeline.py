@@ -26,7 +26,7 @@ from ..data.imageset import ImageSet
 from ..errors import DataError, InputError, ModelMismatchError
 from ..encoding.poisson import scaled_to_total
 from ..encoding.spike_trains import SpikeTrains
-from ..equations.model import NeuronModel
+from ..equations.model import NeuronModel, check_same_model
 from ..fileio import READ_ERRORS, atomic_savez, atomic_write_json
 from ..interrupts import resume_hint, stop_requests
 from ..progress import progress_bar
@@ -363,10 +363,7 @@ def evaluate_wta(directory: str | os.PathLike[str], trains: SpikeTrains, *, back
     config = WTAConfig(**saved.meta["config"])
     net = WTANetwork(config, trains.n_in, trains.steps, trains.dt_seconds, codeobj_class=codeobj_class(backend),
                      weights_mV=saved.arrays["w_mV"])
-    saved_model = saved.model
-    if net.model.fingerprint() != saved_model.fingerprint():
-        raise ModelMismatchError(f"{directory}: trained with neuron model {saved_model.fingerprint()[:12]}, "
-                                 f"these spike trains give {net.model.fingerprint()[:12]} (dt or length differ)")
+    check_same_model(saved.model, net.model, str(directory), hint="these spike trains' dt or length differ")
     if trains.labels is None:
         raise InputError("the spike trains have no labels")
     if trains.class_names is not None and tuple(trains.class_names) != saved.class_names:

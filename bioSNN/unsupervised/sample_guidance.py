@@ -45,8 +45,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ..equations.model import NeuronModel
-from ..errors import DataError, InputError, ModelMismatchError
+from ..equations.model import NeuronModel, check_same_model
+from ..errors import DataError, InputError
 from ..fileio import READ_ERRORS, atomic_savez
 from .guidance import check_time_step, dt_fingerprint, read_header
 
@@ -115,12 +115,7 @@ class SampleGuidance:
 
     def check_model(self, model: NeuronModel, dt_seconds: float | None = None) -> None:
         """Refuse a ``model`` (or ``dt``) other than the one that produced these traces."""
-        if model.fingerprint() != self.model.fingerprint():
-            raise ModelMismatchError(f"sample guidance was recorded with neuron model '{self.model.name}' "
-                                     f"({self.model.fingerprint()[:12]}), not '{model.name}' "
-                                     f"({model.fingerprint()[:12]})")
-        if dt_seconds is not None and not np.isclose(dt_seconds, self.dt_seconds, rtol=1e-12, atol=0):
-            raise ModelMismatchError(f"sample guidance was recorded with dt = {self.dt_seconds} s, not {dt_seconds} s")
+        check_same_model(self.model, model, "sample guidance", made_dt=self.dt_seconds, used_dt=dt_seconds)
 
     def _meta(self) -> dict[str, Any]:
         return {"format": FORMAT, "version": VERSION, "dt_seconds": self.dt_seconds, "first_step": self.first_step,

@@ -18,7 +18,7 @@ import numpy as np
 from brian2 import mV, ms, seed as brian_seed
 
 from ..arrays import digest
-from ..equations.model import NeuronModel
+from ..equations.model import NeuronModel, check_same_model
 from ..errors import DataError, InputError, ModelMismatchError
 from ..fileio import READ_ERRORS, atomic_savez
 from ..isolation import isolated
@@ -88,10 +88,7 @@ def load_checkpoint(path: str | os.PathLike[str], expect_model: NeuronModel | No
     except READ_ERRORS as exc:
         raise DataError(f"{path}: unreadable checkpoint, corrupt or truncated ({exc})") from exc
     check_finite(path, {"w": state.w, "delay_ms": state.delay_ms, "theta": state.theta})
-    expected = (expect_model or excitatory_model(True, config)).fingerprint()
-    if meta["model_fingerprint"] != expected:
-        raise ModelMismatchError(f"{path}: written for neuron model {meta['model_fingerprint'][:12]}, this "
-                                 f"version of bioSNN runs {expected[:12]}")
+    check_same_model(meta["model_fingerprint"], expect_model or excitatory_model(True, config), str(path))
     return Checkpoint(state, config, meta["slice_index"], meta["controller"],
                       meta["rates_sha256"], meta["examples_done"], meta.get("time_s", 0.0),
                       meta.get("backend", "runtime"), meta["model_fingerprint"])

@@ -53,7 +53,7 @@ def test_checkpoint_mismatches_refused(tmp_path, rates):
     meta["model_fingerprint"] = "0" * 64
     arrays["meta"] = np.asarray(json.dumps(meta))
     np.savez(ckpt, **arrays)
-    with pytest.raises(ModelMismatchError, match="written for neuron model 000000000000"):
+    with pytest.raises(ModelMismatchError, match="made with neuron model 000000000000"):
         load_checkpoint(ckpt)
 
 
@@ -147,7 +147,7 @@ def test_users_own_excitatory_model(tmp_path, rates):
                     stop_after=2)
     default = train(CFG, rates[:2], progress=False, codeobj_class=NumpyCodeObject)
     assert not np.allclose(learned.theta, default.theta)  # ten times the theta increment
-    with pytest.raises(ModelMismatchError, match="written for neuron model"):
+    with pytest.raises(ModelMismatchError, match="made with neuron model"):
         train(CFG, rates, progress=False, codeobj_class=NumpyCodeObject, checkpoint=ckpt, resume=True)
     resumed = train(CFG, rates, progress=False, codeobj_class=NumpyCodeObject, neuron=mine, checkpoint=ckpt,
                     resume=True)

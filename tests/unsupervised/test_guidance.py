@@ -42,7 +42,7 @@ def test_mismatches_refused(tmp_path, guidance):
     other = base.replace(parameters={**base.parameters, "D": base.parameters["D"] * 2})  # same name, other leak
     with pytest.raises(ModelMismatchError, match="not 'seed_wta_if'"):
         Guidance.load(path, expect_model=other)
-    with pytest.raises(ModelMismatchError, match="dt = 0.001 s, not 0.0005 s"):
+    with pytest.raises(ModelMismatchError, match="dt = 1 ms, not 0.5 ms"):
         Guidance.load(path, expect_dt=0.5e-3)
 
 

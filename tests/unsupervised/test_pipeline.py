@@ -57,7 +57,7 @@ def test_network_with_other_model_refused(trained, tmp_path):
     arrays["meta"] = np.asarray(json.dumps(meta))
     np.savez(tmp_path / "network.npz", **arrays)
     load_network(tmp_path)  # a consistent file of another model reads ...
-    with pytest.raises(ModelMismatchError, match="trained with neuron model"):  # ... but is refused where it matters
+    with pytest.raises(ModelMismatchError, match="made with neuron model"):  # ... but is refused where it matters
         load_network(tmp_path, expect_model=library.diehl_cook_excitatory(theta_plus=0 * mV, tau_theta=1e30 * ms))
 
 
