@@ -409,13 +409,14 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from .errors import DataError, OutputError
-    from .runfolder import run_lock
+    from .runfolder import run_kind, run_lock
 
     directory = Path(args.directory)
     if not directory.is_dir():
         raise InputError(f"{directory}: no such folder (give a folder written by biosnn unsupervised or supervised)")
-    supervised = (directory / "model.pt").exists() or (directory / "checkpoint.pt").exists()
-    if not supervised and not (directory / "network.npz").exists():
+    kind = run_kind(directory)
+    supervised = kind == "supervised"
+    if kind is None:
         raise DataError(f"{directory}: neither model.pt/checkpoint.pt (biosnn supervised) nor network.npz "
                         "(biosnn unsupervised): not a trained folder")
     _read_metrics(directory)

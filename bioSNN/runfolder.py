@@ -41,7 +41,7 @@ from .fileio import output_error
 
 __all__ = ["prepare_run_folder", "run_lock", "guard_run_folder", "setting_differences", "check_resume_settings",
            "LOCK_NAME", "SUPERVISED_OUTPUTS", "UNSUPERVISED_OUTPUTS", "SUPERVISED_SETTINGS", "DIEHL_COOK_SETTINGS",
-           "WTA_SETTINGS"]
+           "WTA_SETTINGS", "run_kind"]
 
 logger = logging.getLogger(__name__)
 
@@ -77,6 +77,24 @@ DIEHL_COOK_SETTINGS = ("preset", "config", "n_train", "epochs", "shuffle", "back
 WTA_SETTINGS = ("preset", "config", "epochs", "shuffle", "spike_trains")
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+def run_kind(folder: str | os.PathLike[str]) -> str | None:
+    """What a folder holds: ``"supervised"`` (``model.pt`` or ``checkpoint.pt``: ``biosnn supervised``),
+    ``"unsupervised"`` (``network.npz``: ``biosnn unsupervised``), or None (not a trained folder).
+
+    Example:
+        >>> run_kind("models/mstar3-stdp"), run_kind("models/mnist-guided"), run_kind("figures")
+        ('unsupervised', 'supervised', None)
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        return None
+    if any((folder / name).exists() for name in ("model.pt", "checkpoint.pt")):
+        return "supervised"
+    if (folder / "network.npz").exists():
+        return "unsupervised"
+    return None
 
 
 # ------------------------------------------------------------------------------------------- lock

@@ -29,6 +29,7 @@ import numpy as np
 from ..equations.model import NeuronModel
 from ..errors import DataError, InputError
 from ..quantities import as_time
+from ..runfolder import run_kind
 from .style import new_figure, style
 
 __all__ = ["Response", "network_response", "membrane_figure", "raster_figure", "guidance_figure",
@@ -168,9 +169,10 @@ def network_response(source: str | os.PathLike[str], *, spikes: str | None = Non
     output layer is a neuron model with fixed parameters."""
     path = Path(source)
     if path.is_dir():
-        if (path / "model.pt").exists() or (path / "checkpoint.pt").exists():
+        kind = run_kind(path)
+        if kind == "supervised":
             return _supervised_response(path, sample, split)
-        if (path / "network.npz").exists():
+        if kind == "unsupervised":
             return _wta_response(path, spikes, sample)
         raise DataError(f"{path}: neither a supervised (model.pt) nor an unsupervised (network.npz) folder")
     if path.exists():
@@ -274,7 +276,7 @@ def weights_figure(artifact: str | os.PathLike[str], *, neurons: Sequence[int] |
                 raise InputError(f"--shape {'x'.join(map(str, shape))} does not hold the {h.w.shape[1]} inputs")
             h = dataclasses.replace(h, image_shape=tuple(shape))
         return plot_weight_history(h, neurons=neurons)
-    if (path / "model.pt").exists() or (path / "checkpoint.pt").exists():
+    if run_kind(path) == "supervised":
         w, image_shape, unit = _supervised_weights(path)
         what = "supervised"
     else:

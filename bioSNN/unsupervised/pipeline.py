@@ -236,7 +236,12 @@ def evaluate(directory: str | os.PathLike[str], test_set: ImageSet, *, backend: 
 
 
 # ------------------------------------------------------------------------------------------ WTA
+#: the header of a ``wta`` training checkpoint (files without one, from earlier versions, still read)
+WTA_CHECKPOINT_FORMAT = "bioSNN.WTACheckpoint"
+
+
 def _wta_checkpoint(path: Path, w_volt: np.ndarray, meta: dict[str, Any]) -> None:
+    meta = {**meta, "format": WTA_CHECKPOINT_FORMAT, "version": 1}
     atomic_savez(path, w_volt=w_volt, meta=np.asarray(json.dumps(meta, sort_keys=True)))
 
 
@@ -276,6 +281,8 @@ def train_wta(trains: SpikeTrains, out: str | os.PathLike[str], *, config: WTACo
             with np.load(ckpt_path, allow_pickle=False) as z:
                 meta = json.loads(str(z["meta"]))
                 weights = z["w_volt"]
+            if meta.get("format", WTA_CHECKPOINT_FORMAT) != WTA_CHECKPOINT_FORMAT:
+                raise DataError(f"{ckpt_path}: a {meta['format']} file, not a wta checkpoint")
             missing = {"config", "trains_sha256", "epoch", "position"} - set(meta)
             if missing:
                 raise KeyError(f"no {', '.join(sorted(missing))} in its meta")
