@@ -74,6 +74,12 @@ class _Network(nn.Module):
     """Shared parts: the JSON ``spec`` (for checkpoints), dt, the output model and its record variable."""
 
     architecture = ""
+    #: what the first argument of the constructor is: ``"flat"`` (``n_in``) or ``"image"`` (``input_shape``)
+    input_kind = "flat"
+    #: whether ``--fc`` gives one width (one FC layer) rather than a list
+    single_fc = False
+    #: whether it has hidden layers (of ``hidden_model``; their ``--dynamics`` is ``output_dynamics``)
+    has_hidden_layers = True
 
     def __init__(self, spec: dict[str, Any], output_model: NeuronModel, dt: Any, hidden_model: NeuronModel | None,
                  surrogate: Surrogate | None):
@@ -129,6 +135,7 @@ class GuidedBilayer(_Network):
     """
 
     architecture = "guided-bilayer"
+    has_hidden_layers = False
 
     def __init__(self, n_in: int, n_out: int, *, output_model: NeuronModel | None = None, dt: Any = 1e-3,
                  dynamics: str = "model", leak: float = 0.005, interpolate: int | None = None, w_init: float = 1.0,
@@ -276,6 +283,7 @@ class SpikingConvNet(_Deep):
     steps drive nothing."""
 
     architecture = "spiking-convnet"
+    input_kind = "image"
 
     def __init__(self, input_shape: Sequence[int], n_out: int, *, channels: Sequence[int] = (32, 64),
                  fc: Sequence[int] = (), kernel: int = 3, pool: int = 2, input_pool: int = 1, dt: Any = 1e-3,
@@ -362,6 +370,8 @@ class SpikingResNet19(_Deep):
     -> FC ``fc`` -> LIF -> output layer."""
 
     architecture = "spiking-resnet19"
+    input_kind = "image"
+    single_fc = True
 
     def __init__(self, input_shape: Sequence[int], n_out: int, *, stem: int = 64, widths: Sequence[int] = (128, 256, 512),
                  blocks: Sequence[int] = (3, 3, 2), fc: int = 256, dt: Any = 1e-3, output_model: NeuronModel | None = None,

@@ -328,10 +328,10 @@ def train_supervised(dataset: str, root: str | os.PathLike[str] | None, out: str
     kwargs: dict[str, Any] = {"dt": dt, "output_model": out_model, **arch}
     if surrogate is not None:
         kwargs["surrogate"] = surrogate
-    if model != "guided-bilayer":
+    if ARCHITECTURES[model].has_hidden_layers:
         kwargs["hidden_model"] = library.get(hidden_model or "lif_delta")
     shape = train.trains.image_shape
-    if model in ("spiking-convnet", "spiking-resnet19"):
+    if ARCHITECTURES[model].input_kind == "image":
         if shape is None:
             raise InputError(f"{model} needs spike trains with an image shape")
         first: Any = shape

@@ -239,12 +239,13 @@ def _refuse_lock(monkeypatch, folder, code=errno.EROFS, text="Read-only file sys
 
 
 def test_evaluate_on_a_read_only_folder_fails_before_any_work(tmp_path, monkeypatch, capsys):
-    import bioSNN.cli as cli
+    import bioSNN.cli.evaluate as cli_evaluate
 
     run = tmp_path / "run"
     run.mkdir()
     (run / "network.npz").write_bytes(b"unread")  # evaluation never gets as far as reading it
-    monkeypatch.setattr(cli, "_evaluate_unsupervised", lambda args: pytest.fail("evaluated a read-only folder"))
+    monkeypatch.setattr(cli_evaluate, "_evaluate_unsupervised",
+                        lambda args: pytest.fail("evaluated a read-only folder"))
     _refuse_lock(monkeypatch, run)
     assert main(["evaluate", str(run), "--dataset", "mnist-subset", "--no-progress"]) == 2
     err = _err(capsys)
@@ -271,12 +272,12 @@ def test_evaluate_refuses_a_folder_being_written(tmp_path, capsys):
 
 
 def test_any_other_file_system_failure_exits_2_naming_the_file(monkeypatch, capsys):
-    import bioSNN.cli as cli
+    import bioSNN.cli.models as cli_models
 
     def broken(args):
         raise PermissionError(errno.EACCES, "Permission denied", "/data/x.npz")
 
-    monkeypatch.setattr(cli, "_cmd_models", broken)
+    monkeypatch.setattr(cli_models, "_cmd_models", broken)
     assert main(["models"]) == 2
     assert _err(capsys) == "biosnn: error: /data/x.npz: Permission denied\n"
 

@@ -1,0 +1,5 @@
+"""``python -m bioSNN.cli`` (also under torchrun): the ``biosnn`` command."""
+
+from . import main
+
+raise SystemExit(main())

@@ -1,0 +1,114 @@
+"""``biosnn evaluate``: accuracy of a trained folder, recorded in its metrics.json."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from ..errors import InputError
+from .common import _add_image_flags, _wta_trains, _cuda_options, _read_metrics, _network_images, _evaluation_key, _record_evaluation, _COUNT, _POSITIVE, _device
+
+
+def _cmd_evaluate(args: argparse.Namespace) -> int:
+    """Check the folder (a trained run, writable, readable ``metrics.json``) before any work, then
+    evaluate while holding its lock: the result goes into ``metrics.json``, which a writer would replace."""
+    import contextlib
+    from pathlib import Path
+
+    from ..errors import DataError, OutputError
+    from ..runfolder import run_kind, run_lock
+
+    directory = Path(args.directory)
+    if not directory.is_dir():
+        raise InputError(f"{directory}: no such folder (give a folder written by biosnn unsupervised or supervised)")
+    kind = run_kind(directory)
+    supervised = kind == "supervised"
+    if kind is None:
+        raise DataError(f"{directory}: neither model.pt/checkpoint.pt (biosnn supervised) nor network.npz "
+                        "(biosnn unsupervised): not a trained folder")
+    _read_metrics(directory)
+    with contextlib.ExitStack() as stack:
+        if args.no_record:  # nothing is written: no lock, and a read-only folder is fine
+            return _evaluate_supervised(args) if supervised else _evaluate_unsupervised(args)
+        try:
+            stack.enter_context(run_lock(directory, advice="evaluate it once that run ends"))
+        except OutputError as exc:
+            raise OutputError(f"{exc}; biosnn evaluate records its result in {directory / 'metrics.json'}, so the "
+                              "folder must be writable (copy it elsewhere to evaluate it)") from exc
+        return _evaluate_supervised(args) if supervised else _evaluate_unsupervised(args)
+
+
+def _evaluate_unsupervised(args: argparse.Namespace) -> int:
+    from ..unsupervised.artifacts import load_network
+    from ..unsupervised.pipeline import evaluate, evaluate_wta
+
+    saved = load_network(args.directory)
+    if saved.preset == "wta":
+        if args.draws is not None:
+            raise InputError("--draws does not apply to a wta network (its input is deterministic)")
+        trains = _wta_trains(args, args.split, steps=int(saved.meta["steps"]))
+        result = evaluate_wta(args.directory, trains, backend=args.backend)
+        key = _evaluation_key(args.spikes or args.dataset, args.split, result["n_test"])
+    else:
+        data = _network_images(args, saved.meta.get("data", {}))
+        if args.limit is not None:
+            data = data[: args.limit]
+        result = evaluate(args.directory, data, backend=args.backend, cuda=_cuda_options(args),
+                          progress=not args.no_progress, draws=args.draws)
+        key = _evaluation_key(args.dataset, args.split, result["n_test"], result["draws"])
+    drawn = f", {result['draws']} draws each" if result.get("draws", 1) > 1 else ""
+    print(f"accuracy {result['accuracy']:.4f} on {result['n_test']} {args.split} samples{drawn} "
+          f"({result['seconds']:.0f} s)")
+    _record_evaluation(args.directory, key, result, record=not args.no_record)
+    return 0
+
+
+def _evaluate_supervised(args: argparse.Namespace) -> int:
+    from ..supervised.pipeline import evaluate_supervised
+
+    result = evaluate_supervised(args.directory, dataset=args.dataset, root=args.root, split=args.split,
+                                 limit=args.limit, device=args.device, progress=not args.no_progress,
+                                 draws=args.draws or 1, trust_pickle=args.trust_pickle)
+    drawn = f", {result['draws']} draws each" if result["draws"] > 1 else ""
+    print(f"accuracy {result['accuracy']:.4f} on {result['n']} {args.split} samples{drawn} ({result['seconds']:.0f} s)")
+    names = result.get("class_names") or [str(i) for i in range(len(result["confusion"]))]
+    width = max(6, *(len(n) for n in names))
+    print("confusion (rows: true, columns: predicted)")
+    print(" " * width + "".join(f"{n:>{width + 1}}" for n in names))
+    for name, row in zip(names, result["confusion"]):
+        print(f"{name:>{width}}" + "".join(f"{v:>{width + 1}}" for v in row))
+    key = _evaluation_key(result["dataset"], args.split, result["n"], result["draws"])
+    _record_evaluation(args.directory, key, result, record=not args.no_record)
+    return 0
+
+
+def _evaluate_parser(sub: Any, full: bool = True) -> None:
+    p = sub.add_parser("evaluate", help="accuracy of a trained network (unsupervised or supervised folder)")
+    if not full:
+        return
+    from ..data import IMAGE_DATASETS
+    from ..unsupervised.backends import BACKENDS
+    p.add_argument("directory", help="folder written by biosnn unsupervised or biosnn supervised")
+    p.add_argument("--no-record", action="store_true",
+                   help="print the result only (by default it is recorded in the folder's metrics.json)")
+    p.add_argument("--dataset", choices=list(IMAGE_DATASETS))
+    p.add_argument("--root", help="data folder")
+    p.add_argument("--spikes", help="wta: labelled spike trains instead of --dataset")
+    _add_image_flags(p)
+    p.add_argument("--split", default="test", help="train, test, or val (the hold-out of a network trained with --val-fraction)")
+    p.add_argument("--limit", type=int, help="evaluate only the first N samples")
+    p.add_argument("--draws", type=int,
+                   help="classify each sample by its scores summed over K independent draws of its spike trains "
+                        "(supervised, random encoders: seeds seed..seed+K-1, default 1; diehl_cook: default the "
+                        "network's own, set by biosnn unsupervised --draws)"),
+    p.add_argument("--backend", choices=list(BACKENDS),
+                   help="unsupervised networks: Brian2 backend (default: the one the network was trained on)")
+    p.add_argument("--gpu-id", type=_COUNT, help="cuda_standalone: GPU to use")
+    p.add_argument("--compute-capability", type=_POSITIVE,
+                   help="cuda_standalone: e.g. 9.0; with --gpu-id, build without looking for a GPU")
+    p.add_argument("--device", default="cpu", type=_device, help="supervised: torch device")
+    p.add_argument("--trust-pickle", action="store_true",
+                   help="supervised, trained on --dataset seed: read its joblib .pkl files (pickles can run code; "
+                        "refused without this)")
+    p.add_argument("--no-progress", action="store_true")
+    p.set_defaults(func=_cmd_evaluate)
