@@ -10,6 +10,9 @@ Example:
     >>> key = EvaluationKey("mnist", "test", 10000, draws=4)
     >>> str(key), EvaluationKey.parse(str(key)) == key, key.label
     ('mnist/test/10000/draws4', True, 'mnist, test (10000 samples, 4 draws)')
+    >>> EvaluationKey.parse("runs/mstar-test.npz/test/587").dataset
+    'runs/mstar-test.npz'
+
 """
 
 from __future__ import annotations
@@ -29,7 +32,8 @@ METRICS_FILE = "metrics.json"
 
 @dataclass(frozen=True)
 class EvaluationKey:
-    """Which data an evaluation scored: data set name, split, sample count and draws per sample."""
+    """Which data an evaluation scored: data set name (or spike file), split, sample count and draws
+    per sample."""
 
     dataset: str
     split: str
@@ -37,8 +41,9 @@ class EvaluationKey:
     draws: int = 1
 
     def __post_init__(self) -> None:
-        if "/" in self.dataset or "/" in self.split:
-            raise InputError(f"dataset and split names must not contain '/': {self.dataset!r}, {self.split!r}")
+        if "/" in self.split or not self.dataset:
+            raise InputError(f"an evaluation needs a data set name and a split without '/', got {self.dataset!r}, "
+                             f"{self.split!r}")
         if int(self.n) < 0 or int(self.draws) < 1:
             raise InputError(f"an evaluation needs n >= 0 and draws >= 1, got n={self.n}, draws={self.draws}")
 
@@ -48,13 +53,13 @@ class EvaluationKey:
     @classmethod
     def parse(cls, key: str) -> "EvaluationKey":
         """The key written by :meth:`__str__` (``dataset/split/n[/drawsK]``)."""
-        parts = str(key).split("/")
+        parts = str(key).split("/")  # read from the right: a data set may be a file path
         draws = 1
-        if len(parts) == 4 and parts[3].startswith("draws") and parts[3][5:].isdigit():
+        if len(parts) >= 4 and parts[-1].startswith("draws") and parts[-1][5:].isdigit():
             draws = int(parts.pop()[5:])
-        if len(parts) != 3 or not parts[2].isdigit():
+        if len(parts) < 3 or not parts[-1].isdigit():
             raise DataError(f"{key!r} is not an evaluation key (dataset/split/n[/drawsK])")
-        return cls(parts[0], parts[1], int(parts[2]), draws)
+        return cls("/".join(parts[:-2]), parts[-2], int(parts[-1]), draws)
 
     @property
     def label(self) -> str:

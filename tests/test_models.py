@@ -210,7 +210,7 @@ def test_mnist_conv_is_consistent():
     readme = (path / "README.md").read_text()
     assert "biosnn supervised --dataset mnist" in readme and "--val-fraction 0.1" in readme
     draws = _test_evaluation(path, "mnist", 10000)["draws"]
-    assert f"biosnn evaluate models/mnist-conv --draws {draws}" in readme
+    assert f"biosnn evaluate runs/mnist-conv --draws {draws}" in readme
 
 
 @pytest.mark.slow

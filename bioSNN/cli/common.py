@@ -88,13 +88,14 @@ def _check_out_file(path: str) -> None:
 def _wta_trains(args: argparse.Namespace, split: str, steps: int | None = None) -> "SpikeTrains":
     """Spike trains for the WTA preset: --spikes FILE, or --dataset encoded with the seed's rf-rate code."""
     from ..data import load_images
-    from ..encoding import SpikeTrains, encode_images
+    from ..encoding import ENCODERS, SpikeTrains, encode_images
 
     if args.spikes:
         trains = SpikeTrains.load(args.spikes)
     elif args.dataset:
         data = load_images(args.dataset, args.root, split, **_image_options(args), progress=not args.no_progress)
-        trains = encode_images(data, "rf-rate", T=(steps or 71) - 1, progress=not args.no_progress)
+        T = steps - 1 if steps else ENCODERS["rf-rate"].default_T
+        trains = encode_images(data, "rf-rate", T=T, progress=not args.no_progress)
     else:
         raise InputError("give --spikes FILE.npz or --dataset")
     return trains[: args.limit] if getattr(args, "limit", None) else trains

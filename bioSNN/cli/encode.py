@@ -36,7 +36,9 @@ def _cmd_encode(args: argparse.Namespace) -> int:
         raise InputError(f"--trust-pickle applies to --dataset seed only, not --dataset {args.dataset}")
     args.encoder = args.encoder or "rf-rate"
     _refuse_inapplicable(args)
-    T = args.T  # None: the encoder's default
+    from ..encoding import ENCODERS
+
+    T = ENCODERS[args.encoder].default_T if args.T is None else args.T
     data = load_images(args.dataset, args.root, args.split, **_image_options(args),
                        progress=not args.no_progress)
     if args.limit is not None:

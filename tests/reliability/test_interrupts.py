@@ -91,11 +91,12 @@ def test_supervised_trainer_stops_after_a_checkpoint_and_resumes_exactly(tmp_pat
 
 def test_cli_exits_130_with_the_message(monkeypatch, capsys):
     from bioSNN import cli
+    from bioSNN.cli import verify
 
     def interrupted(args):
         raise RunInterrupted("SIGINT received: stopped at epoch 1, batch 2 of 5; continue with --resume (x)")
 
-    monkeypatch.setattr(cli, "_cmd_verify", interrupted)
+    monkeypatch.setattr(verify, "_cmd_verify", interrupted)
     assert cli.main(["verify"]) == 130
     assert "biosnn: interrupted: SIGINT received" in capsys.readouterr().err
 
