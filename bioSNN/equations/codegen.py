@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import ast
 import collections
+import re
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -435,7 +436,7 @@ class _Emitter:
             "    _spk = _zero",
         ]
         tail = [f"    return _spk, _State({', '.join(f'{f}={f}' for f in fields)})"]
-        source = "\n".join(head + self.lines + tail) + "\n"
+        source = "\n".join(_without_unused(head, self.lines + tail) + self.lines + tail) + "\n"
         source += observe
         namespace: dict[str, Any] = {f"_f_{k}": v for k, v in FUNCTIONS.items()}
         from .runtime import HELPERS
@@ -491,7 +492,8 @@ class _Emitter:
                 raise ModelError(f"circular subexpressions in model '{self.model.name}': {pending}")
         # shared or state-independent subexpressions are numbers or [B, 1]: one value per neuron
         out = ", ".join(f"{n!r}: _per_neuron({n}, {self.ref_var()})" for n in computed)
-        return "\n".join(lines + self.prologue(fields) + body + [f"    return {{{out}}}"]) + "\n"
+        ret = [f"    return {{{out}}}"]
+        return "\n".join(lines + _without_unused(self.prologue(fields), body + ret) + body + ret) + "\n"
 
     def prologue(self, fields: tuple[str, ...]) -> list[str]:
         """Unpack the state and the used parameters; define ``_n`` and ``_idx`` (neuron indices)."""
@@ -513,6 +515,21 @@ class _Emitter:
             var = self.group.variables[name]
             out[name] = np.asarray(var.get_value()).copy().reshape(-1)[0]
         return out
+
+
+#: helper names the prologue defines for the statements that may need them
+_PROLOGUE_HELPERS = ("_pair_shape", "_idx", "_n")
+
+
+def _without_unused(prologue: list[str], body: list[str]) -> list[str]:
+    """``prologue`` without the helper definitions (``_pair_shape``, ``_idx``, ``_n``) that neither
+    ``body`` nor a kept helper reads: a step runs thousands of times, and each is a tensor op or two."""
+    kept = list(prologue)
+    for name in _PROLOGUE_HELPERS:  # later helpers first: _pair_shape and _idx read _n
+        text = "\n".join(body + [line for line in kept if not line.startswith(f"    {name} = ")])
+        if not re.search(rf"\b{name}\b", text):
+            kept = [line for line in kept if not line.startswith(f"    {name} = ")]
+    return kept
 
 
 def _identifier(name: str) -> str:
