@@ -59,9 +59,11 @@ _AUG = {"+=": "+", "-=": "-", "*=": "*", "/=": "/"}
 class GeneratedStep:
     """Source and metadata of a generated torch step for one model.
 
-    ``fn(state, drive, params, t, dt, dtype, sg, detach_reset) -> (spikes, new_state)`` where
-    ``drive`` is ``input_spikes @ weights`` for this step; ``observe(state, params, t, dt, dtype)``
-    returns the model's subexpressions.
+    ``fn(state, drive, params, t, dt, dtype, sg, detach_reset, inv=None) -> (spikes, new_state)``
+    where ``drive`` is ``input_spikes @ weights`` for this step; ``observe(state, params, t, dt,
+    dtype)`` returns the model's subexpressions. ``invariants(params, dt, dtype)`` computes the loop
+    invariants that depend on the parameters and ``dt`` alone (not on the time or the state): a run
+    computes them once and passes them to every step as ``inv`` (a step given none computes them).
     """
 
     model_fingerprint: str
@@ -74,6 +76,7 @@ class GeneratedStep:
     fn: Callable[..., Any]
     observe: Callable[..., Any]
     state_type: type
+    invariants: Callable[..., Any] = lambda params, dt, dtype: ()
 
 
 def float_literal(value: Any) -> str:
@@ -428,15 +431,23 @@ class _Emitter:
         fields = tuple(sorted(self.kinds))
         observe = self.observe_source(fields)
         ref = self.ref_var()
+        lines, hoisted, hoisted_names = _hoist_invariants(self.lines)
+        names = [n for n in hoisted_names if re.search(rf"\b{n}\b", "\n".join(lines))]  # what the step reads
+        unpack = [f"    ({', '.join(names)},) = _inv if _inv is not None else _invariants(_params, dt, _dtype)"] if names else []
         head = [
-            "def _step(_state, _drive, _params, t, dt, _dtype, _sg, _detach):",
+            "def _step(_state, _drive, _params, t, dt, _dtype, _sg, _detach, _inv=None):",
             *self.prologue(fields),
             f"    _zero = torch.zeros_like({ref})",
             f"    _pair_shape = ({ref}.shape[:-1]) + (_n, _n)",
             "    _spk = _zero",
+            *unpack,
         ]
         tail = [f"    return _spk, _State({', '.join(f'{f}={f}' for f in fields)})"]
-        source = "\n".join(_without_unused(head, self.lines + tail) + self.lines + tail) + "\n"
+        source = "\n".join(_without_unused(head, lines + tail) + lines + tail) + "\n"
+        used = sorted(set(re.findall(r"\bp_(\w+)", "\n".join(hoisted))))
+        source += "\n".join(["def _invariants(_params, dt, _dtype):",
+                             *(f"    p_{p} = _params[{p!r}]" for p in used), *hoisted,
+                             f"    return ({''.join(n + ', ' for n in names)})"]) + "\n"  # what the step unpacks
         source += observe
         namespace: dict[str, Any] = {f"_f_{k}": v for k, v in FUNCTIONS.items()}
         from .runtime import HELPERS
@@ -462,6 +473,7 @@ class _Emitter:
             fn=namespace["_step"],
             observe=namespace["_observe"],
             state_type=state_type,
+            invariants=namespace["_invariants"],
         )
 
     def ref_var(self) -> str:
@@ -517,18 +529,46 @@ class _Emitter:
         return out
 
 
-#: helper names the prologue defines for the statements that may need them
-_PROLOGUE_HELPERS = ("_pair_shape", "_idx", "_n")
+#: functions a loop invariant may call and still be computed once per run (pure, no time, no state)
+_PURE = frozenset({f"_f_{name}" for name in FUNCTIONS}) | {"_div", "_pow"}
+
+
+def _hoist_invariants(lines: list[str]) -> tuple[list[str], list[str], list[str]]:
+    """Split Brian2's loop invariants (``_lio_k = ...``, invariant across neurons) into those that
+    depend on the parameters and ``dt`` alone, hence on nothing that changes during a run, and the
+    rest: ``(remaining lines, hoisted lines, hoisted names)``. A name Brian2 defines twice (in two
+    code blocks) stays where it is."""
+    defined = re.findall(r"^    (_lio_\d+) = ", "\n".join(lines), re.M)
+    once = {n for n in defined if defined.count(n) == 1}
+    kept, hoisted, names = [], [], []
+    for line in lines:
+        m = re.match(r"^    (_lio_\d+) = (.*)$", line)
+        if m and m.group(1) in once:
+            idents = set(re.findall(r"(?<![\w.])[A-Za-z_]\w*", m.group(2)))
+            if all(i == "dt" or i.startswith("p_") or i in names or i in _PURE for i in idents):
+                hoisted.append(line)
+                names.append(m.group(1))
+                continue
+        kept.append(line)
+    return kept, hoisted, names
 
 
 def _without_unused(prologue: list[str], body: list[str]) -> list[str]:
-    """``prologue`` without the helper definitions (``_pair_shape``, ``_idx``, ``_n``) that neither
-    ``body`` nor a kept helper reads: a step runs thousands of times, and each is a tensor op or two."""
+    """``prologue`` without the definitions nothing reads: the helpers ``_pair_shape``, ``_idx``, ``_n``
+    and the unpacked parameters ``p_*`` (those only loop invariants read, say). A step runs thousands
+    of times, and each is a tensor op or a dictionary lookup."""
     kept = list(prologue)
-    for name in _PROLOGUE_HELPERS:  # later helpers first: _pair_shape and _idx read _n
-        text = "\n".join(body + [line for line in kept if not line.startswith(f"    {name} = ")])
-        if not re.search(rf"\b{name}\b", text):
-            kept = [line for line in kept if not line.startswith(f"    {name} = ")]
+    changed = True
+    while changed:
+        changed = False
+        for line in list(kept):
+            m = re.match(r"^    (_pair_shape|_idx|_n|p_\w+) = ", line)
+            if m is None:
+                continue
+            text = "\n".join(body + [other for other in kept if other is not line])
+            if not re.search(rf"\b{m.group(1)}\b", text):
+                kept.remove(line)
+                changed = True
     return kept
 
 

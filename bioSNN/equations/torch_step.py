@@ -188,7 +188,7 @@ class TorchStep:
         return self.step_drive(state, tuple(x.to(w.dtype) @ w for x, w in zip(xs, ws)))
 
     def step_drive(self, state: Any, drive: torch.Tensor,
-                   params: Mapping[str, Any] | None = None) -> tuple[torch.Tensor, Any]:
+                   params: Mapping[str, Any] | None = None, invariants: Any = None) -> tuple[torch.Tensor, Any]:
         """Advance one step given this step's summed synaptic drive ``[B, n_out]`` (``spikes @ w``).
 
         ``params`` overrides model parameters for this call (SI values; e.g. trainable ``[n]`` tensors),
@@ -196,7 +196,7 @@ class TorchStep:
         t = state.timestep * self.dt
         values = self.params if not params else {**self.params, **params}
         spikes, inner = self._fn(state.inner, self.drives(drive), values, t, self.dt, self.dtype,
-                                 self.surrogate.spike, self.detach_reset)
+                                 self.surrogate.spike, self.detach_reset, invariants)
         return spikes, LayerState(inner, state.timestep + 1)
 
     def run(
@@ -254,9 +254,11 @@ class TorchStep:
         self.check_record(record)
         spikes, traces = [], {r: [] for r in record}
         subexpr = any(r not in self.generated.state_fields for r in record)
+        values = self.params if not params else {**self.params, **params}
+        invariants = self.generated.invariants(values, self.dt, self.dtype)  # once per run, not per step
         # unbind: one backward stack instead of T zero-filled buffers
         for dk in zip(*(d.unbind(0) for d in drives)):
-            s, state = self.step_drive(state, dk, params)
+            s, state = self.step_drive(state, dk, params, invariants)
             spikes.append(s)
             obs = self.observe(state, params) if subexpr else {}
             for r in record:

@@ -78,3 +78,26 @@ def test_cuda_matches_cpu():
     cpu = TorchStep(model, 0.1 * ms, dtype=torch.float64).run(x, w, record=("v",))
     gpu = TorchStep(model, 0.1 * ms, dtype=torch.float64, device="cuda").run(x.cuda(), w.cuda(), record=("v",))
     torch.testing.assert_close(gpu.recorded["v"].cpu(), cpu.recorded["v"], rtol=0, atol=1e-12)
+
+
+def test_invariants_computed_once_per_run_equal_those_of_every_step():
+    """A run computes the parameter-only loop invariants once (GeneratedStep.invariants); a lone step
+    computes its own: the same numbers, also with per-neuron tensor parameters carrying gradients."""
+    import torch
+    from brian2 import ms
+
+    from bioSNN.equations import library
+    from bioSNN.equations.torch_step import TorchStep
+
+    step = TorchStep(library.lif_exp_synapse(), 0.1 * ms, dtype=torch.float64)
+    assert "def _invariants" in step.generated.source and "_inv if _inv is not None" in step.generated.source
+    tau = torch.full((4,), 0.01, dtype=torch.float64, requires_grad=True)
+    drive = torch.rand(50, 2, 4, dtype=torch.float64) * 2e-10
+    run = step.run_drive(drive, record=("v",), params={"tau_m": tau})
+    state, vs = step.initial_state(2, 4), []
+    for k in range(50):
+        _, state = step.step_drive(state, drive[k], {"tau_m": tau})
+        vs.append(state.v)
+    assert torch.equal(torch.stack(vs), run.recorded["v"])
+    run.recorded["v"].sum().backward()
+    assert tau.grad is not None and tau.grad.abs().sum() > 0
