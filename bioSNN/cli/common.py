@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import argparse
-import math
 from typing import TYPE_CHECKING, Any
 
 from ..errors import InputError
+from ..flagtypes import (  # the flag types live with the library; these are the names the commands use
+    COUNT as _COUNT, FRACTION as _FRACTION, NON_NEGATIVE as _NON_NEGATIVE, POSITIVE as _POSITIVE,
+    POSITIVE_INT as _POSITIVE_INT, PROBABILITY as _PROBABILITY, ranged as _ranged,
+)
+
+__all__ = ["_COUNT", "_FRACTION", "_NON_NEGATIVE", "_POSITIVE", "_POSITIVE_INT", "_PROBABILITY", "_ranged"]
 
 if TYPE_CHECKING:
     from ..encoding import SpikeTrains
@@ -85,8 +90,8 @@ def _check_out_file(path: str) -> None:
             break
 
 
-def _wta_trains(args: argparse.Namespace, split: str, steps: int | None = None) -> "SpikeTrains":
-    """Spike trains for the WTA preset: --spikes FILE, or --dataset encoded with the seed's rf-rate code."""
+def _spike_inputs(args: argparse.Namespace, split: str, steps: int | None = None) -> "SpikeTrains":
+    """Spike trains for a preset that reads them: --spikes FILE, or --dataset encoded with the seed's rf-rate code."""
     from ..data import load_images
     from ..encoding import ENCODERS, SpikeTrains, encode_images
 
@@ -99,15 +104,6 @@ def _wta_trains(args: argparse.Namespace, split: str, steps: int | None = None) 
     else:
         raise InputError("give --spikes FILE.npz or --dataset")
     return trains[: args.limit] if getattr(args, "limit", None) else trains
-
-
-def _neuron_model(name: str | None) -> Any:
-    """A library model name or a model JSON file (``biosnn show`` writes one) as a NeuronModel; None stays None."""
-    if name is None:
-        return None
-    from ..equations import library
-
-    return library.get(name)
 
 
 def _cuda_options(args: argparse.Namespace) -> Any:
@@ -159,47 +155,6 @@ def _record_evaluation(directory: str, key: Any, result: dict[str, Any], *, reco
         record_evaluation(directory, key, result)
 
 
-def _ranged(kind: type, low: float | None = None, high: float | None = None, *, low_open: bool = False,
-            high_open: bool = False) -> Any:
-    """argparse type: an ``int`` or finite ``float`` within ``[low, high]`` (``low_open``/``high_open``:
-    the bound itself excluded); argparse reports a value outside as a usage error (exit status 2)."""
-    what = "an integer" if kind is int else "a number"
-    lo = "" if low is None else f"{'>' if low_open else '>='} {low:g}"
-    hi = "" if high is None else f"{'<' if high_open else '<='} {high:g}"
-    bounds = " and ".join(b for b in (lo, hi) if b)
-
-    def parse(text: str) -> Any:
-        try:
-            value = kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
-        if kind is float and not math.isfinite(value):
-            raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
-        if ((low is not None and (value < low or (low_open and value == low)))
-                or (high is not None and (value > high or (high_open and value == high)))):
-            raise argparse.ArgumentTypeError(f"must be {bounds}, got {text}")
-        return value
-
-    parse.__name__ = f"{kind.__name__} {bounds}"
-    return parse
-
-
-_POSITIVE_INT = _ranged(int, 1)
-
-
-_COUNT = _ranged(int, 0)  # seeds, indices, shifts: 0 or more
-
-
-_POSITIVE = _ranged(float, 0, low_open=True)
-
-
-_NON_NEGATIVE = _ranged(float, 0)
-
-
-_FRACTION = _ranged(float, 0, 1, low_open=True, high_open=True)  # a hold-out fraction, strictly between
-
-
-_PROBABILITY = _ranged(float, 0, 1, high_open=True)  # dropout: 0 (off) up to, not including, 1
 
 
 def _sizes(text: str) -> list[int]:

@@ -6,7 +6,7 @@ import argparse
 from typing import Any
 
 from ..errors import InputError
-from .common import _add_image_flags, _wta_trains, _cuda_options, _read_metrics, _network_images, _evaluation_key, _record_evaluation, _COUNT, _POSITIVE, _device
+from .common import _add_image_flags, _spike_inputs, _cuda_options, _read_metrics, _network_images, _evaluation_key, _record_evaluation, _COUNT, _POSITIVE, _device
 
 
 def _cmd_evaluate(args: argparse.Namespace) -> int:
@@ -40,22 +40,23 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
 
 def _evaluate_unsupervised(args: argparse.Namespace) -> int:
     from ..unsupervised.artifacts import load_network
-    from ..unsupervised.pipeline import evaluate, evaluate_wta
+    from ..unsupervised.presets import presets
 
     saved = load_network(args.directory)
-    if saved.preset == "wta":
-        if args.draws is not None:
-            raise InputError("--draws does not apply to a wta network (its input is deterministic)")
-        trains = _wta_trains(args, args.split, steps=int(saved.meta["steps"]))
-        result = evaluate_wta(args.directory, trains, backend=args.backend)
-        key = _evaluation_key(args.spikes or args.dataset, args.split, result["n_test"])
+    preset = presets()[saved.preset]
+    if args.draws is not None and not preset.draws:
+        raise InputError(f"--draws does not apply to a {saved.preset} network (its input is deterministic)")
+    if preset.input == "spikes":
+        inputs = _spike_inputs(args, args.split, steps=int(saved.meta["steps"]))
+        name = args.spikes or args.dataset
     else:
-        data = _network_images(args, saved.meta.get("data", {}))
+        inputs = _network_images(args, saved.meta.get("data", {}))
         if args.limit is not None:
-            data = data[: args.limit]
-        result = evaluate(args.directory, data, backend=args.backend, cuda=_cuda_options(args),
-                          progress=not args.no_progress, draws=args.draws)
-        key = _evaluation_key(args.dataset, args.split, result["n_test"], result["draws"])
+            inputs = inputs[: args.limit]
+        name = args.dataset
+    result = preset.evaluate(args.directory, inputs, backend=args.backend, cuda=_cuda_options(args),
+                             progress=not args.no_progress, draws=args.draws)
+    key = _evaluation_key(name, args.split, result["n_test"], result.get("draws", 1))
     drawn = f", {result['draws']} draws each" if result.get("draws", 1) > 1 else ""
     print(f"accuracy {result['accuracy']:.4f} on {result['n_test']} {args.split} samples{drawn} "
           f"({result['seconds']:.0f} s)")

@@ -341,3 +341,66 @@ def examples_done(config: DiehlCookConfig, ctrl: dict[str, float]) -> int:
     ended = ctrl["block"] >= config.ticks_per_example
     repeat = ended and ctrl["count"] < config.min_spikes and ctrl["intensity"] + 1 <= config.max_intensity
     return int(ctrl["idx"]) + int(ended and not repeat)
+
+
+# ------------------------------------------------------------------ the preset (biosnn unsupervised)
+def _train_preset(data: Any, out: Any, *, options: dict[str, Any], val: Any, n_neurons: int | None, seed: int,
+                  epochs: int, slice: int, shuffle: bool, backend: str, cuda: Any, resume: bool, overwrite: bool,
+                  progress: bool) -> dict[str, Any]:
+    from ..equations import library
+    from .pipeline import train_diehl_cook
+
+    o = options
+    config = DiehlCookConfig(n_neurons=n_neurons or 100, seed=seed, slice_examples=slice,
+                             timer_rate=100.0 if o["timer_rate"] is None else o["timer_rate"],
+                             input_total=o["input_total"],
+                             **{k: o[k] for k in ("nu_pre", "nu_post") if o[k] is not None})
+    return train_diehl_cook(data, out, config=config, n_train=o["n_train"], val_set=val, draws=o["draws"] or 1,
+                            shuffle=shuffle, n_assign=o["n_assign"] or 10000,
+                            guidance_per_class=o["guidance_per_class"] or 10, backend=backend, cuda=cuda,
+                            sample_traces=not o["no_sample_traces"], epochs=epochs, resume=resume,
+                            overwrite=overwrite, progress=progress,
+                            neuron=library.get(o["neuron_model"]) if o["neuron_model"] else None)
+
+
+def _evaluate_preset(directory: Any, data: Any, *, backend: str | None, cuda: Any, progress: bool,
+                     draws: int | None) -> dict[str, Any]:
+    from .pipeline import evaluate
+
+    return evaluate(directory, data, backend=backend, cuda=cuda, progress=progress, draws=draws)
+
+
+def _preset() -> Any:
+    from ..flagtypes import NON_NEGATIVE, POSITIVE
+    from .presets import Preset
+
+    return Preset(
+        name="diehl_cook", input="images", default_neurons=100, draws=True,
+        description="Diehl & Cook 2015: Poisson input drawn from --dataset images, adaptive thresholds, lateral "
+                    "inhibition, trace STDP",
+        train=_train_preset, evaluate=_evaluate_preset,
+        flags=(
+            ("--neuron-model", dict(help="the excitatory neuron, a library name or a model JSON file (biosnn show "
+                                         "NAME > FILE.json, then edit): it must define v, ge (on_pre ge += w), gi and "
+                                         "theta (default diehl_cook_excitatory)")),
+            ("--n-train", dict(type=int, help="training images, in file order (default: all)")),
+            ("--n-assign", dict(type=int, help="last N training images used to assign neurons to classes "
+                                               "(default 10000)")),
+            ("--guidance-per-class", dict(type=int, help="images per class whose traces make the guidance "
+                                                         "templates (default 10)")),
+            ("--timer-rate", dict(type=POSITIVE, help="excitatory spike-block timer rate, 100 (the original code "
+                                                      "as Brian 1 ran it, default) or 0.1 (Brian2 ports: 50 ms block)")),
+            ("--no-sample-traces", dict(action="store_true", default=None,
+                                        help="keep only the per-class templates in guidance.npz, not every trace")),
+            ("--input-total", dict(type=POSITIVE, help="scale every image so that its pixels sum to this before "
+                                                       "drawing rates (default: unscaled; MNIST digits sum to ~26,000)")),
+            ("--nu-post", dict(type=NON_NEGATIVE, help="STDP potentiation rate (default 0.01, the original)")),
+            ("--nu-pre", dict(type=NON_NEGATIVE, help="STDP depression rate (default 0.0001, the original)")),
+            ("--draws", dict(type=int, help="sum each image's spike counts over K presentations (independent "
+                                            "Poisson draws) to assign neurons and to classify (default 1; kept for "
+                                            "evaluate)")),
+        ))
+
+
+#: this network as ``biosnn unsupervised --preset`` knows it (registered in :mod:`.presets`)
+PRESET = _preset()

@@ -236,3 +236,47 @@ class WTANetwork:
             result["v"] = v.transpose(1, 0, 2)[:, :, 1:]  # drop step 0 (no input): guidance is t = 1..T
             self.net.remove(monitor)
         return result
+
+
+# ------------------------------------------------------------------ the preset (biosnn unsupervised)
+def _train_preset(trains: Any, out: Any, *, options: dict[str, Any], val: Any, n_neurons: int | None, seed: int,
+                  epochs: int, slice: int, shuffle: bool, backend: str, cuda: Any, resume: bool, overwrite: bool,
+                  progress: bool) -> dict[str, Any]:
+    from .pipeline import train_wta
+
+    o = options
+    config = WTAConfig(n_neurons=n_neurons or 3, seed=seed, depression=o["depression"] or "intended",
+                       threshold=o["threshold"] or "fixed",
+                       silent_depression_mV=0.06 if o["silent_depression"] is None else o["silent_depression"])
+    return train_wta(trains, out, config=config, epochs=epochs, chunk=slice, shuffle=shuffle, backend=backend,
+                     resume=resume, overwrite=overwrite, progress=progress)
+
+
+def _evaluate_preset(directory: Any, trains: Any, *, backend: str | None, cuda: Any, progress: bool,
+                     draws: int | None) -> dict[str, Any]:
+    from .pipeline import evaluate_wta
+
+    return evaluate_wta(directory, trains, backend=backend)
+
+
+def _preset() -> Any:
+    from ..flagtypes import NON_NEGATIVE
+    from .presets import Preset
+
+    return Preset(
+        name="wta", input="spikes", default_neurons=3,
+        description="the seed SAR network: winner-take-all IF neurons with STDP, on labelled spike trains",
+        train=_train_preset, evaluate=_evaluate_preset,
+        flags=(
+            ("--depression", dict(choices=["intended", "as_coded"],
+                                  help="STDP depression bound w - w_min (intended) or the seed's w - |w_min| (as_coded)")),
+            ("--silent-depression", dict(type=NON_NEGATIVE, help="mV taken from the winner's weights of inputs "
+                                                                 "silent in an image (default 0.06)")),
+            ("--threshold", dict(choices=["fixed", "per_image"],
+                                 help="P_th fixed at 80 mV (default) or per image, peak input spikes per step / 3 "
+                                      "(in mV)")),
+        ))
+
+
+#: this network as ``biosnn unsupervised --preset`` knows it (registered in :mod:`.presets`)
+PRESET = _preset()
