@@ -479,8 +479,9 @@ class UserNetwork(_Network):
         return self.output
 
     def input_weights(self) -> torch.Tensor | None:
-        first = next((m for m in self.body.modules() if isinstance(m, nn.Linear)), None)
-        return None if first is None else first.weight
+        """The first weighted module's weights when it is an ``nn.Linear`` on the input (else None)."""
+        first = next((m for m in self.body.modules() if isinstance(getattr(m, "weight", None), nn.Parameter)), None)
+        return first.weight if isinstance(first, nn.Linear) and first.in_features == self.n_in else None
 
     def forward(self, x: torch.Tensor) -> NetworkOutput:
         if not torch.is_tensor(x) or x.dim() < 3:

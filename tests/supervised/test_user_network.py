@@ -1,4 +1,4 @@
-"""A network the user wrote (nn.Sequential of Linear and NeuronLayers) gets what bioSNN networks get:
+"""A network the user wrote (nn.Sequential of Conv, Linear and NeuronLayers) gets what bioSNN networks get:
 training, guidance checks, exact resume, evaluation, loading and plots."""
 
 import matplotlib
@@ -12,7 +12,7 @@ from torch import nn  # noqa: E402
 from bioSNN.equations import library  # noqa: E402
 from bioSNN.errors import InputError, ModelMismatchError  # noqa: E402
 from bioSNN.plotting.artifacts import curves_figure  # noqa: E402
-from bioSNN.supervised import ClassReadout, LossSpec, NeuronLayer, TrainConfig, Trainer, UserNetwork  # noqa: E402
+from bioSNN.supervised import ClassReadout, LossSpec, NeuronLayer, OverTime, TrainConfig, Trainer, UserNetwork  # noqa: E402
 from bioSNN.supervised.checkpoint import load_trained  # noqa: E402
 from bioSNN.supervised.trainer import evaluate_split  # noqa: E402
 
@@ -23,12 +23,14 @@ def _user_net():
     torch.manual_seed(0)
     lif, out = library.lif_delta(), library.seed_wta_if()
     net = UserNetwork.from_sequential(nn.Sequential(
-        nn.Linear(12, 10), NeuronLayer(lif, DT, 10, return_state=False),
-        nn.Linear(10, 8), NeuronLayer(lif, DT, 8, return_state=False),
+        nn.Unflatten(2, (1, 3, 4)), OverTime(nn.Conv2d(1, 2, 3, padding=1, bias=False)),
+        NeuronLayer(lif, DT, (2, 3, 4), return_state=False), nn.Flatten(2),
+        nn.Linear(24, 8), NeuronLayer(lif, DT, 8, return_state=False),
         nn.Linear(8, 2), NeuronLayer(out, DT, 2)), n_in=12)
     with torch.no_grad():  # drives of a few mV per input spike, as the bioSNN networks' tdBN gives
-        for linear in net.body[::2]:
-            linear.weight.uniform_(-4.0, 12.0)
+        for m in net.body.modules():
+            if isinstance(m, (nn.Linear, nn.Conv2d)):
+                m.weight.uniform_(-4.0, 12.0)
     return net
 
 
