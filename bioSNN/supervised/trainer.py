@@ -545,7 +545,12 @@ class Trainer:
             writer.close()
         if rank == 0:
             save_checkpoint(self.out / "model.pt", self._payload(False, opt, sched, progress, history, best["state"]))
-        return self._metrics(history, t_start, partial=False, best_epoch=best["epoch"])
+        metrics = self._metrics(history, t_start, partial=False, best_epoch=best["epoch"])
+        if world > 1:  # every process returns once rank 0 has written the files (and none tears down early)
+            import torch.distributed as dist
+
+            dist.barrier()
+        return metrics
 
     def _metrics(self, history: list[Any], t_start: float, *, partial: bool, best_epoch: int = -1) -> dict[str, Any]:
         metrics = {"history": history, "complete": not partial, "seconds_this_run": time.perf_counter() - t_start}

@@ -37,6 +37,7 @@ def _worker(rank, world, port, out, result):
         net = _train(out, 4)
         if rank == 0:
             torch.save(net.state_dict(), result)
+        dist.barrier()  # neither process tears the group down while the other still uses it
     finally:
         dist.destroy_process_group()
 
