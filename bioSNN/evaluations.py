@@ -2,9 +2,8 @@
 
 An evaluation is stored under ``metrics["evaluations"][key]`` with ``key = "dataset/split/n"``, plus
 ``"/drawsK"`` when every sample was presented as K independent draws; ``metrics["latest_evaluation"]``
-names the most recent one. The Python API (``evaluate_supervised(..., record=True)``, the Diehl & Cook
-``evaluate``) and ``biosnn evaluate`` write them through :func:`record_evaluation`; plots and the demo
-read them through :class:`EvaluationKey`.
+names the most recent one. ``biosnn evaluate`` and ``evaluate_supervised(..., record=True)`` write them
+through :func:`record_evaluation`; plots and the demo read them through :func:`evaluation`.
 
 Example:
     >>> key = EvaluationKey("mnist", "test", 10000, draws=4)

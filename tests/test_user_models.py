@@ -18,7 +18,7 @@ from bioSNN.unsupervised.artifacts import load_network
 def adex_diehl_cook() -> NeuronModel:
     """Diehl & Cook's conductance neuron with AdEx's exponential spike initiation and adaptation current."""
     base = library.diehl_cook_excitatory()
-    return NeuronModel(
+    return base.replace(
         name="adex_dc_test",
         equations="""
             dv/dt = ((v_rest - v) + DeltaT*exp((v - v_T)/DeltaT) + ge*(E_exc - v) + gi*(E_inh - v) - u) / tau_m
@@ -29,11 +29,8 @@ def adex_diehl_cook() -> NeuronModel:
             dtheta/dt = -theta/tau_theta : volt
             dtimer/dt = timer_rate : second
         """,
-        threshold="(v > theta + v_th) and (timer > t_block)",
         reset="v = v_reset; u += b; theta += theta_plus; timer = 0*ms",
-        refractory="t_ref", on_pre="ge += w", method="euler",
-        parameters={**base.parameters, "DeltaT": 2 * mV, "v_T": -55 * mV, "a": 0.1, "tau_u": 100 * ms, "b": 0.5 * mV},
-        initial=base.initial)
+        parameters={**base.parameters, "DeltaT": 2 * mV, "v_T": -55 * mV, "a": 0.1, "tau_u": 100 * ms, "b": 0.5 * mV})
 
 
 def test_user_model_as_supervised_output_layer_from_python_and_cli(tmp_path):

@@ -24,6 +24,7 @@ Errors about inputs and files print one line naming the problem and exit with st
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 from typing import Sequence
@@ -109,16 +110,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 2
 
 
+class _Stderr(logging.StreamHandler):
+    """A handler writing to whatever ``sys.stderr`` is when a message comes (tests swap it)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.stream = sys.stderr
+        super().emit(record)
+
+
 def _show_library_log() -> None:
     """The command line is an application: it shows the library's INFO messages (per-epoch records,
     notices) on stderr, once, unless the caller configured the ``bioSNN`` logger already."""
-    import logging
-
-    class _Stderr(logging.StreamHandler):  # whatever sys.stderr is when a message comes (tests swap it)
-        def emit(self, record: logging.LogRecord) -> None:
-            self.stream = sys.stderr
-            super().emit(record)
-
     log = logging.getLogger("bioSNN")
     if not log.handlers:
         handler = _Stderr()

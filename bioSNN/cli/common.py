@@ -118,12 +118,6 @@ def _cuda_options(args: argparse.Namespace) -> Any:
     return CudaOptions(gpu_id=args.gpu_id, compute_capability=args.compute_capability)
 
 
-def _read_metrics(directory: Any) -> dict[str, Any]:
-    from ..evaluations import read_metrics
-
-    return read_metrics(directory)
-
-
 def _network_images(args: argparse.Namespace, stored: dict[str, Any]) -> Any:
     """The images of ``--split`` read as the network's training images were (crop, size, scaling,
     classes from ``stored``, its data ``source``); ``--split val`` finds its validation hold-out again."""
@@ -140,21 +134,6 @@ def _network_images(args: argparse.Namespace, stored: dict[str, Any]) -> Any:
     if args.split == "val":
         data = held_out(data, holdout["fraction"], holdout["seed"], part="val")
     return data
-
-
-def _evaluation_key(dataset: str, split: str, n: int, draws: int = 1) -> Any:
-    from ..evaluations import EvaluationKey
-
-    return EvaluationKey(dataset, split, int(n), int(draws or 1))
-
-
-def _record_evaluation(directory: str, key: Any, result: dict[str, Any], *, record: bool = True) -> None:
-    from ..evaluations import record_evaluation
-
-    if record:
-        record_evaluation(directory, key, result)
-
-
 
 
 def _sizes(text: str) -> list[int]:

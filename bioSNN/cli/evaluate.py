@@ -6,7 +6,8 @@ import argparse
 from typing import Any
 
 from ..errors import InputError
-from .common import _add_image_flags, _spike_inputs, _cuda_options, _read_metrics, _network_images, _evaluation_key, _record_evaluation, _COUNT, _POSITIVE, _device
+from ..evaluations import EvaluationKey, read_metrics, record_evaluation
+from .common import _add_image_flags, _spike_inputs, _cuda_options, _network_images, _COUNT, _POSITIVE, _device
 
 
 def _cmd_evaluate(args: argparse.Namespace) -> int:
@@ -26,7 +27,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     if kind is None:
         raise DataError(f"{directory}: neither model.pt/checkpoint.pt (biosnn supervised) nor network.npz "
                         "(biosnn unsupervised): not a trained folder")
-    _read_metrics(directory)
+    read_metrics(directory)  # an unreadable metrics.json stops here, before any work
     with contextlib.ExitStack() as stack:
         if args.no_record:  # nothing is written: no lock, and a read-only folder is fine
             return _evaluate_supervised(args) if supervised else _evaluate_unsupervised(args)
@@ -56,11 +57,12 @@ def _evaluate_unsupervised(args: argparse.Namespace) -> int:
         name = args.dataset
     result = preset.evaluate(args.directory, inputs, backend=args.backend, cuda=_cuda_options(args),
                              progress=not args.no_progress, draws=args.draws)
-    key = _evaluation_key(name, args.split, result["n_test"], result.get("draws", 1))
+    key = EvaluationKey(name, args.split, result["n_test"], result.get("draws", 1))
     drawn = f", {result['draws']} draws each" if result.get("draws", 1) > 1 else ""
     print(f"accuracy {result['accuracy']:.4f} on {result['n_test']} {args.split} samples{drawn} "
           f"({result['seconds']:.0f} s)")
-    _record_evaluation(args.directory, key, result, record=not args.no_record)
+    if not args.no_record:
+        record_evaluation(args.directory, key, result)
     return 0
 
 
@@ -69,7 +71,7 @@ def _evaluate_supervised(args: argparse.Namespace) -> int:
 
     result = evaluate_supervised(args.directory, dataset=args.dataset, root=args.root, split=args.split,
                                  limit=args.limit, device=args.device, progress=not args.no_progress,
-                                 draws=args.draws or 1, trust_pickle=args.trust_pickle)
+                                 draws=args.draws or 1, trust_pickle=args.trust_pickle, record=not args.no_record)
     drawn = f", {result['draws']} draws each" if result["draws"] > 1 else ""
     print(f"accuracy {result['accuracy']:.4f} on {result['n']} {args.split} samples{drawn} ({result['seconds']:.0f} s)")
     names = result.get("class_names") or [str(i) for i in range(len(result["confusion"]))]
@@ -78,8 +80,6 @@ def _evaluate_supervised(args: argparse.Namespace) -> int:
     print(" " * width + "".join(f"{n:>{width + 1}}" for n in names))
     for name, row in zip(names, result["confusion"]):
         print(f"{name:>{width}}" + "".join(f"{v:>{width + 1}}" for v in row))
-    key = _evaluation_key(result["dataset"], args.split, result["n"], result["draws"])
-    _record_evaluation(args.directory, key, result, record=not args.no_record)
     return 0
 
 

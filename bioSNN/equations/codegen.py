@@ -76,7 +76,7 @@ class GeneratedStep:
     fn: Callable[..., Any]
     observe: Callable[..., Any]
     state_type: type
-    invariants: Callable[..., Any] = lambda params, dt, dtype: ()
+    invariants: Callable[..., Any]
 
 
 def float_literal(value: Any) -> str:

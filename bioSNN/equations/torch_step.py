@@ -40,6 +40,8 @@ __all__ = ["TorchStep", "RunResult", "LayerState", "BACKENDS", "delay_steps", "d
 #: first time each step meets a new input shape (batch size), and a second one when shapes start to
 #: vary (then compiled for any batch size).
 BACKENDS = ("eager", "compile")
+#: the floating-point dtypes a state may have
+FLOAT_DTYPES = (torch.float32, torch.float64, torch.float16, torch.bfloat16)
 
 
 class RunResult(NamedTuple):
@@ -80,8 +82,7 @@ class TorchStep:
         params: Mapping[str, Any] | None = None,
         backend: str = "eager",
     ):
-        if dtype not in (torch.float32, torch.float64, torch.float16, torch.bfloat16):
-            raise InputError(f"dtype must be a floating-point torch dtype, got {dtype}")
+        _check_dtype(dtype)
         self.model = model
         self.dt = as_time(dt)
         self.surrogate = surrogate or Surrogate()
@@ -122,8 +123,7 @@ class TorchStep:
 
     def with_dtype(self, dtype: torch.dtype) -> "TorchStep":
         """The same step with its floating-point state in ``dtype`` (what ``module.double()`` asks of a layer)."""
-        if dtype not in (torch.float32, torch.float64, torch.float16, torch.bfloat16):
-            raise InputError(f"dtype must be a floating-point torch dtype, got {dtype}")
+        _check_dtype(dtype)
         other = copy.copy(self)
         other.dtype = dtype
         other._use(self.backend)
@@ -188,14 +188,21 @@ class TorchStep:
         return self.step_drive(state, tuple(x.to(w.dtype) @ w for x, w in zip(xs, ws)))
 
     def step_drive(self, state: Any, drive: torch.Tensor,
-                   params: Mapping[str, Any] | None = None, invariants: Any = None) -> tuple[torch.Tensor, Any]:
+                   params: Mapping[str, Any] | None = None) -> tuple[torch.Tensor, Any]:
         """Advance one step given this step's summed synaptic drive ``[B, n_out]`` (``spikes @ w``).
 
         ``params`` overrides model parameters for this call (SI values; e.g. trainable ``[n]`` tensors),
         so a module can keep its trainable parameters itself and the step stays a pure function."""
-        t = state.timestep * self.dt
-        values = self.params if not params else {**self.params, **params}
-        spikes, inner = self._fn(state.inner, self.drives(drive), values, t, self.dt, self.dtype,
+        return self._advance(state, self.drives(drive), self._values(params))
+
+    def _values(self, params: Mapping[str, Any] | None) -> Mapping[str, Any]:
+        """The parameter values a step uses: the model's, with ``params`` overriding."""
+        return self.params if not params else {**self.params, **params}
+
+    def _advance(self, state: Any, drives: tuple[torch.Tensor, ...], values: Mapping[str, Any],
+                 invariants: Any = None) -> tuple[torch.Tensor, Any]:
+        """One step from merged parameter ``values`` (and, within a run, its precomputed loop invariants)."""
+        spikes, inner = self._fn(state.inner, drives, values, state.timestep * self.dt, self.dt, self.dtype,
                                  self.surrogate.spike, self.detach_reset, invariants)
         return spikes, LayerState(inner, state.timestep + 1)
 
@@ -254,13 +261,13 @@ class TorchStep:
         self.check_record(record)
         spikes, traces = [], {r: [] for r in record}
         subexpr = any(r not in self.generated.state_fields for r in record)
-        values = self.params if not params else {**self.params, **params}
-        invariants = self.generated.invariants(values, self.dt, self.dtype)  # once per run, not per step
+        values = self._values(params)  # once per run, as the loop invariants of the parameters: not per step
+        invariants = self.generated.invariants(values, self.dt, self.dtype)
         # unbind: one backward stack instead of T zero-filled buffers
         for dk in zip(*(d.unbind(0) for d in drives)):
-            s, state = self.step_drive(state, dk, params, invariants)
+            s, state = self._advance(state, dk, values, invariants)
             spikes.append(s)
-            obs = self.observe(state, params) if subexpr else {}
+            obs = self._observe(state, values) if subexpr else {}
             for r in record:
                 traces[r].append(obs[r] if r in obs else getattr(state.inner, r))
         stacked = {r: torch.stack(v) for r, v in traces.items()}
@@ -275,9 +282,10 @@ class TorchStep:
 
     def observe(self, state: Any, params: Mapping[str, Any] | None = None) -> dict[str, torch.Tensor]:
         """The model's subexpressions for ``state`` (``params`` as in :meth:`step_drive`)."""
-        t = (state.timestep - 1) * self.dt
-        values = self.params if not params else {**self.params, **params}
-        return self.generated.observe(state.inner, values, t, self.dt, self.dtype)
+        return self._observe(state, self._values(params))
+
+    def _observe(self, state: Any, values: Mapping[str, Any]) -> dict[str, torch.Tensor]:
+        return self.generated.observe(state.inner, values, (state.timestep - 1) * self.dt, self.dt, self.dtype)
 
     # ------------------------------------------------------------------ checks
     def _check(self, x: torch.Tensor, w: torch.Tensor, state: Any, step_input: bool) -> None:
@@ -362,6 +370,11 @@ def _shift(y: torch.Tensor, d: int, T: int) -> torch.Tensor:
     if d >= T:
         return torch.zeros_like(y)
     return torch.cat([torch.zeros_like(y[:d]), y[: T - d]], dim=0)
+
+
+def _check_dtype(dtype: Any) -> None:
+    if dtype not in FLOAT_DTYPES:
+        raise InputError(f"dtype must be a floating-point torch dtype, got {dtype}")
 
 
 class LayerState(NamedTuple):

@@ -298,13 +298,12 @@ def weights_figure(artifact: str | os.PathLike[str], *, neurons: Sequence[int] |
 
 
 def _metrics(directory: str | os.PathLike[str]) -> dict[str, Any]:
-    path = Path(directory) / "metrics.json"
-    try:
-        return json.loads(path.read_text())
-    except FileNotFoundError as exc:
-        raise DataError(f"{path}: missing (not a trained folder?)") from exc
-    except ValueError as exc:
-        raise DataError(f"{path}: unreadable ({exc})") from exc
+    """The folder's ``metrics.json`` (:func:`~bioSNN.evaluations.read_metrics`), which must exist."""
+    from ..evaluations import METRICS_FILE, read_metrics
+
+    if not (Path(directory) / METRICS_FILE).exists():
+        raise DataError(f"{Path(directory) / METRICS_FILE}: missing (not a trained folder?)")
+    return read_metrics(directory)
 
 
 @_styled

@@ -157,9 +157,9 @@ class NeuronLayer(nn.Module):
         self.drive_units = {p: u for p, (u, _) in units.items()}
         self.drive_scales = {p: f for p, (_, f) in units.items()}
         self.drive_unit, self.drive_scale = next(iter(units.values()))
-        self.step.check_record(record)
-        self.record = tuple(record)
-        self.record_scale = {r: display_unit(model.brian_equations[r].dim)[1] for r in self.record}
+        self.record: tuple[str, ...] = ()
+        self.record_scale: dict[str, float] = {}
+        self.also_record(*record)
         self.trainable = nn.ParameterDict()
         self._param_scale: dict[str, float] = {}
         self._positive: set[str] = set()
@@ -178,7 +178,7 @@ class NeuronLayer(nn.Module):
 
     def also_record(self, *names: str) -> "NeuronLayer":
         """Record ``names`` as well (state variables or subexpressions, display units); returns the layer."""
-        extra = tuple(n for n in names if n not in self.record)
+        extra = tuple(dict.fromkeys(n for n in names if n not in self.record))
         self.step.check_record(extra)
         self.record = self.record + extra
         self.record_scale.update({r: display_unit(self.model.brian_equations[r].dim)[1] for r in extra})

@@ -355,9 +355,10 @@ def train_supervised(dataset: str, root: str | os.PathLike[str] | None, out: str
         meta["init_from"] = init_record
     if lab_idx is not None:
         meta["data"]["labelled"] = {**record, "n": int(len(lab_idx))}
-    if dataset in ENCODED_DATASETS and encoding_pipeline(train.trains) is not None:  # raw data can be encoded again
-        meta["data"]["pipeline"] = {part: encoding_pipeline(s.trains) for part, s in (("train", train), ("test", test))
-                                    if s is not None and encoding_pipeline(s.trains) is not None}
+    if dataset in ENCODED_DATASETS:  # spike files that say how they were made: raw data can be encoded again
+        pipelines = {part: encoding_pipeline(s.trains) for part, s in (("train", train), ("test", test)) if s is not None}
+        if pipelines.get("train") is not None:
+            meta["data"]["pipeline"] = {part: p for part, p in pipelines.items() if p is not None}
     if dataset == "seed":  # a record only: evaluating again needs trust_pickle given anew
         meta["data"]["trust_pickle"] = bool(trust_pickle)
     if guidance is not None:

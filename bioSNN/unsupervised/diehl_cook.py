@@ -32,6 +32,8 @@ from ..equations import library
 from ..equations.brian import build_layer, connect_all
 from ..equations.model import NeuronModel
 from ..errors import InputError
+from ..flagtypes import NON_NEGATIVE, POSITIVE
+from .presets import Preset
 from .stdp import STDPRule, diehl_cook_stdp, plastic_on_pre
 
 __all__ = ["DiehlCookConfig", "DiehlCookState", "excitatory_model", "build_network", "check_rates", "CONTROLLER_CODE"]
@@ -347,7 +349,6 @@ def examples_done(config: DiehlCookConfig, ctrl: dict[str, float]) -> int:
 def _train_preset(data: Any, out: Any, *, options: dict[str, Any], val: Any, n_neurons: int | None, seed: int,
                   epochs: int, slice: int, shuffle: bool, backend: str, cuda: Any, resume: bool, overwrite: bool,
                   progress: bool) -> dict[str, Any]:
-    from ..equations import library
     from .pipeline import train_diehl_cook
 
     o = options
@@ -370,37 +371,30 @@ def _evaluate_preset(directory: Any, data: Any, *, backend: str | None, cuda: An
     return evaluate(directory, data, backend=backend, cuda=cuda, progress=progress, draws=draws)
 
 
-def _preset() -> Any:
-    from ..flagtypes import NON_NEGATIVE, POSITIVE
-    from .presets import Preset
-
-    return Preset(
-        name="diehl_cook", input="images", default_neurons=100, draws=True,
-        description="Diehl & Cook 2015: Poisson input drawn from --dataset images, adaptive thresholds, lateral "
-                    "inhibition, trace STDP",
-        train=_train_preset, evaluate=_evaluate_preset,
-        flags=(
-            ("--neuron-model", dict(help="the excitatory neuron, a library name or a model JSON file (biosnn show "
-                                         "NAME > FILE.json, then edit): it must define v, ge (on_pre ge += w), gi and "
-                                         "theta (default diehl_cook_excitatory)")),
-            ("--n-train", dict(type=int, help="training images, in file order (default: all)")),
-            ("--n-assign", dict(type=int, help="last N training images used to assign neurons to classes "
-                                               "(default 10000)")),
-            ("--guidance-per-class", dict(type=int, help="images per class whose traces make the guidance "
-                                                         "templates (default 10)")),
-            ("--timer-rate", dict(type=POSITIVE, help="excitatory spike-block timer rate, 100 (the original code "
-                                                      "as Brian 1 ran it, default) or 0.1 (Brian2 ports: 50 ms block)")),
-            ("--no-sample-traces", dict(action="store_true", default=None,
-                                        help="keep only the per-class templates in guidance.npz, not every trace")),
-            ("--input-total", dict(type=POSITIVE, help="scale every image so that its pixels sum to this before "
-                                                       "drawing rates (default: unscaled; MNIST digits sum to ~26,000)")),
-            ("--nu-post", dict(type=NON_NEGATIVE, help="STDP potentiation rate (default 0.01, the original)")),
-            ("--nu-pre", dict(type=NON_NEGATIVE, help="STDP depression rate (default 0.0001, the original)")),
-            ("--draws", dict(type=int, help="sum each image's spike counts over K presentations (independent "
-                                            "Poisson draws) to assign neurons and to classify (default 1; kept for "
-                                            "evaluate)")),
-        ))
-
-
 #: this network as ``biosnn unsupervised --preset`` knows it (registered in :mod:`.presets`)
-PRESET = _preset()
+PRESET = Preset(
+    name="diehl_cook", input="images", default_neurons=100, draws=True,
+    description="Diehl & Cook 2015: Poisson input drawn from --dataset images, adaptive thresholds, lateral "
+                "inhibition, trace STDP",
+    train=_train_preset, evaluate=_evaluate_preset,
+    flags=(
+        ("--neuron-model", dict(help="the excitatory neuron, a library name or a model JSON file (biosnn show "
+                                     "NAME > FILE.json, then edit): it must define v, ge (on_pre ge += w), gi and "
+                                     "theta (default diehl_cook_excitatory)")),
+        ("--n-train", dict(type=int, help="training images, in file order (default: all)")),
+        ("--n-assign", dict(type=int, help="last N training images used to assign neurons to classes "
+                                           "(default 10000)")),
+        ("--guidance-per-class", dict(type=int, help="images per class whose traces make the guidance "
+                                                     "templates (default 10)")),
+        ("--timer-rate", dict(type=POSITIVE, help="excitatory spike-block timer rate, 100 (the original code "
+                                                  "as Brian 1 ran it, default) or 0.1 (Brian2 ports: 50 ms block)")),
+        ("--no-sample-traces", dict(action="store_true", default=None,
+                                    help="keep only the per-class templates in guidance.npz, not every trace")),
+        ("--input-total", dict(type=POSITIVE, help="scale every image so that its pixels sum to this before "
+                                                   "drawing rates (default: unscaled; MNIST digits sum to ~26,000)")),
+        ("--nu-post", dict(type=NON_NEGATIVE, help="STDP potentiation rate (default 0.01, the original)")),
+        ("--nu-pre", dict(type=NON_NEGATIVE, help="STDP depression rate (default 0.0001, the original)")),
+        ("--draws", dict(type=int, help="sum each image's spike counts over K presentations (independent "
+                                        "Poisson draws) to assign neurons and to classify (default 1; kept for "
+                                        "evaluate)")),
+    ))

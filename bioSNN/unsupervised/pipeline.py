@@ -178,14 +178,6 @@ def train_diehl_cook(train_set: ImageSet, out: str | os.PathLike[str], *, config
     return metrics
 
 
-def stored_neuron(saved: SavedNetwork, config: DiehlCookConfig) -> NeuronModel | None:
-    """The excitatory neuron a saved Diehl & Cook network runs: None for the library's (checked against
-    the stored fingerprint), else the user's model stored with it."""
-    if saved.model == excitatory_model(False, config):
-        return None
-    return saved.model
-
-
 def _counts(config: DiehlCookConfig, rates: np.ndarray, state: DiehlCookState, backend: str,
             cuda: CudaOptions | None, build_dir: Path | None, progress: bool, draws: int = 1,
             neuron: NeuronModel | None = None) -> np.ndarray:
@@ -221,7 +213,7 @@ def evaluate(directory: str | os.PathLike[str], test_set: ImageSet, *, backend: 
     if saved.preset != "diehl_cook":
         raise InputError(f"{directory} holds a {saved.preset!r} network: evaluate it on spike trains")
     config = DiehlCookConfig(**saved.meta["config"])
-    neuron = stored_neuron(saved, config)
+    neuron = saved.model  # the neuron it was trained with, as it records (theta frozen): library's or a user's
     if tuple(test_set.class_names) != saved.class_names:
         raise InputError(f"test classes {test_set.class_names} differ from the network's {saved.class_names}")
     state = DiehlCookState(saved.arrays["w"], saved.arrays["delay_ms"], saved.arrays["theta"])

@@ -201,7 +201,6 @@ def record_sample_guidance(directory: str | os.PathLike[str], images: np.ndarray
     from .artifacts import load_network
     from .backends import codeobj_class
     from .diehl_cook import DiehlCookConfig, DiehlCookState, excitatory_model
-    from .pipeline import stored_neuron
     from .pipeline import rates_of
     from .training import record
 
@@ -219,7 +218,7 @@ def record_sample_guidance(directory: str | os.PathLike[str], images: np.ndarray
         raise InputError(f"{directory} holds a {saved.preset!r} network; per-sample guidance is recorded from "
                          "diehl_cook networks")
     config = DiehlCookConfig(**saved.meta["config"])
-    neuron = stored_neuron(saved, config)
+    neuron = saved.model  # the neuron it was trained with (library's or a user's), theta frozen
     model = excitatory_model(False, config, neuron)
     state = DiehlCookState(saved.arrays["w"], saved.arrays["delay_ms"], saved.arrays["theta"])
     rates = rates_of(images, config.input_total)

@@ -30,6 +30,8 @@ from ..equations import library
 from ..equations.brian import build_layer, connect_all
 from ..equations.model import NeuronModel
 from ..errors import InputError
+from ..flagtypes import NON_NEGATIVE
+from .presets import Preset
 from .stdp import plastic_on_pre
 
 __all__ = ["WTAConfig", "wta_model", "WTANetwork"]
@@ -259,24 +261,17 @@ def _evaluate_preset(directory: Any, trains: Any, *, backend: str | None, cuda: 
     return evaluate_wta(directory, trains, backend=backend)
 
 
-def _preset() -> Any:
-    from ..flagtypes import NON_NEGATIVE
-    from .presets import Preset
-
-    return Preset(
-        name="wta", input="spikes", default_neurons=3,
-        description="the seed SAR network: winner-take-all IF neurons with STDP, on labelled spike trains",
-        train=_train_preset, evaluate=_evaluate_preset,
-        flags=(
-            ("--depression", dict(choices=["intended", "as_coded"],
-                                  help="STDP depression bound w - w_min (intended) or the seed's w - |w_min| (as_coded)")),
-            ("--silent-depression", dict(type=NON_NEGATIVE, help="mV taken from the winner's weights of inputs "
-                                                                 "silent in an image (default 0.06)")),
-            ("--threshold", dict(choices=["fixed", "per_image"],
-                                 help="P_th fixed at 80 mV (default) or per image, peak input spikes per step / 3 "
-                                      "(in mV)")),
-        ))
-
-
 #: this network as ``biosnn unsupervised --preset`` knows it (registered in :mod:`.presets`)
-PRESET = _preset()
+PRESET = Preset(
+    name="wta", input="spikes", default_neurons=3,
+    description="the seed SAR network: winner-take-all IF neurons with STDP, on labelled spike trains",
+    train=_train_preset, evaluate=_evaluate_preset,
+    flags=(
+        ("--depression", dict(choices=["intended", "as_coded"],
+                              help="STDP depression bound w - w_min (intended) or the seed's w - |w_min| (as_coded)")),
+        ("--silent-depression", dict(type=NON_NEGATIVE, help="mV taken from the winner's weights of inputs "
+                                                             "silent in an image (default 0.06)")),
+        ("--threshold", dict(choices=["fixed", "per_image"],
+                             help="P_th fixed at 80 mV (default) or per image, peak input spikes per step / 3 "
+                                  "(in mV)")),
+    ))
