@@ -7,7 +7,8 @@ derive from :class:`ValueError`, so ``except ValueError`` still catches them.
 from __future__ import annotations
 
 __all__ = ["ModelError", "InputError", "DataError", "MissingDataError", "OutputError", "ModelMismatchError", "RunFolderError",
-           "RunLockedError", "RunInterrupted"]
+           "RunLockedError", "RunInterrupted",
+           "NIRError", "NIRFormatError", "UnsupportedNIRError", "NIRShapeError"]
 
 
 class ModelError(ValueError):
@@ -52,3 +53,21 @@ class RunLockedError(RunFolderError):
 class RunInterrupted(RuntimeError):
     """A run stopped on SIGINT/SIGTERM at a safe point, after writing its checkpoint (if it has one);
     the message says how to resume (:mod:`bioSNN.interrupts`)."""
+
+
+class NIRError(InputError):
+    """A NIR graph (Neuromorphic Intermediate Representation, :mod:`bioSNN.nir`) cannot be exported,
+    read or run; the subclasses say why. The message names the node at fault."""
+
+
+class NIRFormatError(NIRError, DataError):
+    """A ``.nir`` file is missing, truncated or not a NIR graph (the message names the file)."""
+
+
+class UnsupportedNIRError(NIRError):
+    """A node, a model or a graph shape that NIR (on export) or bioSNN (on import) cannot express:
+    the message names the node and what is missing (refractoriness, a recurrent edge, a node type)."""
+
+
+class NIRShapeError(NIRError):
+    """A NIR node's parameter has the wrong shape for the node (or for the nodes it is joined to)."""

@@ -15,6 +15,7 @@ Stages that exist so far:
   network guided by membrane potentials (resumable) and writes ``DIR/{model.pt,checkpoint.pt,metrics.json}``;
 * ``biosnn evaluate DIR --dataset ... --split test`` prints the accuracy of an unsupervised or
   supervised folder (and, for supervised ones, the confusion matrix);
+* ``biosnn export-nir DIR --out FILE.nir`` writes a trained supervised network as a NIR graph;
 * ``biosnn plot {membrane,raster,guidance,weights,curves,confusion,rates} ARTIFACT --out FILE`` draws a
   paper figure from those files;
 * ``biosnn demo`` runs the whole pipeline on the shipped MNIST subset and draws every figure.
@@ -50,6 +51,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "unsupervised": ("unsupervised", "_unsupervised_parser"),
     "supervised": ("supervised", "_supervised_parser"),
     "evaluate": ("evaluate", "_evaluate_parser"),
+    "export-nir": ("export_nir", "_export_nir_parser"),
     "plot": ("plot", "_plot_parser"),
     "demo": ("demo", "_demo_parser"),
 }
