@@ -9,7 +9,8 @@ place of Brian2's schedule). ``Threshold`` nodes (bioSNN's max pooling of spikes
 stateless units that fire within the step their input arrives (their threshold and outgoing
 synapses run in the ``after_synapses`` slot). Input spikes come from a ``SpikeGeneratorGroup``.
 
-Runs on Brian2's runtime targets (``numpy``, ``cython``), one sample at a time.
+One sample at a time on the runtime targets (``numpy``, ``cython``), or many in one simulation
+(:meth:`Brian2Network.run_many`), also on ``cpp_standalone`` (compiled once).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from ..equations.brian import build_layer, weight_unit
 from ..equations.model import NeuronModel, PerStep
 from ..equations.simulation import _codeobj_class
 from ..errors import InputError
-from ..quantities import dimension_of, display_unit
+from ..quantities import dimension_of, display_unit, si_value
 from .network import NIRNetwork, Step, load
 
 __all__ = ["Brian2Network", "Brian2Result", "to_brian2"]
@@ -72,64 +73,94 @@ def _unit_name(dim: Any) -> str:
     return "1" if dim is dimension_of(1.0) else repr(get_unit(dim))
 
 
-class Brian2Network:
-    """A :class:`~bioSNN.nir.network.NIRNetwork` built in Brian2. :meth:`run` presents one sample.
+class _Connection(NamedTuple):
+    source: str
+    target: str
+    rows: np.ndarray
+    cols: np.ndarray
+    weights: np.ndarray  # SI
 
-    ``target``: Brian2's runtime code generation (``"numpy"`` or ``"cython"``). Brian2's global
-    preferences and device are not touched.
+
+class _Built(NamedTuple):
+    network: Any
+    input: Any
+    spike_monitors: dict[str, Any]
+    v_monitor: Any
+
+
+class Brian2Network:
+    """A :class:`~bioSNN.nir.network.NIRNetwork` built in Brian2: :meth:`run` presents one sample,
+    :meth:`run_many` many in one simulation (state reset between them), also on ``cpp_standalone``.
+
+    ``target``: Brian2's runtime code generation (``"numpy"`` or ``"cython"``) for :meth:`run`.
+    The composed weights are computed once, here; Brian2's global preferences and device are left
+    as they were (``run_many`` on ``cpp_standalone`` switches the device and back).
     """
 
     def __init__(self, net: NIRNetwork, target: str = "numpy"):
-        from brian2 import Network, SpikeGeneratorGroup, SpikeMonitor, StateMonitor, Synapses, second
-
         self.net, self.dt, self.target = net, float(net.dt), target
-        codeobj = _codeobj_class(target)
-        dt_q = self.dt * second
         steps = {s.name: s for s in net.steps}
         stage_steps = [s for s in net.steps if s.kind in ("LIF", "IF", "LI", "I", "Threshold")]
-        self.input = SpikeGeneratorGroup(net.n_in, [], [] * second, dt=dt_q, name="nir_input", codeobj_class=codeobj)
-        self.groups: dict[str, Any] = {net.input_name: self.input}
-        objects: list[Any] = [self.input]
         stages: dict[str, _Stage] = {}
         n_threshold = 0
         for step in stage_steps:
-            stage, group = self._stage(step, dt_q, codeobj, n_threshold)
+            stage = self._stage(step, n_threshold)
             n_threshold += stage.slot is not None
             stages[step.name] = stage
-            self.groups[step.name] = group
-            objects.append(group)
-        # connections: the maps between stages, composed
+        self.stages = stages
+        self.connections: list[_Connection] = []
+        self.biases: dict[str, np.ndarray] = {}
         for step in stage_steps:
             stage = stages[step.name]
             leaves, bias = self._compose(step, steps, stages)
-            unit = weight_unit(stage.model)
-            code = stage.model.sole_on_pre("a NIR node")
             for source, (rows, cols, vals) in leaves.items():
-                syn = Synapses(self.groups[source], self.groups[step.name], f"{stage.model.weight} : {unit}",
-                               on_pre=code, namespace=stage.model.namespace(), dt=dt_q,
-                               name=f"nir_{_safe(source)}_to_{_safe(step.name)}", codeobj_class=codeobj)
-                syn.connect(i=rows, j=cols)
-                setattr(syn, stage.model.weight + "_", vals * stage.weight_scale[cols])
-                src_stage = stages.get(source)
-                if src_stage is not None and src_stage.slot is not None:
-                    syn.pre.when, syn.pre.order = src_stage.slot[0], src_stage.slot[1] + 1
-                objects.append(syn)
-            if np.any(bias != 0):
-                self.groups[step.name].b_in_ = bias * stage.weight_scale
-        self.stages = stages
-        self.spike_monitors = {k: SpikeMonitor(self.groups[k], codeobj_class=codeobj, name=f"nir_spikes_{_safe(k)}")
-                               for k, st in stages.items() if st.model.threshold is not None}
-        last = net._last
-        self.output_name = last
-        v_name = "v" if "v" in stages[last].model.state_variables else stages[last].model.state_variables[0]
-        self._v_name = v_name
-        self._v_scale = display_unit(stages[last].model.brian_equations[v_name].dim)[1]
-        self.v_monitor = StateMonitor(self.groups[last], v_name, record=True, when="end", order=10_000, dt=dt_q,
-                                      codeobj_class=codeobj, name="nir_v")
-        self.network = Network(*objects, *self.spike_monitors.values(), self.v_monitor)
-        self.network.store("nir_initial")
+                self.connections.append(_Connection(source, step.name, rows, cols, vals * stage.weight_scale[cols]))
+            self.biases[step.name] = bias * stage.weight_scale
+        self.output_name = net._last
+        model = stages[self.output_name].model
+        self._v_name = "v" if "v" in model.state_variables else model.state_variables[0]
+        self._v_scale = display_unit(model.brian_equations[self._v_name].dim)[1]
+        self._built: _Built | None = None
 
-    def _stage(self, step: Step, dt_q: Any, codeobj: Any, k: int) -> tuple[_Stage, Any]:
+    def _objects(self, codeobj: Any, sample_steps: int | None = None) -> _Built:
+        """Brian2 objects of the network; with ``sample_steps``, every state variable returns to its
+        initial value each ``sample_steps`` steps (one simulation, many samples)."""
+        from brian2 import Network, SpikeGeneratorGroup, SpikeMonitor, StateMonitor, Synapses, second
+
+        dt_q = self.dt * second
+        source = SpikeGeneratorGroup(self.net.n_in, [], [] * second, dt=dt_q, name="nir_input*", codeobj_class=codeobj)
+        groups: dict[str, Any] = {self.net.input_name: source}
+        objects: list[Any] = [source]
+        for name, stage in self.stages.items():
+            model, restart = stage.model, ""
+            if sample_steps is not None:
+                model, restart = _with_sample_reset(model)
+            group = build_layer(model, stage.n, dt_q, name=f"nir_{_safe(name)}*", codeobj_class=codeobj)
+            if restart:  # a Brian2-only object: the torch side starts every sample from the initial state anyway
+                group.run_regularly(restart, dt=sample_steps * dt_q, when="start", order=-100,
+                                    name=f"nir_{_safe(name)}_restart*", codeobj_class=codeobj)
+            if np.any(self.biases[name] != 0):
+                group.b_in_ = self.biases[name]
+            groups[name] = group
+            objects.append(group)
+        for c in self.connections:
+            model = self.stages[c.target].model
+            syn = Synapses(groups[c.source], groups[c.target], f"{model.weight} : {weight_unit(model)}",
+                           on_pre=model.sole_on_pre("a NIR node"), namespace=model.namespace(), dt=dt_q,
+                           name=f"nir_{_safe(c.source)}_to_{_safe(c.target)}*", codeobj_class=codeobj)
+            syn.connect(i=c.rows, j=c.cols)
+            setattr(syn, model.weight + "_", c.weights)
+            src = self.stages.get(c.source)
+            if src is not None and src.slot is not None:
+                syn.pre.when, syn.pre.order = src.slot[0], src.slot[1] + 1
+            objects.append(syn)
+        spikes = {k: SpikeMonitor(groups[k], codeobj_class=codeobj, name=f"nir_spikes_{_safe(k)}*")
+                  for k, st in self.stages.items() if st.model.threshold is not None}
+        v = StateMonitor(groups[self.output_name], self._v_name, record=True, when="end", order=10_000, dt=dt_q,
+                         codeobj_class=codeobj, name="nir_v*")
+        return _Built(Network(*objects, *spikes.values(), v), source, spikes, v)
+
+    def _stage(self, step: Step, k: int) -> _Stage:
         net = self.net
         n = math.prod(step.shape)
         key = net._key(step.name)
@@ -163,8 +194,7 @@ class Brian2Network:
             s = getattr(net, f"input_scale_{key}", None)
             s = np.ones(n) if s is None else s.detach().cpu().double().numpy().ravel()
             scale = s * layer.drive_scale
-        group = build_layer(model, n, dt_q, name=f"nir_{_safe(step.name)}", codeobj_class=codeobj)
-        return _Stage(step, model, n, scale, slot), group
+        return _Stage(step, model, n, scale, slot)
 
     def _compose(self, step: Step, steps: dict[str, Step], stages: dict[str, _Stage]) -> tuple[dict, np.ndarray]:
         """``({source stage: (rows, cols, values)}, bias)``: the drive of ``step`` as a sparse linear map of
@@ -224,30 +254,95 @@ class Brian2Network:
                 out[leaf] = (np.concatenate(rows), np.concatenate(cols), np.concatenate(vals))
         return out, bias
 
-    def run(self, spikes: Any) -> Brian2Result:
-        """Present one sample: ``spikes [T, n_in]`` (0/1; or ``[T, *input_shape]``) from the network's
-        initial state."""
-        from brian2 import second
-
+    def _check(self, spikes: Any) -> np.ndarray:
         x = np.asarray(spikes.detach().cpu().numpy() if torch.is_tensor(spikes) else spikes)
-        T = x.shape[0]
-        x = x.reshape(T, -1)
-        if x.shape[1] != self.net.n_in:
-            raise InputError(f"input has {x.shape[1]} values per step, the network takes {self.net.n_in}")
+        if x.ndim < 3:
+            raise InputError(f"spikes must be [samples, T, n_in] (or [samples, T, *input_shape]), got {x.shape}")
+        x = x.reshape(x.shape[0], x.shape[1], -1)
+        if x.shape[2] != self.net.n_in:
+            raise InputError(f"input has {x.shape[2]} values per step, the network takes {self.net.n_in}")
         if not np.isin(x, (0, 1)).all():
             raise InputError("Brian2 takes input spikes: 0/1 values")
-        self.network.restore("nir_initial")
+        return x
+
+    def run(self, spikes: Any) -> Brian2Result:
+        """Present one sample: ``spikes [T, n_in]`` (0/1; or ``[T, *input_shape]``) from the network's
+        initial state (runtime targets; the objects are built at the first call and restored after)."""
+        from brian2 import second
+
+        x = self._check(np.asarray(spikes.detach().cpu().numpy() if torch.is_tensor(spikes) else spikes)[None])[0]
+        if self._built is None:
+            self._built = self._objects(_codeobj_class(self.target))
+            self._built.network.store("nir_initial")
+        built = self._built
+        built.network.restore("nir_initial")
         steps_, idx = np.nonzero(x)
-        self.input.set_spikes(idx, steps_ * self.dt * second)
-        self.network.run(T * self.dt * second, namespace={})
-        out = {}
-        for name, mon in self.spike_monitors.items():
-            s = np.zeros((T, self.stages[name].n), dtype=bool)
+        built.input.set_spikes(idx, steps_ * self.dt * second)
+        built.network.run(x.shape[0] * self.dt * second, namespace={})
+        return self._results(built, x.shape[0], 1)[0]
+
+    def run_many(self, spikes: Any, *, target: str | None = None, directory: Any = None) -> list[Brian2Result]:
+        """Present ``spikes [samples, T, n_in]`` one after the other in **one** simulation, every state
+        variable back at its initial value at the start of each sample; ``target``: ``"numpy"``,
+        ``"cython"`` or ``"cpp_standalone"`` (compiled once into ``directory``, a temporary folder by
+        default; the device is switched back to runtime afterwards)."""
+        import tempfile
+
+        from brian2 import second
+
+        target = target or self.target
+        x = self._check(spikes)
+        N, T = x.shape[:2]
+        samples, steps_, idx = np.nonzero(x)
+        times = (samples * T + steps_) * self.dt * second
+        if target != "cpp_standalone":
+            built = self._objects(_codeobj_class(target), T)
+            built.input.set_spikes(idx, times)
+            built.network.run(N * T * self.dt * second, namespace={})
+            return self._results(built, T, N)
+        from brian2 import device, set_device
+        from brian2.devices.device import reset_device
+
+        from ..isolation import preserved_prefs
+
+        with preserved_prefs(), tempfile.TemporaryDirectory(prefix="bioSNN-nir-") as tmp:
+            set_device("cpp_standalone", build_on_run=True, directory=str(directory or tmp))
+            try:
+                built = self._objects(None, T)
+                built.input.set_spikes(idx, times)
+                built.network.run(N * T * self.dt * second, namespace={})
+                return self._results(built, T, N)
+            finally:
+                device.reinit()
+                reset_device("runtime")
+
+    def _results(self, built: _Built, T: int, N: int) -> list[Brian2Result]:
+        out: list[dict[str, np.ndarray]] = [{} for _ in range(N)]
+        for name, mon in built.spike_monitors.items():
+            s = np.zeros((N * T, self.stages[name].n), dtype=bool)
             t = np.rint(np.asarray(mon.t_) / self.dt).astype(np.int64)
             s[t, np.asarray(mon.i)] = True
-            out[name] = s
-        v = np.asarray(getattr(self.v_monitor, self._v_name + "_"), dtype=np.float64).T / self._v_scale
-        return Brian2Result(out, v)
+            for j in range(N):
+                out[j][name] = s[j * T:(j + 1) * T]
+        v = np.asarray(getattr(built.v_monitor, self._v_name + "_"), dtype=np.float64).T / self._v_scale
+        return [Brian2Result(out[j], v[j * T:(j + 1) * T]) for j in range(N)]
+
+
+def _with_sample_reset(model: NeuronModel) -> tuple[NeuronModel, str]:
+    """``model`` with a constant ``<var>_at_start`` (the initial value) per non-constant state
+    variable, and the code that puts every such variable back to it."""
+    eqs = model.brian_equations
+    lines, initial, code = [model.equations], dict(model.initial), []
+    for var in model.state_variables:
+        if var in eqs and "constant" in eqs[var].flags or var == "b_in":
+            continue
+        value = initial.get(var, 0.0)
+        unit = _unit_name(eqs[var].dim)
+        lines.append(f"{var}_at_start : {unit} (constant)")
+        initial[f"{var}_at_start"] = value if np.ndim(value) else Quantity(float(np.asarray(si_value(value))),
+                                                                             dim=eqs[var].dim)
+        code.append(f"{var} = {var}_at_start")
+    return model.replace(equations="\n".join(lines), initial=initial), "\n".join(code)
 
 
 def _safe(name: str) -> str:

@@ -274,3 +274,28 @@ def test_cli_exports_a_trained_run_and_scores_it_back(tmp_path, capsys):
     as_trained, read_back = [float(w) for w in line.replace("%", "").split() if w.replace(".", "").isdigit()][1:3]
     assert as_trained == read_back
     assert main(["export-nir", str(tmp_path / "nothing"), "--out", str(out)]) == 2
+
+
+def _many_samples_match(convnet, target):
+    net = load(export(convnet)).double()
+    x = _spikes(6, 4, 64)
+    with torch.no_grad():
+        outs = net.node_outputs(x.double())
+    results = to_brian2(net).run_many(x.transpose(0, 1), target=target)  # [samples, T, n_in], one simulation
+    assert len(results) == 4
+    for j, r in enumerate(results):
+        for name, s in r.spikes.items():
+            assert np.array_equal(s, outs[name][:, j].reshape(6, -1).numpy().astype(bool)), (j, name)
+    assert sum(int(s.sum()) for r in results for s in r.spikes.values()) > 0
+
+
+def test_many_samples_in_one_brian2_run(convnet):
+    _many_samples_match(convnet, "numpy")
+
+
+@pytest.mark.slow
+def test_many_samples_on_cpp_standalone(convnet):
+    from brian2 import get_device
+
+    _many_samples_match(convnet, "cpp_standalone")
+    assert type(get_device()).__name__ == "RuntimeDevice"  # switched back
