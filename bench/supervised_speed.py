@@ -304,8 +304,11 @@ def _layer_candidates(device: torch.device, beta: float, n: int) -> list[tuple]:
     bioversion = version_of("bioSNN") or "?"
     layer = NeuronLayer(library.lif_delta(), 1 * ms, n, record=()).to(device)
     out.append(("bioSNN NeuronLayer(lif_delta), record=()", bioversion, lambda d: layer(d).spikes))
-    fused = NeuronLayer(library.lif_delta(), 1 * ms, n, record=(), backend="compile").to(device)
+    compiled = NeuronLayer(library.lif_delta(), 1 * ms, n, record=(), backend="compile").to(device)
     out.append(("bioSNN NeuronLayer(lif_delta), record=(), backend='compile'", bioversion,
+                lambda d: compiled(d).spikes))
+    fused = NeuronLayer(library.lif_delta(), 1 * ms, n, record=(), backend="fused").to(device)
+    out.append(("bioSNN NeuronLayer(lif_delta), record=(), backend='fused'", bioversion,
                 lambda d: fused(d).spikes))
     layer_v = NeuronLayer(library.lif_delta(), 1 * ms, n).to(device)
     out.append(("bioSNN NeuronLayer(lif_delta), record=('v',) default", bioversion,

@@ -39,7 +39,14 @@ __all__ = ["TorchStep", "RunResult", "LayerState", "BACKENDS", "delay_steps", "d
 #: same values (pinned by the tests); the compiled one costs a compilation (seconds to a minute) the
 #: first time each step meets a new input shape (batch size), and a second one when shapes start to
 #: vary (then compiled for any batch size).
-BACKENDS = ("eager", "compile")
+#: ``"fused"`` compiles :data:`FUSED_STEPS` steps at a time into one function (``torch.compile`` then
+#: fuses their element-wise work across steps into a few kernels: one call per chunk instead of a
+#: dozen kernels per step); a run's last ``T mod FUSED_STEPS`` steps, and runs that record
+#: subexpressions, go step by step as ``"eager"``. Same spikes, traces and gradients (tested); the first
+#: run of a chunk length compiles for tens of seconds.
+BACKENDS = ("eager", "compile", "fused")
+#: steps per compiled call of the ``"fused"`` backend (a longer chunk compiles for longer)
+FUSED_STEPS = 20
 #: the floating-point dtypes a state may have
 FLOAT_DTYPES = (torch.float32, torch.float64, torch.float16, torch.bfloat16)
 
@@ -102,11 +109,12 @@ class TorchStep:
         """Run the generated step by ``backend`` from now on (checked)."""
         if backend not in BACKENDS:
             raise InputError(f"backend must be one of {BACKENDS}, got {backend!r}")
-        if backend == "compile" and self.dtype not in (torch.float32, torch.float64):
-            raise InputError(f"backend 'compile' needs a float32 or float64 state, not {self.dtype}: compiled "
+        if backend != "eager" and self.dtype not in (torch.float32, torch.float64):
+            raise InputError(f"backend {backend!r} needs a float32 or float64 state, not {self.dtype}: compiled "
                              "kernels compute half-precision steps in float32 and would not match the eager ones")
         self.backend = backend
-        self._fn = self.generated.fn if backend == "eager" else _compiled(self.generated.fn)
+        self._fn = _compiled(self.generated.fn) if backend == "compile" else self.generated.fn
+        self._chunks: dict[tuple[int, tuple[str, ...]], Any] = {}  # "fused": (steps, record) -> compiled function
 
     def __getstate__(self) -> dict[str, Any]:
         """Pickled without the generated code (functions made at run time do not pickle): the model
@@ -114,6 +122,7 @@ class TorchStep:
         state = dict(self.__dict__)
         state.pop("generated", None)
         state.pop("_fn", None)
+        state.pop("_chunks", None)
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
@@ -263,15 +272,44 @@ class TorchStep:
         subexpr = any(r not in self.generated.state_fields for r in record)
         values = self._values(params)  # once per run, as the loop invariants of the parameters: not per step
         invariants = self.generated.invariants(values, self.dt, self.dtype)
+        first, chunks = 0, None
+        if self.backend == "fused" and not subexpr:
+            first, state, chunks = self._run_chunks(drives, state, tuple(record), values, invariants)
         # unbind: one backward stack instead of T zero-filled buffers
-        for dk in zip(*(d.unbind(0) for d in drives)):
+        for dk in zip(*(d[first:].unbind(0) for d in drives)):
             s, state = self._advance(state, dk, values, invariants)
             spikes.append(s)
             obs = self._observe(state, values) if subexpr else {}
             for r in record:
                 traces[r].append(obs[r] if r in obs else getattr(state.inner, r))
         stacked = {r: torch.stack(v) for r, v in traces.items()}
-        return RunResult(torch.stack(spikes), state, stacked)
+        out = torch.stack(spikes) if spikes else None
+        if chunks:  # "fused": whole chunks [k, B, n], then the steps after them
+            out = torch.cat([c[0] for c in chunks] + ([out] if out is not None else []))
+            stacked = {r: torch.cat([c[1][i] for c in chunks] + ([stacked[r]] if traces[r] else []))
+                       for i, r in enumerate(record)}
+        return RunResult(out, state, stacked)
+
+    def _run_chunks(self, drives: tuple[torch.Tensor, ...], state: Any, record: tuple[str, ...], values: Mapping[str, Any],
+                    invariants: Any) -> tuple[int, Any, list[tuple[torch.Tensor, tuple[torch.Tensor, ...]]]]:
+        """The ``"fused"`` backend: as many whole chunks of ``min(FUSED_STEPS, T)`` steps as fit, one
+        compiled call each; returns the steps done, the state and per chunk ``(spikes, traces of record)``."""
+        T = drives[0].shape[0]
+        k = min(FUSED_STEPS, T)
+        key = (k, record)
+        if key not in self._chunks:
+            self._chunks[key] = _fused(self.generated.fn, k, record)
+        run = self._chunks[key]
+        chunks = []
+        done = 0
+        while done + k <= T:
+            start = torch.tensor(float(state.timestep), dtype=torch.float64, device=drives[0].device)
+            s, inner, rec = run(state.inner, tuple(d[done:done + k] for d in drives), values, start, self.dt,
+                                self.dtype, self.surrogate.spike, self.detach_reset, invariants)
+            state = LayerState(inner, state.timestep + k)
+            chunks.append((s, rec))
+            done += k
+        return done, state, chunks
 
     def check_record(self, record: Sequence[str]) -> None:
         """Refuse names in ``record`` that are neither state variables nor subexpressions of the model."""
@@ -388,6 +426,31 @@ class LayerState(NamedTuple):
             return getattr(object.__getattribute__(self, "inner"), name)
         except AttributeError:
             raise AttributeError(name) from None
+
+
+def _fused(fn: Any, steps: int, record: tuple[str, ...]) -> Any:
+    """``steps`` steps of the generated step ``fn`` as one function under ``torch.compile`` (the
+    ``"fused"`` backend): ``(inner, drives [steps, B, n] each, values, first timestep as a 0-d float64
+    tensor, dt, dtype, surrogate, detach, invariants) -> (spikes [steps, B, n], inner, traces of record)``.
+    Step ``k``'s time is ``(first + k) * dt`` in float64, the product the eager loop computes."""
+
+    def chunk(inner: Any, drives: Any, values: Any, first: torch.Tensor, dt: float, dtype: Any, sg: Any, detach: bool,
+              inv: Any) -> Any:
+        spikes, traces = [], [[] for _ in record]
+        for k in range(steps):
+            s, inner = fn(inner, tuple(d[k] for d in drives), values, (first + k) * dt, dt, dtype, sg, detach, inv)
+            spikes.append(s)
+            for out, name in zip(traces, record):
+                out.append(getattr(inner, name))
+        return torch.stack(spikes), inner, tuple(torch.stack(t) for t in traces)
+
+    # a code object of its own per chunk function (torch.compile's cache is per code object; see _compiled)
+    own = types.FunctionType(chunk.__code__.replace(), chunk.__globals__, chunk.__name__, None, chunk.__closure__)
+    try:
+        return torch.compile(own, fullgraph=True)
+    except Exception as exc:  # noqa: BLE001 - torch versions / Python versions without torch.compile
+        raise InputError(f"backend 'fused' is not available here ({type(exc).__name__}: {exc}); "
+                         "use backend 'eager'") from exc
 
 
 def _compiled(fn: Any) -> Any:

@@ -7,6 +7,7 @@ from torch import nn
 from brian2 import mV, ms
 
 from bioSNN.equations import library, simulate
+from bioSNN.equations.torch_step import BACKENDS, FUSED_STEPS
 from bioSNN.errors import InputError, ModelError
 from bioSNN.supervised.layers import NeuronLayer, ThresholdBatchNorm, set_backend, threshold_gap
 
@@ -36,9 +37,9 @@ def test_layer_reproduces_brian2(model, dt, w_mV):
 def test_compiled_backend_matches_eager(model, trainable, mean_mV, min_spikes):
     """The fast path is pinned to the reference: same spikes, traces and gradients (drive and parameters)."""
     torch.manual_seed(0)
-    drive = torch.randn(25, 3, 2, 4, 4) * abs(mean_mV) * 3 + mean_mV
+    drive = torch.randn(FUSED_STEPS + 5, 3, 2, 4, 4) * abs(mean_mV) * 3 + mean_mV
     results = []
-    for backend in ("eager", "compile"):
+    for backend in BACKENDS:  # "fused": one chunk of FUSED_STEPS steps, then the rest step by step
         layer = nn.Sequential(NeuronLayer(model, 1 * ms, (2, 4, 4), trainable=trainable))
         assert set_backend(layer, backend) == 1 and layer[0].step.backend == backend
         d = drive.detach().clone().requires_grad_(True)
@@ -46,13 +47,14 @@ def test_compiled_backend_matches_eager(model, trainable, mean_mV, min_spikes):
         (out.spikes.sum() + out.recorded["v"].pow(2).mean()).backward()
         grads = [d.grad] + [p.grad for p in layer.parameters()]
         results.append((out.spikes.detach(), out.recorded["v"].detach(), grads))
-    (s0, v0, g0), (s1, v1, g1) = results
+    (s0, v0, g0), *fast = results
     assert min_spikes <= s0.sum() < s0.numel() / 2
-    torch.testing.assert_close(s1, s0, rtol=0, atol=0)
-    torch.testing.assert_close(v1, v0, rtol=1e-6, atol=1e-5)  # mV
-    for a, b in zip(g1, g0):
-        assert b.abs().sum() > 0
-        torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-7)
+    for s1, v1, g1 in fast:
+        torch.testing.assert_close(s1, s0, rtol=0, atol=0)
+        torch.testing.assert_close(v1, v0, rtol=1e-6, atol=1e-5)  # mV
+        for a, b in zip(g1, g0):
+            assert b.abs().sum() > 0
+            torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-7)
 
 
 def test_unknown_backend_and_half_precision_compile_are_refused():
