@@ -22,8 +22,8 @@ def _cmd_export_nir(args: argparse.Namespace) -> int:
         from ..supervised.pipeline import stored_split
         from ..supervised.trainer import evaluate_split
 
-        again = evaluate_run(graph, args.run, limit=args.check)
-        part = stored_split(data, split="test", limit=args.check)
+        again = evaluate_run(graph, args.run, limit=args.check, dataset=args.dataset, root=args.root)
+        part = stored_split(data, dataset=args.dataset, root=args.root, split="test", limit=args.check)
         with torch.no_grad():
             original = evaluate_split(net, part, readout, decision=data["meta"]["train"]["decision"])
         print(f"first {again['n']} test samples: {100 * original['accuracy']:.2f} % as trained, "
@@ -39,4 +39,9 @@ def _export_nir_parser(sub: Any, full: bool = True) -> None:
     p.add_argument("--out", required=True, help="the .nir file to write (written to a temporary file, then renamed)")
     p.add_argument("--check", type=int, default=0, metavar="N",
                    help="read the file back and score the first N test samples through it beside the trained network")
+    from ..data import IMAGE_DATASETS
+
+    p.add_argument("--dataset", choices=list(IMAGE_DATASETS),
+                   help="with --check: the raw images to score on (for runs trained on spike files, as biosnn evaluate)")
+    p.add_argument("--root", help="with --check: the data folder, if not the one the run recorded")
     p.set_defaults(func=_cmd_export_nir)

@@ -11,11 +11,12 @@ __all__ = ["evaluate_run"]
 
 
 def evaluate_run(graph: Any, directory: str | os.PathLike[str], *, split: str = "test", limit: int | None = None,
-                 root: Any = None, batch_size: int = 128, dtype: Any = None, progress: bool = False) -> dict[str, Any]:
+                 dataset: str | None = None, root: Any = None, batch_size: int = 128, dtype: Any = None, progress: bool = False) -> dict[str, Any]:
     """Accuracy of the network of ``graph`` (a ``nir.NIRGraph``, a ``.nir`` file or a :class:`NIRNetwork`)
     on ``split`` of the data that the ``biosnn supervised`` folder ``directory`` was trained on, read out
     as that run reads out (its neuron -> class assignment and decision): an exported run scored again
-    through NIR. ``root``: where the data is, if not where the run recorded it. ``dtype=torch.float64`` runs the network in double precision.
+    through NIR. ``dataset``/``root``: where the data is read from, if not where the run recorded it (as
+    ``biosnn evaluate --dataset --root``). ``dtype=torch.float64`` runs the network in double precision.
 
     Example (``biosnn export-nir models/mnist-conv --out runs/mnist-conv.nir``, then)::
 
@@ -29,7 +30,7 @@ def evaluate_run(graph: Any, directory: str | os.PathLike[str], *, split: str = 
     if dtype is not None:
         net = net.to(dtype)
     _, readout, data = load_trained(directory)
-    part = stored_split(data, root=root, split=split, limit=limit, progress=progress)
+    part = stored_split(data, dataset=dataset, root=root, split=split, limit=limit, progress=progress)
     part.check_dt(net.dt)
     return evaluate_split(net, part, readout, decision=data["meta"]["train"]["decision"], batch_size=batch_size,
                           progress=progress)
