@@ -299,3 +299,24 @@ def test_many_samples_on_cpp_standalone(convnet):
 
     _many_samples_match(convnet, "cpp_standalone")
     assert type(get_device()).__name__ == "RuntimeDevice"  # switched back
+
+
+def test_imported_network_fine_tunes_in_the_trainer(tmp_path):
+    """A NIR network meets the Trainer's protocol: it trains (weights move, loss falls) and evaluates."""
+    from bioSNN.supervised import ClassReadout, LossSpec, TrainConfig, Trainer
+    from tests.supervised.helpers import toy_split
+
+    lif = library.lif_delta()
+    seq = nn.Sequential(nn.Linear(12, 8), NeuronLayer(lif, 1 * ms, 8, return_state=False), nn.Linear(8, 2),
+                        NeuronLayer(lif, 1 * ms, 2))
+    with torch.no_grad():
+        for m in seq:
+            if isinstance(m, nn.Linear):
+                m.weight.uniform_(-4.0, 12.0)
+    net = load(export(seq, input_shape=12))
+    before = net.maps["affine0"].weight.detach().clone()
+    trainer = Trainer(net, LossSpec.parse("ce-rate"), ClassReadout.identity(2), toy_split(), tmp_path / "run",
+                      config=TrainConfig(epochs=3, batch_size=8, lr=0.02, progress=False), test=toy_split(seed=1))
+    history = trainer.fit()["history"]
+    assert history[-1]["loss"] < history[0]["loss"]
+    assert not torch.equal(net.maps["affine0"].weight.detach(), before)
