@@ -209,9 +209,9 @@ _MODULES: tuple[tuple[Any, Callable[[_Builder, Any], None]], ...] = (
 
 
 # -------------------------------------------------------------------- architectures
-def _dense_head(b: _Builder, net: Any) -> None:
-    for linear, norm, neurons in zip(net.linears, getattr(net, "fc_norms", None) or net.norms,
-                                     getattr(net, "fc_hidden", None) or net.hidden):
+def _dense_head(b: _Builder, net: Any, norms: Any, hidden: Any) -> None:
+    """The hidden Linear -> tdBN -> neurons layers (``net.linears`` with ``norms``, ``hidden``), then the readout."""
+    for linear, norm, neurons in zip(net.linears, norms, hidden, strict=True):
         b.linear(linear)
         b.fold_norm(norm)
         b.neurons(neurons)
@@ -233,7 +233,7 @@ def _output(b: _Builder, net: Any) -> None:
 
 def _mlp(net: M.SpikingMLP) -> _Builder:
     b = _Builder((net.n_in,), net.dt)
-    _dense_head(b, net)
+    _dense_head(b, net, net.norms, net.hidden)
     return b
 
 
@@ -247,7 +247,7 @@ def _convnet(net: M.SpikingConvNet) -> _Builder:
         b.neurons(neurons)
         b.pool("max", net.pool)
     b.flatten()
-    _dense_head(b, net)
+    _dense_head(b, net, net.fc_norms, net.fc_hidden)
     return b
 
 
