@@ -24,7 +24,8 @@ def _cmd_supervised(args: argparse.Namespace) -> int:
                          weight_decay=args.weight_decay, schedule=args.schedule, clip=args.clip, patience=args.patience,
                          checkpoint_every=args.checkpoint_every, seed=args.seed, device=args.device,
                          amp=args.amp, decision=args.decision, tensorboard=args.tensorboard,
-                         augment_shift=args.augment_shift, redraw=args.redraw, backend=args.torch_backend,
+                         augment_shift=args.augment_shift, redraw=args.redraw, packed_input=args.packed_input,
+                         backend=args.torch_backend,
                          progress=not args.no_progress)
     arch: dict[str, Any] = {}
     for key in ("hidden", "channels", "fc", "widths", "blocks"):
@@ -128,6 +129,9 @@ def _supervised_parser(sub: Any, full: bool = True) -> None:
                         "compiled at first use)")
     p.add_argument("--augment-shift", type=_COUNT, default=0,
                    help="translate each training sample by up to K pixels (image inputs; default 0: off)")
+    p.add_argument("--packed-input", action="store_true",
+                   help="train on bit-packed input spikes (1 bit per entry, the spike file's own bits): long "
+                        "presentations in bounded memory (guided-bilayer, spiking-mlp)")
     p.add_argument("--redraw", action="store_true",
                    help="a fresh draw of the random encoder (poisson, diehl-cook) for every training sample and "
                         "epoch, seeded by (seed, epoch, sample), instead of one stored draw")

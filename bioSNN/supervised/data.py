@@ -89,12 +89,27 @@ class SupervisedSplit:
         names = self.trains.class_names
         return len(names) if names else int(self.labels.max()) + 1
 
-    def batch(self, index: np.ndarray, device: Any = "cpu", *, draw: tuple[int, int] | None = None
-              ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+    def batch(self, index: np.ndarray, device: Any = "cpu", *, draw: tuple[int, int] | None = None,
+              packed: bool = False) -> tuple[Any, torch.Tensor, torch.Tensor | None]:
         """``(spikes [steps, B, n_in] float32, labels [B], targets [B, n_out, T] or None)`` on ``device``;
-        with ``draw = (seed, epoch)`` the spikes are that fresh draw (:meth:`redrawn`), not the stored one."""
-        x = (self.trains.to_torch(index, device=device) if draw is None
-             else self.redrawn(index, seed=draw[0], epoch=draw[1], device=device))
+        with ``draw = (seed, epoch)`` the spikes are that fresh draw (:meth:`redrawn`), not the stored one;
+        with ``packed`` they are :class:`~bioSNN.supervised.packed.PackedSpikes` (1 bit per entry, the
+        stored bits themselves: no dense copy is made)."""
+        if packed:
+            from .packed import PackedSpikes
+
+            if draw is None:
+                bits = np.asarray(self.trains.packed[np.atleast_1d(np.arange(len(self))[index])])
+            else:
+                dense = self.encoding.draw(index, seed=draw[0], epoch=draw[1]) if self.encoding is not None else None
+                if dense is None:
+                    self.redrawn(index, seed=draw[0], epoch=draw[1])  # the named error
+                bits = np.packbits(np.asarray(dense) != 0, axis=-1, bitorder="little")
+            x = PackedSpikes(torch.from_numpy(np.ascontiguousarray(bits)).to(device).transpose(0, 1).contiguous(),
+                             self.trains.n_in)
+        else:
+            x = (self.trains.to_torch(index, device=device) if draw is None
+                 else self.redrawn(index, seed=draw[0], epoch=draw[1], device=device))
         y = torch.as_tensor(self.labels[index], device=device)
         t = None if self.targets is None else torch.as_tensor(self.targets[index], device=device).float()
         return x, y, t

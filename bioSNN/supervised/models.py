@@ -41,6 +41,7 @@ from ..equations.surrogate import Surrogate
 from ..errors import InputError
 from ..quantities import as_time, quantity_from_json, quantity_to_json
 from .layers import NeuronLayer, ThresholdBatchNorm, over_time, threshold_gap
+from .packed import PackedSpikes, spike_linear
 
 __all__ = ["NetworkOutput", "GuidedBilayer", "SpikingMLP", "SpikingConvNet", "SpikingResNet19", "UserNetwork",
            "build_model", "ARCHITECTURES", "DYNAMICS"]
@@ -60,7 +61,14 @@ class NetworkOutput(NamedTuple):
     rates: tuple[torch.Tensor, ...]
 
 
-def _check_input(x: torch.Tensor, n_in: int) -> torch.Tensor:
+def _check_input(x: torch.Tensor, n_in: int, packed: bool = False) -> torch.Tensor:
+    if isinstance(x, PackedSpikes):
+        if not packed:
+            raise InputError("this network takes dense spikes; bit-packed input (PackedSpikes) is taken by "
+                             "guided-bilayer and spiking-mlp")
+        if x.n != n_in:
+            raise InputError(f"input has {x.n} channels, the network expects n_in = {n_in}")
+        return x  # type: ignore[return-value]
     if not torch.is_tensor(x) or x.dim() != 3:
         raise InputError(f"input spikes must be a [T, batch, n_in] tensor, got {getattr(x, 'shape', type(x))}")
     if x.shape[2] != n_in:
@@ -80,6 +88,8 @@ class _Network(nn.Module):
     single_fc = False
     #: whether it has hidden layers (of ``hidden_model``; their ``--dynamics`` is ``output_dynamics``)
     has_hidden_layers = True
+    #: whether ``forward`` takes bit-packed input (:class:`~bioSNN.supervised.packed.PackedSpikes`)
+    accepts_packed = False
 
     def __init__(self, spec: dict[str, Any], output_model: NeuronModel, dt: Any, hidden_model: NeuronModel | None,
                  surrogate: Surrogate | None):
@@ -136,6 +146,7 @@ class GuidedBilayer(_Network):
 
     architecture = "guided-bilayer"
     has_hidden_layers = False
+    accepts_packed = True
 
     def __init__(self, n_in: int, n_out: int, *, output_model: NeuronModel | None = None, dt: Any = 1e-3,
                  dynamics: str = "model", leak: float = 0.005, interpolate: int | None = None, w_init: float = 1.0,
@@ -164,15 +175,22 @@ class GuidedBilayer(_Network):
         return self.neurons.drive_unit if self.neurons is not None else "mV"
 
     def forward(self, x: torch.Tensor) -> NetworkOutput:
-        x = _check_input(x, self.n_in)
+        """``x``: spikes ``[T, B, n_in]``, dense or bit-packed (:class:`~bioSNN.supervised.packed.PackedSpikes`,
+        long presentations in bounded memory; not with ``interpolate``)."""
+        x = _check_input(x, self.n_in, packed=not self.interpolate)
         if self.neurons is not None:
-            return self._finish(x, self.neurons(F.linear(x, self.weight)), [x.detach().mean()])
+            return self._finish(x, self.neurons(spike_linear(x, self.weight)), [_rate(x)])
         times = _steps(x)
         if self.interpolate:
             times = torch.linspace(0, x.shape[0] - 1, self.interpolate + 1, device=x.device)
             x = interpolate_steps(x, times)
-        v = seed_integrate(F.linear(x, self.weight), self.leak)
-        return NetworkOutput(torch.zeros_like(v), v, times, (x.detach().mean(),))
+        v = seed_integrate(spike_linear(x, self.weight), self.leak)
+        return NetworkOutput(torch.zeros_like(v), v, times, (_rate(x),))
+
+
+def _rate(x: Any) -> torch.Tensor:
+    """Mean input spikes per channel per step (detached), of dense or packed spikes."""
+    return x.mean() if isinstance(x, PackedSpikes) else x.detach().mean()
 
 
 def _steps(x: torch.Tensor) -> torch.Tensor:
@@ -249,6 +267,7 @@ class SpikingMLP(_Deep):
     Linear -> ``output_model``. The output drive is scaled by the output model's threshold gap."""
 
     architecture = "spiking-mlp"
+    accepts_packed = True
 
     def __init__(self, n_in: int, n_out: int, *, hidden: Sequence[int] = (800,), dt: Any = 1e-3,
                  output_model: NeuronModel | None = None, hidden_model: NeuronModel | None = None,
@@ -267,13 +286,16 @@ class SpikingMLP(_Deep):
         return self.linears[0].weight if len(self.linears) else self.readout.weight
 
     def forward(self, x: torch.Tensor) -> NetworkOutput:
-        h = _check_input(x, self.n_in)
-        rates = [h.detach().mean()]
+        """``x``: spikes ``[T, B, n_in]``, dense or bit-packed (:class:`~bioSNN.supervised.packed.PackedSpikes`)."""
+        h = _check_input(x, self.n_in, packed=True)
+        rates = [_rate(h)]
         for linear, norm, neurons in zip(self.linears, self.norms, self.hidden):
-            h = neurons(norm(over_time(linear, h))).spikes
+            drive = spike_linear(h, linear.weight) if isinstance(h, PackedSpikes) else over_time(linear, h)
+            h = neurons(norm(drive)).spikes
             rates.append(h.detach().mean())
             h = self.dropout(h)
-        return self._respond(x, over_time(self.readout, h) * self.gain, rates)
+        out = spike_linear(h, self.readout.weight) if isinstance(h, PackedSpikes) else over_time(self.readout, h)
+        return self._respond(x, out * self.gain, rates)
 
 
 class SpikingConvNet(_Deep):

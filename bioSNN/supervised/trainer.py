@@ -79,6 +79,9 @@ class TrainConfig:
     ``redraw``: show every training sample in a fresh draw of its random encoder each epoch
     (:meth:`~bioSNN.supervised.data.SupervisedSplit.redrawn`, drawn from (seed, epoch, sample)) instead of
     the one stored draw, so the network cannot fit the draw's noise;
+    ``packed_input``: training batches as bit-packed spikes (:mod:`bioSNN.supervised.packed`: long
+    presentations in bounded memory; networks with ``accepts_packed``: ``guided-bilayer``,
+    ``spiking-mlp``; not with ``augment_shift``);
     ``backend``: how the neuron steps run (``"eager"``, or ``"compile"``: fused by ``torch.compile``,
     same values, compiled at first use; :func:`~bioSNN.supervised.layers.set_backend`, applied to the
     network given to :class:`Trainer` by ``fit``); ``None`` leaves the network's layers as they are."""
@@ -101,6 +104,7 @@ class TrainConfig:
     shuffle: bool = True
     augment_shift: int = 0
     redraw: bool = False
+    packed_input: bool = False
     backend: str | None = None
     tensorboard: bool = False
     progress: bool = True
@@ -118,6 +122,8 @@ class TrainConfig:
             raise InputError(f"backend must be one of {BACKENDS}, got {self.backend!r}")
         if self.augment_shift < 0:
             raise InputError(f"augment_shift must be >= 0, got {self.augment_shift}")
+        if self.packed_input and self.augment_shift:
+            raise InputError("packed_input and augment_shift do not combine (shifts move dense spikes)")
         if not self.lr > 0:
             raise InputError(f"lr must be positive, got {self.lr}")
         check_device(self.device)
@@ -320,6 +326,9 @@ class Trainer:
             if train.targets is not None:
                 raise InputError("--augment-shift cannot be used with per-sample guidance targets: the targets "
                                  "were recorded for the unshifted images")
+        if config.packed_input and not getattr(net, "accepts_packed", False):
+            raise InputError(f"packed_input: {type(net).__name__} takes dense spikes (packed input is taken by "
+                             "guided-bilayer and spiking-mlp)")
         if config.redraw and train.encoding is None:
             raise InputError("--redraw needs images encoded on the fly by a random encoder (poisson, diehl-cook); "
                              f"{train.source or 'the training split'} holds one fixed draw")
@@ -460,7 +469,8 @@ class Trainer:
                               enabled=c.progress and rank == 0,
                               initial=sum(len(i) for i in order[:progress["batch"]]) * world) as bar:
                 for b in range(progress["batch"], len(order)):
-                    x, y, t = self.train.batch(order[b], self.device, draw=(c.seed, epoch) if c.redraw else None)
+                    x, y, t = self.train.batch(order[b], self.device, draw=(c.seed, epoch) if c.redraw else None,
+                                               packed=c.packed_input)
                     if c.augment_shift:
                         x = shift_spikes(x, self.train.trains.image_shape or (), c.augment_shift,
                                          seed=c.seed, epoch=epoch, index=order[b])
