@@ -301,6 +301,7 @@ def _layer_candidates(device: torch.device, beta: float, n: int) -> list[tuple]:
     out.append(("hand-written PyTorch loop (baseline)", f"torch {torch.__version__}",
                 lambda d: hand_written_lif(d, beta)))
 
+    out.append(("Linear alone (the floor: no neurons; rate = mean drive)", f"torch {torch.__version__}", lambda d: d))
     bioversion = version_of("bioSNN") or "?"
     layer = NeuronLayer(library.lif_delta(), 1 * ms, n, record=()).to(device)
     out.append(("bioSNN NeuronLayer(lif_delta), record=()", bioversion, lambda d: layer(d).spikes))
