@@ -323,7 +323,10 @@ class NIRNetwork(nn.Module):
             return self.maps[key](h)
         if step.kind == "Scale":
             return h * getattr(self, f"scale_{key}")
-        return (h > getattr(self, f"threshold_{key}")).to(h.dtype)
+        hard = (h > getattr(self, f"threshold_{key}")).to(h.dtype)
+        # straight through: the value is the step (exactly: h - h.detach() is 0), the gradient passes as
+        # through the max pooling it stands for, so an imported network fine-tunes through its pooling
+        return hard + (h - h.detach()) if h.requires_grad else hard
 
     def forward(self, x: torch.Tensor) -> NetworkOutput:
         out = self.node_outputs(x)

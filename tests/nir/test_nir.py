@@ -320,3 +320,13 @@ def test_imported_network_fine_tunes_in_the_trainer(tmp_path):
     history = trainer.fit()["history"]
     assert history[-1]["loss"] < history[0]["loss"]
     assert not torch.equal(net.maps["affine0"].weight.detach(), before)
+
+
+def test_pooling_threshold_passes_gradients_straight_through(convnet):
+    net = load(export(convnet))
+    x = _spikes(6, 2, 64)
+    out = net(x)
+    with torch.no_grad():
+        assert torch.equal(out.v, convnet(x).v)  # the values are untouched
+    out.v.sum().backward()
+    assert net.maps["conv0"].weight.grad.abs().sum() > 0  # reached the conv before the pooling
