@@ -6,7 +6,7 @@ seed network's 16,384 inputs, batch 16 and ``T = 2000`` that is 2 GB. :class:`Pa
 batch as the bits the spike files already store (``numpy.packbits(..., bitorder="little")`` along the
 inputs, 1 bit per entry), and :func:`spike_linear` computes ``x @ W.T`` a chunk of
 :data:`CHUNK_STEPS` steps at a time, keeping only the bits for the backward pass, which unpacks
-them again chunk by chunk. Memory then grows by ``B n_in / 8`` bytes per step instead of ``4 B n_in``
+them again chunk by chunk, into buffers made once per call. Memory then grows by ``B n_in / 8`` bytes per step instead of ``4 B n_in``
 (plus the drive ``[T, B, n_out]``). Same values as the dense product (tested).
 
 Example:
@@ -22,7 +22,7 @@ Example:
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import Any, Iterator, NamedTuple
 
 import torch
 import torch.nn.functional as F
@@ -57,10 +57,26 @@ class PackedSpikes(NamedTuple):
         unpacked = (b.unsqueeze(-1) >> _SHIFTS.to(b.device)) & 1
         return unpacked.reshape(*b.shape[:-1], -1)[..., : self.n].to(dtype)
 
+    def chunks(self, dtype: torch.dtype = torch.float32) -> Iterator[tuple[int, torch.Tensor]]:
+        """``(first step, dense [k, B, n])`` for every :data:`CHUNK_STEPS` steps, unpacked into two buffers
+        made once and reused (the dense view is overwritten by the next chunk): no allocation per chunk,
+        which the C allocator would keep as resident memory."""
+        T, B, nb = self.bits.shape
+        k = min(CHUNK_STEPS, T)
+        shifts = _SHIFTS.to(self.bits.device)
+        bits = torch.empty(k, B, nb, 8, dtype=torch.uint8, device=self.bits.device)
+        dense = torch.empty(k, B, self.n, dtype=dtype, device=self.bits.device)
+        for s in range(0, T, k):
+            m = min(k, T - s)
+            torch.bitwise_right_shift(self.bits[s:s + m].unsqueeze(-1), shifts, out=bits[:m])
+            torch.bitwise_and(bits[:m], 1, out=bits[:m])
+            dense[:m].copy_(bits[:m].reshape(m, B, nb * 8)[..., : self.n])
+            yield s, dense[:m]
+
     def mean(self) -> torch.Tensor:
         """The fraction of entries that spike (a 0-d float tensor), counted chunk by chunk."""
-        total = sum(self.dense(s, s + CHUNK_STEPS, torch.float64).sum() for s in range(0, self.shape[0], CHUNK_STEPS))
-        return (torch.as_tensor(total) / max(1, self.shape[0] * self.shape[1] * self.n)).float()
+        total = sum(float(d.sum(dtype=torch.float64)) for _, d in self.chunks())
+        return torch.tensor(total / max(1, self.shape[0] * self.shape[1] * self.n), dtype=torch.float32)
 
 
 def pack_spikes(x: torch.Tensor) -> PackedSpikes:
@@ -80,11 +96,12 @@ class _SpikeLinear(torch.autograd.Function):
     @staticmethod
     def forward(ctx: Any, bits: torch.Tensor, n: int, weight: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
         packed = PackedSpikes(bits, n)
-        out = [F.linear(packed.dense(s, s + CHUNK_STEPS, weight.dtype), weight)
-               for s in range(0, bits.shape[0], CHUNK_STEPS)]
+        out = torch.empty(bits.shape[0], bits.shape[1], weight.shape[0], dtype=weight.dtype, device=weight.device)
+        for s, dense in packed.chunks(weight.dtype):
+            torch.matmul(dense, weight.t(), out=out[s:s + dense.shape[0]])
         ctx.save_for_backward(bits, weight)
         ctx.n = n
-        return torch.cat(out)
+        return out
 
     @staticmethod
     def backward(ctx: Any, grad: torch.Tensor) -> Any:  # type: ignore[override]
@@ -93,9 +110,9 @@ class _SpikeLinear(torch.autograd.Function):
         grad_w = None
         if ctx.needs_input_grad[2]:
             grad_w = torch.zeros_like(weight)
-            for s in range(0, bits.shape[0], CHUNK_STEPS):
-                g = grad[s:s + CHUNK_STEPS].reshape(-1, weight.shape[0])
-                grad_w += g.t() @ packed.dense(s, s + CHUNK_STEPS, weight.dtype).reshape(-1, ctx.n)
+            for s, dense in packed.chunks(weight.dtype):
+                g = grad[s:s + dense.shape[0]].reshape(-1, weight.shape[0])
+                grad_w.addmm_(g.t(), dense.reshape(-1, ctx.n))
         return None, None, grad_w
 
 
