@@ -6,9 +6,9 @@ import argparse
 from typing import Any
 
 
-
 def _cmd_export_nir(args: argparse.Namespace) -> int:
-    from ..nir import evaluate_run, export, read, write
+    from ..nir import export, load, read, write
+    from ..nir.evaluate import scored_split
     from ..supervised.checkpoint import load_trained
 
     net, readout, data = load_trained(args.run)
@@ -19,13 +19,11 @@ def _cmd_export_nir(args: argparse.Namespace) -> int:
     if args.check:
         import torch
 
-        from ..supervised.pipeline import stored_split
         from ..supervised.trainer import evaluate_split
 
-        again = evaluate_run(graph, args.run, limit=args.check, dataset=args.dataset, root=args.root)
-        part = stored_split(data, dataset=args.dataset, root=args.root, split="test", limit=args.check)
+        part, decision = scored_split(data, limit=args.check, dataset=args.dataset, root=args.root)
         with torch.no_grad():
-            original = evaluate_split(net, part, readout, decision=data["meta"]["train"]["decision"])
+            original, again = (evaluate_split(n, part, readout, decision=decision) for n in (net, load(graph)))
         print(f"first {again['n']} test samples: {100 * original['accuracy']:.2f} % as trained, "
               f"{100 * again['accuracy']:.2f} % read back from {path}")
     return 0

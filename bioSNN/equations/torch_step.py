@@ -428,6 +428,19 @@ class LayerState(NamedTuple):
             raise AttributeError(name) from None
 
 
+def _compile_own(fn: Any, backend: str) -> Any:
+    """``fn`` under ``torch.compile(fullgraph=True)``, copied first onto a code object of its own:
+    torch.compile keeps one cache of compiled versions per code object (8 at most, then it falls back
+    to eager), and functions made from one code object (layers of one model, chunk functions) would
+    share it."""
+    own = types.FunctionType(fn.__code__.replace(), fn.__globals__, fn.__name__, fn.__defaults__, fn.__closure__)
+    try:
+        return torch.compile(own, fullgraph=True)
+    except Exception as exc:  # noqa: BLE001 - torch versions / Python versions without torch.compile
+        raise InputError(f"backend {backend!r} is not available here ({type(exc).__name__}: {exc}); "
+                         "use backend 'eager'") from exc
+
+
 def _fused(fn: Any, steps: int, record: tuple[str, ...]) -> Any:
     """``steps`` steps of the generated step ``fn`` as one function under ``torch.compile`` (the
     ``"fused"`` backend): ``(inner, drives [steps, B, n] each, values, first timestep as a 0-d float64
@@ -444,13 +457,7 @@ def _fused(fn: Any, steps: int, record: tuple[str, ...]) -> Any:
                 out.append(getattr(inner, name))
         return torch.stack(spikes), inner, tuple(torch.stack(t) for t in traces)
 
-    # a code object of its own per chunk function (torch.compile's cache is per code object; see _compiled)
-    own = types.FunctionType(chunk.__code__.replace(), chunk.__globals__, chunk.__name__, None, chunk.__closure__)
-    try:
-        return torch.compile(own, fullgraph=True)
-    except Exception as exc:  # noqa: BLE001 - torch versions / Python versions without torch.compile
-        raise InputError(f"backend 'fused' is not available here ({type(exc).__name__}: {exc}); "
-                         "use backend 'eager'") from exc
+    return _compile_own(chunk, "fused")
 
 
 def _compiled(fn: Any) -> Any:
@@ -461,12 +468,7 @@ def _compiled(fn: Any) -> Any:
     share the generated code, so sharing would leave most layers of a deep network uncompiled. The
     time is passed as a 0-d float64 tensor on the drive's device rather than a Python float, which
     would be a new constant, and a recompilation, at every step."""
-    own = types.FunctionType(fn.__code__.replace(), fn.__globals__, fn.__name__, fn.__defaults__, fn.__closure__)
-    try:
-        compiled = torch.compile(own, fullgraph=True)
-    except Exception as exc:  # noqa: BLE001 - torch versions / Python versions without torch.compile
-        raise InputError(f"backend 'compile' is not available here ({type(exc).__name__}: {exc}); "
-                         "use backend 'eager'") from exc
+    compiled = _compile_own(fn, "compile")
 
     def step(inner: Any, drive: torch.Tensor, values: Any, t: float, *rest: Any) -> Any:
         device = drive[0].device

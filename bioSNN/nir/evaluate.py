@@ -7,7 +7,7 @@ from typing import Any
 
 from .network import NIRNetwork, load
 
-__all__ = ["evaluate_run"]
+__all__ = ["evaluate_run", "scored_split"]
 
 
 def evaluate_run(graph: Any, directory: str | os.PathLike[str], *, split: str = "test", limit: int | None = None,
@@ -23,14 +23,21 @@ def evaluate_run(graph: Any, directory: str | os.PathLike[str], *, split: str = 
         evaluate_run("runs/mnist-conv.nir", "models/mnist-conv", limit=100)["accuracy"]
     """
     from ..supervised.checkpoint import load_trained
-    from ..supervised.pipeline import stored_split
     from ..supervised.trainer import evaluate_split
 
     net = graph if isinstance(graph, NIRNetwork) else load(graph)
     if dtype is not None:
         net = net.to(dtype)
     _, readout, data = load_trained(directory)
-    part = stored_split(data, dataset=dataset, root=root, split=split, limit=limit, progress=progress)
+    part, decision = scored_split(data, split=split, limit=limit, dataset=dataset, root=root, progress=progress)
     part.check_dt(net.dt)
-    return evaluate_split(net, part, readout, decision=data["meta"]["train"]["decision"], batch_size=batch_size,
-                          progress=progress)
+    return evaluate_split(net, part, readout, decision=decision, batch_size=batch_size, progress=progress)
+
+
+def scored_split(data: dict[str, Any], *, split: str = "test", limit: int | None = None, dataset: str | None = None,
+                 root: Any = None, progress: bool = False) -> tuple[Any, str]:
+    """``(split, decision)``: the data a trained run's checkpoint ``data`` scores on, and how it decides."""
+    from ..supervised.pipeline import stored_split
+
+    part = stored_split(data, dataset=dataset, root=root, split=split, limit=limit, progress=progress)
+    return part, data["meta"]["train"]["decision"]

@@ -22,6 +22,7 @@ from torch import nn
 from ..errors import InputError, UnsupportedNIRError
 from ..supervised.layers import NeuronLayer, OverTime, ThresholdBatchNorm
 from ..supervised import models as M
+from .network import _pair
 from .neurons import CONVENTION, METADATA_KEY, export_neuron
 
 __all__ = ["export", "FORMAT_VERSION"]
@@ -161,16 +162,11 @@ class _Builder:
                                   "nn.Sequential and OverTime of these)")
 
     def graph(self, metadata: dict[str, Any]) -> Any:
-        out = self.nodes["output"] = self.nir.Output(output_type={"output": np.array(self.shape)})
-        del out
+        self.nodes["output"] = self.nir.Output(output_type={"output": np.array(self.shape)})
         self.edges.append((self.last, "output"))
         meta = {METADATA_KEY: json.dumps({"version": FORMAT_VERSION, "convention": CONVENTION, "dt": self.dt,
                                           **metadata})}
         return self.nir.NIRGraph(nodes=self.nodes, edges=self.edges, metadata=meta, type_check=False)
-
-
-def _pair(x: Any) -> tuple[int, int]:
-    return (int(x), int(x)) if isinstance(x, (int, np.integer)) else (int(x[0]), int(x[1]))
 
 
 def _sequence(b: _Builder, m: nn.Sequential) -> None:

@@ -101,10 +101,7 @@ class SupervisedSplit:
             if draw is None:
                 bits = np.asarray(self.trains.packed[np.atleast_1d(np.arange(len(self))[index])])
             else:
-                dense = self.encoding.draw(index, seed=draw[0], epoch=draw[1]) if self.encoding is not None else None
-                if dense is None:
-                    self.redrawn(index, seed=draw[0], epoch=draw[1])  # the named error
-                bits = np.packbits(np.asarray(dense) != 0, axis=-1, bitorder="little")
+                bits = np.packbits(self._draw(index, draw) != 0, axis=-1, bitorder="little")
             x = PackedSpikes(torch.from_numpy(np.ascontiguousarray(bits)).to(device).transpose(0, 1).contiguous(),
                              self.trains.n_in)
         else:
@@ -125,10 +122,14 @@ class SupervisedSplit:
     def redrawn(self, index: np.ndarray, *, seed: int, epoch: int, device: Any = "cpu") -> torch.Tensor:
         """``[steps, B, n_in]``: the samples at ``index`` encoded afresh by their random encoder, draw
         ``(seed, epoch)`` (:meth:`Redraw.draw`), in place of the stored draw of :meth:`batch`."""
+        return torch.from_numpy(self._draw(index, (seed, epoch))).to(device=device, dtype=torch.float32).transpose(0, 1).contiguous()
+
+    def _draw(self, index: np.ndarray, draw: tuple[int, int]) -> np.ndarray:
+        """``[B, steps, n_in]``: draw ``(seed, epoch)`` of the samples at ``index`` (:meth:`Redraw.draw`)."""
         if self.encoding is None:
             raise InputError(f"{self.source or 'these spike trains'}: a fresh draw per epoch needs images encoded on "
                              "the fly (--dataset mnist, mnist-subset or mstar), not stored spike trains")
-        return torch.from_numpy(self.encoding.draw(index, seed=seed, epoch=epoch)).to(device=device, dtype=torch.float32).transpose(0, 1).contiguous()
+        return np.asarray(self.encoding.draw(index, seed=draw[0], epoch=draw[1]))
 
     def limit(self, n: int | None) -> "SupervisedSplit":
         """The first ``n`` samples (all when ``n`` is None)."""

@@ -61,11 +61,16 @@ class NetworkOutput(NamedTuple):
     rates: tuple[torch.Tensor, ...]
 
 
+def packed_architectures() -> str:
+    """The architectures whose ``forward`` takes bit-packed input, for messages."""
+    return ", ".join(name for name, cls in ARCHITECTURES.items() if cls.accepts_packed)
+
+
 def _check_input(x: torch.Tensor, n_in: int, packed: bool = False) -> torch.Tensor:
     if isinstance(x, PackedSpikes):
         if not packed:
-            raise InputError("this network takes dense spikes; bit-packed input (PackedSpikes) is taken by "
-                             "guided-bilayer and spiking-mlp")
+            raise InputError(f"this network takes dense spikes; bit-packed input (PackedSpikes) is taken by "
+                             f"{packed_architectures()}")
         if x.n != n_in:
             raise InputError(f"input has {x.n} channels, the network expects n_in = {n_in}")
         return x  # type: ignore[return-value]
@@ -188,6 +193,11 @@ class GuidedBilayer(_Network):
         return NetworkOutput(torch.zeros_like(v), v, times, (_rate(x),))
 
 
+def _linear(module: nn.Linear, h: Any) -> torch.Tensor:
+    """``module`` over every step of ``h``: dense ``[T, B, n]`` or bit-packed spikes."""
+    return spike_linear(h, module.weight) if isinstance(h, PackedSpikes) else over_time(module, h)
+
+
 def _rate(x: Any) -> torch.Tensor:
     """Mean input spikes per channel per step (detached), of dense or packed spikes."""
     return x.mean() if isinstance(x, PackedSpikes) else x.detach().mean()
@@ -290,12 +300,10 @@ class SpikingMLP(_Deep):
         h = _check_input(x, self.n_in, packed=True)
         rates = [_rate(h)]
         for linear, norm, neurons in zip(self.linears, self.norms, self.hidden):
-            drive = spike_linear(h, linear.weight) if isinstance(h, PackedSpikes) else over_time(linear, h)
-            h = neurons(norm(drive)).spikes
+            h = neurons(norm(_linear(linear, h))).spikes
             rates.append(h.detach().mean())
             h = self.dropout(h)
-        out = spike_linear(h, self.readout.weight) if isinstance(h, PackedSpikes) else over_time(self.readout, h)
-        return self._respond(x, out * self.gain, rates)
+        return self._respond(x, _linear(self.readout, h) * self.gain, rates)
 
 
 class SpikingConvNet(_Deep):

@@ -327,8 +327,10 @@ class Trainer:
                 raise InputError("--augment-shift cannot be used with per-sample guidance targets: the targets "
                                  "were recorded for the unshifted images")
         if config.packed_input and not getattr(net, "accepts_packed", False):
+            from .models import packed_architectures
+
             raise InputError(f"packed_input: {type(net).__name__} takes dense spikes (packed input is taken by "
-                             "guided-bilayer and spiking-mlp)")
+                             f"{packed_architectures()})")
         if config.redraw and train.encoding is None:
             raise InputError("--redraw needs images encoded on the fly by a random encoder (poisson, diehl-cook); "
                              f"{train.source or 'the training split'} holds one fixed draw")
