@@ -41,7 +41,7 @@ def main() -> None:
         if args.backend in STANDALONE_BACKENDS:
             with tempfile.TemporaryDirectory() as build:
                 return record_standalone(ckpt.config, rates_of(images, ckpt.config.input_total), ckpt.state, build, backend=args.backend,
-                                         progress=False)
+                                         progress=False).counts
         return record(ckpt.config, rates_of(images, ckpt.config.input_total), ckpt.state, progress=False,
                       codeobj_class=codeobj_class(args.backend)).counts
 

@@ -55,7 +55,7 @@ _UNREADABLE_STALE_S = 30.0
 SUPERVISED_OUTPUTS = ("checkpoint.pt", "model.pt", "metrics.json", "config.json", "weights_history.npz", "tb")
 #: what ``biosnn unsupervised`` writes into its folder (both presets)
 UNSUPERVISED_OUTPUTS = ("checkpoint.npz", "network.npz", "guidance.npz", "config.json", "metrics.json",
-                        "weights_history.npz", "standalone", "standalone_record")
+                        "weights_history.npz", "standalone", "standalone_record", "standalone_guidance")
 
 #: the settings in a supervised ``config.json`` that change the result (dotted paths; a recorded
 #: dictionary is compared entry by entry). Left out: device, torch backend, progress, TensorBoard,

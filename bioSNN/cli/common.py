@@ -106,6 +106,13 @@ def _spike_inputs(args: argparse.Namespace, split: str, steps: int | None = None
     return trains[: args.limit] if getattr(args, "limit", None) else trains
 
 
+def _add_cuda_flags(p: argparse.ArgumentParser) -> None:
+    """``--gpu-id`` and ``--compute-capability`` (read by :func:`_cuda_options`)."""
+    p.add_argument("--gpu-id", type=_COUNT, help="cuda_standalone: GPU to use")
+    p.add_argument("--compute-capability", type=_POSITIVE,
+                   help="cuda_standalone: e.g. 9.0; with --gpu-id, build without looking for a GPU")
+
+
 def _cuda_options(args: argparse.Namespace) -> Any:
     """``CudaOptions`` from ``--gpu-id`` / ``--compute-capability`` (refused on other backends)."""
     from ..unsupervised.backends import CudaOptions

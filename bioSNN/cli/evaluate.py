@@ -7,7 +7,7 @@ from typing import Any
 
 from ..errors import InputError
 from ..evaluations import EvaluationKey, read_metrics, record_evaluation
-from .common import _add_image_flags, _spike_inputs, _cuda_options, _network_images, _COUNT, _POSITIVE, _device
+from .common import _add_cuda_flags, _add_image_flags, _spike_inputs, _cuda_options, _network_images, _device
 
 
 def _cmd_evaluate(args: argparse.Namespace) -> int:
@@ -104,9 +104,7 @@ def _evaluate_parser(sub: Any, full: bool = True) -> None:
                         "network's own, set by biosnn unsupervised --draws)"),
     p.add_argument("--backend", choices=list(BACKENDS),
                    help="unsupervised networks: Brian2 backend (default: the one the network was trained on)")
-    p.add_argument("--gpu-id", type=_COUNT, help="cuda_standalone: GPU to use")
-    p.add_argument("--compute-capability", type=_POSITIVE,
-                   help="cuda_standalone: e.g. 9.0; with --gpu-id, build without looking for a GPU")
+    _add_cuda_flags(p)
     p.add_argument("--device", default="cpu", type=_device, help="supervised: torch device")
     p.add_argument("--trust-pickle", action="store_true",
                    help="supervised, trained on --dataset seed: read its joblib .pkl files (pickles can run code; "

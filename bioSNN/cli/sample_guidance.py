@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from .common import _add_image_flags, _check_out_file, _network_images
+from .common import _add_cuda_flags, _add_image_flags, _check_out_file, _cuda_options, _network_images
 
 
 def _cmd_sample_guidance(args: argparse.Namespace) -> int:
@@ -26,7 +26,7 @@ def _cmd_sample_guidance(args: argparse.Namespace) -> int:
     # pixels only: the recorder is never given the labels
     result = record_sample_guidance(args.network, data.images, stride=args.stride, dtype=args.dtype,
                                     shard=parse_shard(args.shard), backend=args.backend, source=dict(data.source),
-                                    progress=not args.no_progress)
+                                    progress=not args.no_progress, cuda=_cuda_options(args))
     path = result.save(args.out)
     size = path.stat().st_size
     print(f"wrote {path}: rows {result.start}..{result.stop} of {result.n_total}, traces {result.traces.shape} "
@@ -53,7 +53,11 @@ def _sample_guidance_parser(sub: Any, full: bool = True) -> None:
     p.add_argument("--dtype", default="float16", choices=["float16", "float32"])
     p.add_argument("--shard", default="0/1", help="record shard i of n (whole chunks of 64 images), e.g. 0/4")
     p.add_argument("--limit", type=int, help="the first N images only")
-    p.add_argument("--backend", default="cython", choices=["cython", "numpy"], help="Brian2 runtime target")
+    from ..unsupervised.backends import BACKENDS
+    p.add_argument("--backend", default="cython", choices=list(BACKENDS),
+                   help="Brian2 target (default cython); cpp_standalone compiles the network once and runs it "
+                        "once per chunk of 64 images")
+    _add_cuda_flags(p)
     p.add_argument("--out", required=True, help="output .npz")
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=_cmd_sample_guidance)

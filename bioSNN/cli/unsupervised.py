@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 from ..errors import InputError
-from .common import _flag, _add_image_flags, _image_options, _spike_inputs, _cuda_options, _COUNT, _POSITIVE, _FRACTION
+from .common import _flag, _add_cuda_flags, _add_image_flags, _image_options, _spike_inputs, _cuda_options, _COUNT, _FRACTION
 
 
 def _cmd_unsupervised(args: argparse.Namespace) -> int:
@@ -71,9 +71,7 @@ def _unsupervised_parser(sub: Any, full: bool = True) -> None:
     p.add_argument("--shuffle", action="store_true", default=None,
                    help="a new image order every epoch, drawn from --seed (default: file order, as the originals)")
     p.add_argument("--backend", default="cython", choices=list(BACKENDS), help="Brian2 target (default cython)")
-    p.add_argument("--gpu-id", type=_COUNT, help="cuda_standalone: GPU to use")
-    p.add_argument("--compute-capability", type=_POSITIVE,
-                   help="cuda_standalone: e.g. 9.0; with --gpu-id, build without looking for a GPU")
+    _add_cuda_flags(p)
     p.add_argument("--seed", type=_COUNT, default=0, help="seed of the initial weights (and Poisson input)")
     p.add_argument("--slice", type=int, default=500, help="examples between checkpoints (default 500)")
     p.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.npz (with the settings "

@@ -8,9 +8,10 @@ Presets on Brian2's runtime targets (``cython``, ``numpy``): Diehl & Cook (2015)
 :mod:`~bioSNN.unsupervised.assignment` (label assignment and vote), :class:`Guidance` (the guidance
 file) and :func:`~bioSNN.unsupervised.pipeline.train_diehl_cook` / ``evaluate`` behind
 ``biosnn unsupervised`` and ``biosnn evaluate`` (``train_wta`` / ``evaluate_wta`` for the seed network).
-Diehl & Cook training and recording also run compiled
-(:func:`~bioSNN.unsupervised.standalone.train_standalone`, ``record_standalone``; ``--backend
-cpp_standalone`` or ``cuda_standalone``, configured by :mod:`~bioSNN.unsupervised.backends`).
+Both also run compiled (``--backend cpp_standalone`` or ``cuda_standalone``, configured by
+:mod:`~bioSNN.unsupervised.backends`): Diehl & Cook training, spike counts and membrane traces
+(:func:`~bioSNN.unsupervised.standalone.train_standalone`, ``record_standalone``), and the WTA
+network's training and recording (:mod:`~bioSNN.unsupervised.wta_standalone`).
 """
 
 from ..lazy import lazy_exports

@@ -18,15 +18,15 @@ from ..errors import InputError
 __all__ = ["BACKENDS", "STANDALONE_BACKENDS", "codeobj_class", "CudaOptions", "configure_cuda", "find_curand"]
 
 #: Brian2's runtime targets (each Brian2 object gets the code-object class) and its compiled devices
-#: (Diehl & Cook training and spike-count recording; membrane traces are recorded with cython).
+#: (the whole unsupervised stage: training, spike counts and membrane traces, both presets).
 RUNTIME_BACKENDS = ("cython", "numpy")
 STANDALONE_BACKENDS = ("cpp_standalone", "cuda_standalone")
 BACKENDS = RUNTIME_BACKENDS + STANDALONE_BACKENDS
 
 
 def codeobj_class(backend: str) -> Any:
-    """The Brian2 code-object class of a runtime ``backend``; compiled backends record membrane traces
-    (and everything the WTA preset does) with cython.
+    """The Brian2 code-object class of a runtime ``backend``; for a compiled one, cython's (what a
+    runtime network made beside a compiled build uses).
 
     Example:
         >>> codeobj_class("numpy").__name__

@@ -215,9 +215,11 @@ def check_rates(rates: Any) -> np.ndarray:
 
 def build_network(config: DiehlCookConfig, rates: np.ndarray, state: DiehlCookState, *, learning: bool,
                   rule: STDPRule | None = None, record_v: bool = False, record_ticks: bool = False,
-                  codeobj_class: Any = None, neuron: NeuronModel | None = None) -> BuiltNetwork:
+                  codeobj_class: Any = None, neuron: NeuronModel | None = None, v_stride: int = 1) -> BuiltNetwork:
     """Brian2 objects for presenting ``rates`` (``[n_examples, n_input]``, Hz at intensity 1: pixel / 8)
-    one after the other, learning or not. ``record_v`` records the excitatory potentials,
+    one after the other, learning or not. ``record_v`` records the excitatory potentials at the end of
+    every step (``v_stride=1``) or, every ``v_stride`` steps, at the start of step ``k * v_stride``
+    (that is the end of step ``k * v_stride - 1``, see :func:`monitor_row`),
     ``record_ticks`` the controller's ``idx`` and ``new_example`` at every tick (what
     :func:`~bioSNN.unsupervised.training.presentation_counts` needs)."""
     rule = rule or diehl_cook_stdp(nu_pre=config.nu_pre, nu_post=config.nu_post)
@@ -292,7 +294,10 @@ def build_network(config: DiehlCookConfig, rates: np.ndarray, state: DiehlCookSt
     objects.append(spikes)
     v_mon = None
     if record_v:
-        v_mon = StateMonitor(exc, "v", record=True, when="end", name="exc_v", codeobj_class=codeobj_class)
+        v_mon = (StateMonitor(exc, "v", record=True, when="end", name="exc_v", codeobj_class=codeobj_class)
+                 if v_stride == 1 else
+                 StateMonitor(exc, "v", record=True, when="start", dt=v_stride * dt, name="exc_v",
+                              codeobj_class=codeobj_class))
         objects.append(v_mon)
     ticks = None
     if record_ticks:
@@ -301,6 +306,22 @@ def build_network(config: DiehlCookConfig, rates: np.ndarray, state: DiehlCookSt
         objects.append(ticks)
     return BuiltNetwork(Network(*objects, name="diehl_cook"), rule, exc, inh, inp, controller, s_in, spikes, v_mon,
                         exc_model, ticks)
+
+
+def monitor_row(step: np.ndarray, v_stride: int = 1) -> np.ndarray:
+    """The row of ``build_network(..., record_v=True, v_stride=v_stride)``'s potential monitor that holds
+    ``v`` at the end of run step ``step`` (which, for ``v_stride > 1``, must be ``-1`` modulo it).
+
+    Example:
+        >>> monitor_row(np.array([9, 19]), 10).tolist(), monitor_row(np.array([9]), 1).tolist()
+        ([1, 2], [9])
+    """
+    step = np.asarray(step)
+    if v_stride == 1:
+        return step
+    if np.any((step + 1) % v_stride):
+        raise InputError(f"steps {step} are not recorded by a monitor every {v_stride} steps")
+    return (step + 1) // v_stride
 
 
 def read_state(built: BuiltNetwork, n_input: int, n: int) -> DiehlCookState:

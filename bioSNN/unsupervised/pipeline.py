@@ -16,8 +16,10 @@ import json
 import os
 import tempfile
 import time
+from contextlib import contextmanager, nullcontext
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import numpy as np
 
@@ -39,7 +41,7 @@ from .assignment import accuracy, assign_labels, predict
 from .diehl_cook import DiehlCookConfig, DiehlCookState, excitatory_model
 from .guidance import Guidance
 from .training import record, train
-from .wta import WTAConfig, WTANetwork
+from .wta import WTAConfig, WTANetwork, wta_model
 
 __all__ = ["train_diehl_cook", "train_wta", "evaluate", "evaluate_wta", "BACKENDS", "codeobj_class"]
 
@@ -100,8 +102,8 @@ def train_diehl_cook(train_set: ImageSet, out: str | os.PathLike[str], *, config
     The guidance templates average ``guidance_per_class`` recorded images per class; their per-sample
     traces are kept in the file unless ``sample_traces=False`` (a file ten times smaller).
 
-    With a compiled ``backend`` the training and the assignment counts run compiled (builds in
-    ``out/standalone`` and ``out/standalone_record``); guidance traces are recorded with cython.
+    With a compiled ``backend`` the training, the assignment counts and the guidance traces run
+    compiled (builds in ``out/standalone``, ``out/standalone_record`` and ``out/standalone_guidance``).
 
     ``out`` must be empty unless ``resume`` (continue from ``out/checkpoint.npz``; the settings that
     change the training must equal those ``out/config.json`` records) or ``overwrite`` (start
@@ -148,8 +150,15 @@ def train_diehl_cook(train_set: ImageSet, out: str | os.PathLike[str], *, config
     assignments = assign_labels(counts, train_set.labels[assign_idx], n_classes)
     train_acc = accuracy(predict(counts, assignments, n_classes), train_set.labels[assign_idx])
     chosen = assign_idx[_guidance_examples(train_set.labels[assign_idx], n_classes, guidance_per_class)]
-    traces = record(config, rates[chosen], state, traces=True, progress=progress, codeobj_class=cls,
-                    neuron=neuron).traces
+    if backend in STANDALONE_BACKENDS:  # compiled too: slices of TRACE_SLICE examples, a run's potentials in memory
+        from .standalone import TRACE_SLICE, record_standalone
+
+        traces = record_standalone(replace(config, slice_examples=min(config.slice_examples, TRACE_SLICE)),
+                                   rates[chosen], state, out / "standalone_guidance", traces=True, backend=backend,
+                                   cuda=cuda, progress=progress, neuron=neuron).traces
+    else:
+        traces = record(config, rates[chosen], state, traces=True, progress=progress, codeobj_class=cls,
+                        neuron=neuron).traces
     labels = train_set.labels[chosen]
     templates = np.stack([traces[labels == c].mean(axis=0) if (labels == c).any()
                           else np.zeros(traces.shape[1:], np.float32) for c in range(n_classes)])
@@ -196,10 +205,10 @@ def _counts(config: DiehlCookConfig, rates: np.ndarray, state: DiehlCookState, b
         if build_dir is None:
             with tempfile.TemporaryDirectory(prefix="biosnn-record-") as tmp:
                 counts = record_standalone(config, shown, state, tmp, backend=backend, cuda=cuda, progress=progress,
-                                           neuron=neuron)
+                                           neuron=neuron).counts
         else:
             counts = record_standalone(config, shown, state, build_dir, backend=backend, cuda=cuda, progress=progress,
-                                       neuron=neuron)
+                                       neuron=neuron).counts
     return counts.reshape(draws, len(rates), -1).sum(axis=0)
 
 
@@ -228,6 +237,8 @@ def evaluate(directory: str | os.PathLike[str], test_set: ImageSet, *, backend: 
 
 
 # ------------------------------------------------------------------------------------------ WTA
+#: images per run of a compiled WTA network that only records (evaluation)
+WTA_EVALUATION_RUN = 100
 #: the header of a ``wta`` training checkpoint (files without one, from earlier versions, still read)
 WTA_CHECKPOINT_FORMAT = "bioSNN.WTACheckpoint"
 
@@ -244,8 +255,13 @@ def _winner_predictions(winners: np.ndarray, assignments: np.ndarray) -> np.ndar
 @guard_run_folder(UNSUPERVISED_OUTPUTS, "checkpoint.npz")
 def train_wta(trains: SpikeTrains, out: str | os.PathLike[str], *, config: WTAConfig, epochs: int = 1,
               chunk: int = 100, shuffle: bool = False, backend: str = "cython", resume: bool = False,
-              progress: bool = True, overwrite: bool = False) -> dict[str, Any]:
+              progress: bool = True, overwrite: bool = False, cuda: CudaOptions | None = None) -> dict[str, Any]:
     """Train the seed WTA network on labelled ``trains``; write the artifacts into ``out``.
+
+    A compiled ``backend`` (``cpp_standalone``, ``cuda_standalone``) builds the network once into
+    ``out/standalone`` and runs every ``chunk`` of images as one run of it
+    (:class:`~bioSNN.unsupervised.wta_standalone.CompiledWTANetwork`): the same weights and guidance as
+    the runtime targets (the network holds no random number).
 
     Images are shown in file order (the seed's way) or, with ``shuffle``, in a new order every
     epoch drawn from ``numpy.random.default_rng([config.seed, epoch])``. ``out`` must be empty unless
@@ -285,15 +301,38 @@ def train_wta(trains: SpikeTrains, out: str | os.PathLike[str], *, config: WTACo
                 or meta.get("shuffle", False) != shuffle):
             raise ModelMismatchError(f"{ckpt_path}: written for another configuration, order or spike trains")
         epoch, position = meta["epoch"], meta["position"]
-    net = WTANetwork(config, trains.n_in, trains.steps, trains.dt_seconds, codeobj_class=cls)
-    if weights is not None:
-        net.weights_volt = weights
+    with _wta_network(config, trains, backend, cls, out / "standalone", chunk, cuda) as net:
+        if weights is not None:
+            net.weights_volt = weights
+        return _train_and_record_wta(net, trains, out, config, epochs, epoch, position, chunk, shuffle, digest,
+                                     ckpt_path, weights is None, backend, run_config, progress)
+
+
+@contextmanager
+def _wta_network(config: WTAConfig, trains: SpikeTrains, backend: str, cls: Any, build_dir: Path, images_per_run: int,
+                 cuda: CudaOptions | None, weights_mV: np.ndarray | None = None) -> Iterator[WTANetwork]:
+    """The WTA network for ``trains`` on ``backend``: a runtime one, or compiled into ``build_dir`` (a
+    temporary folder when ``None``) for runs of ``images_per_run`` images."""
+    if backend not in STANDALONE_BACKENDS:
+        yield WTANetwork(config, trains.n_in, trains.steps, trains.dt_seconds, codeobj_class=cls, weights_mV=weights_mV)
+        return
+    from .wta_standalone import compiled_wta
+
+    with tempfile.TemporaryDirectory(prefix="biosnn-wta-") if build_dir is None else nullcontext(build_dir) as folder:
+        with compiled_wta(config, trains.n_in, trains.steps, trains.dt_seconds, folder, images_per_run=images_per_run,
+                          weights_mV=weights_mV, backend=backend, cuda=cuda) as net:
+            yield net
+
+
+def _train_and_record_wta(net: WTANetwork, trains: SpikeTrains, out: Path, config: WTAConfig, epochs: int, epoch: int,
+                          position: int, chunk: int, shuffle: bool, digest: str, ckpt_path: Path, fresh: bool,
+                          backend: str, run_config: dict[str, Any], progress: bool) -> dict[str, Any]:
 
     def snapshot(examples: int) -> None:
         append_snapshot(out / WEIGHTS_FILE, examples, net.weights_mV, image_shape=trains.image_shape,
                         step_name="examples", unit="mV", source="wta")
 
-    if weights is None:
+    if fresh:
         snapshot(0)
     n = trains.n_samples
     bar = progress_bar(epochs * n, "STDP training (wta)", "img", enabled=progress, initial=epoch * n + position)
@@ -350,25 +389,26 @@ def train_wta(trains: SpikeTrains, out: str | os.PathLike[str], *, config: WTACo
     return metrics
 
 
-def evaluate_wta(directory: str | os.PathLike[str], trains: SpikeTrains, *, backend: str | None = None) -> dict[str, Any]:
+def evaluate_wta(directory: str | os.PathLike[str], trains: SpikeTrains, *, backend: str | None = None,
+                 cuda: CudaOptions | None = None) -> dict[str, Any]:
     """Accuracy of a trained WTA network (class of each image's winner) on labelled ``trains``, on the
-    runtime backend it was trained on unless ``backend`` is given."""
-    if backend is None:
-        trained = trained_backend(directory)
-        backend = trained if trained not in STANDALONE_BACKENDS else "cython"
+    backend it was trained on unless ``backend`` is given (a compiled one builds into a temporary
+    folder and runs :data:`WTA_EVALUATION_RUN` images at a time)."""
+    backend = backend or trained_backend(directory)
     saved = load_network(directory)
     if saved.preset != "wta":
         raise InputError(f"{directory} holds a {saved.preset!r} network")
     config = WTAConfig(**saved.meta["config"])
-    net = WTANetwork(config, trains.n_in, trains.steps, trains.dt_seconds, codeobj_class=codeobj_class(backend),
-                     weights_mV=saved.arrays["w_mV"])
-    check_same_model(saved.model, net.model, str(directory), hint="these spike trains' dt or length differ")
+    check_same_model(saved.model, wta_model(config, trains.steps, trains.dt_seconds), str(directory),
+                     hint="these spike trains' dt or length differ")
     if trains.labels is None:
         raise InputError("the spike trains have no labels")
     if trains.class_names is not None and tuple(trains.class_names) != saved.class_names:
         raise InputError(f"spike-train classes {trains.class_names} differ from the network's {saved.class_names}")
     start = time.perf_counter()
-    winners = net.present(trains, learning=False)["winner"]
+    with _wta_network(config, trains, backend, codeobj_class(backend), None, WTA_EVALUATION_RUN, cuda,
+                      weights_mV=saved.arrays["w_mV"]) as net:
+        winners = net.present(trains, learning=False)["winner"]
     predicted = _winner_predictions(winners, saved.assignments)
     return {"accuracy": accuracy(predicted, trains.labels), "n_test": trains.n_samples,
             "images_without_winner": int((winners < 0).sum()), "seconds": time.perf_counter() - start,

@@ -38,6 +38,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import tempfile
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -182,7 +183,7 @@ def shard_range(n_images: int, shard: tuple[int, int], chunk: int = CHUNK) -> tu
 def record_sample_guidance(directory: str | os.PathLike[str], images: np.ndarray, *, stride: int = 10,
                            dtype: str = "float16", shard: tuple[int, int] = (0, 1), backend: str = "cython",
                            source: dict[str, Any] | None = None, chunk: int = CHUNK,
-                           progress: bool = True) -> SampleGuidance:
+                           progress: bool = True, cuda: Any = None) -> SampleGuidance:
     r"""Record the trained Diehl & Cook network in ``directory`` on every image of ``images``
     (``[N, H, W]`` or ``[N, n_in]`` pixel values, as :func:`~bioSNN.unsupervised.pipeline.rates_of`
     reads them), plasticity off: the excitatory potentials every ``stride`` steps and the spike counts.
@@ -190,7 +191,10 @@ def record_sample_guidance(directory: str | os.PathLike[str], images: np.ndarray
     Only pixels go in: the function cannot see labels. Images are recorded in chunks of ``chunk``
     (default :data:`CHUNK`; each chunk is one Brian2 run whose Poisson input is seeded by the network's seed
     and the chunk's index), so ``shard=(i, n)`` records exactly rows :func:`shard_range` of the
-    unsharded result.
+    unsharded result. A compiled ``backend`` (``cpp_standalone``, or ``cuda_standalone`` configured by
+    ``cuda``, a :class:`~bioSNN.unsupervised.backends.CudaOptions`) builds the network once per call
+    and runs it once per chunk (:func:`~bioSNN.unsupervised.standalone.record_standalone`): statistically
+    the same recording, not the same Poisson draws as the runtime targets'.
 
     Example:
         >>> import numpy as np
@@ -199,7 +203,7 @@ def record_sample_guidance(directory: str | os.PathLike[str], images: np.ndarray
         (1, 400, 70)
     """
     from .artifacts import load_network
-    from .backends import codeobj_class
+    from .backends import STANDALONE_BACKENDS, codeobj_class
     from .diehl_cook import DiehlCookConfig, DiehlCookState, excitatory_model
     from .pipeline import rates_of
     from .training import record
@@ -226,17 +230,28 @@ def record_sample_guidance(directory: str | os.PathLike[str], images: np.ndarray
         raise InputError(f"the network has {state.w.shape[0]} inputs, the images {rates.shape[1]} pixels")
     if chunk < 1:
         raise InputError(f"chunk must be at least 1, got {chunk}")
+    cls = codeobj_class(backend)  # refuses an unknown backend
     start, stop = shard_range(len(rates), shard, chunk)
     traces, counts = [], []
     t0 = time.perf_counter()
-    cls = codeobj_class(backend)
-    for first in range(start, stop, chunk):
-        chunk_config = replace(config, seed=_chunk_seed(config.seed, first // chunk))
-        rec = record(chunk_config, rates[first:min(first + chunk, stop)], state, traces=True, progress=progress,
-                     codeobj_class=cls, neuron=neuron)
-        traces.append(rec.traces[:, :, stride - 1::stride].astype(DTYPES[dtype]))
+    if backend in STANDALONE_BACKENDS and stop > start:  # one build; every chunk one run, seeded by its index
+        from .standalone import record_standalone
+
+        with tempfile.TemporaryDirectory(prefix="biosnn-guidance-") as build:
+            rec = record_standalone(replace(config, slice_examples=chunk), rates[start:stop], state, build, traces=True,
+                                    stride=stride, trace_dtype=DTYPES[dtype], seed_slice_offset=start // chunk,
+                                    backend=backend, cuda=cuda, progress=progress, neuron=neuron)
+        traces.append(rec.traces)
         counts.append(rec.counts.astype(np.int32))
-        logger.info("sample guidance: rows %d..%d of %d recorded", first, min(first + chunk, stop), len(rates))
+        logger.info("sample guidance: rows %d..%d of %d recorded (%s)", start, stop, len(rates), backend)
+    elif stop > start:
+        for first in range(start, stop, chunk):
+            chunk_config = replace(config, seed=_chunk_seed(config.seed, first // chunk))
+            rec = record(chunk_config, rates[first:min(first + chunk, stop)], state, traces=True, progress=progress,
+                         codeobj_class=cls, neuron=neuron)
+            traces.append(rec.traces[:, :, stride - 1::stride].astype(DTYPES[dtype]))
+            counts.append(rec.counts.astype(np.int32))
+            logger.info("sample guidance: rows %d..%d of %d recorded", first, min(first + chunk, stop), len(rates))
     n_out = config.n_neurons
     empty_T = len(range(stride - 1, int(round(config.present_ms / config.dt_ms)), stride))
     return SampleGuidance(np.concatenate(traces) if traces else np.zeros((0, n_out, empty_T), DTYPES[dtype]),

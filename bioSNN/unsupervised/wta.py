@@ -37,6 +37,7 @@ from .stdp import plastic_on_pre
 __all__ = ["WTAConfig", "wta_model", "WTANetwork"]
 
 
+
 @dataclass(frozen=True)
 class WTAConfig:
     """Constants: the SAR project's neuron (P_th 80 mV, D 5 mV, t_ref 20 steps, P_in -500 mV) and the
@@ -138,7 +139,7 @@ class WTANetwork:
             raise InputError(f"the output model {self.model.name!r} lacks {sorted(missing)}, which the WTA uses")
         dt = dt_s * second
         self.layer = build_layer(self.model, config.n_neurons, dt, name="wta", codeobj_class=codeobj_class)
-        self.gen = SpikeGeneratorGroup(n_in, [], [] * second, dt=dt, name="wta_input", codeobj_class=codeobj_class)
+        self.gen = self._input_group(n_in, dt, codeobj_class)
         w_bound = config.w_min_mV if config.depression == "intended" else abs(config.w_min_mV)
         ns = {**self.model.namespace(), "sigma": config.sigma, "A_plus": config.A_plus, "A_minus": config.A_minus,
               "tau_plus": config.tau_plus_steps, "tau_minus": config.tau_minus_steps,
@@ -163,6 +164,10 @@ class WTANetwork:
         self.spikes = SpikeMonitor(self.layer, name="wta_spikes", codeobj_class=codeobj_class)
         self.net = Network(self.layer, self.gen, self.synapses, self.spikes)
         self._codeobj_class = codeobj_class
+
+    def _input_group(self, n_in: int, dt: Any, codeobj_class: Any) -> Any:
+        """The input neurons: a ``SpikeGeneratorGroup`` given each presentation's spikes."""
+        return SpikeGeneratorGroup(n_in, [], [] * second, dt=dt, name="wta_input", codeobj_class=codeobj_class)
 
     def image_thresholds_mV(self, trains: SpikeTrains) -> np.ndarray:
         """Per-image thresholds in mV (seeds_spec 2.5): the most input spikes in one step, divided by
@@ -202,42 +207,53 @@ class WTANetwork:
             raise InputError(f"spike trains have steps/n_in/dt {trains.steps}/{trains.n_in}/{trains.dt_seconds}, "
                              f"the network was built for {self.steps}/{self.n_in}/{self.dt_s}")
         n = trains.n_samples
-        start_step = int(round(float(self.net.t / second) / self.dt_s))
-        if start_step % self.steps:
-            raise InputError("presentations must start at an image boundary")
-        indices, times, peaks = [], [], np.zeros(n)
-        for k in range(n):
-            dense = trains.dense(k)[0]
-            steps, inputs = np.nonzero(dense)
-            indices.append(inputs)
-            times.append(start_step + k * self.steps + steps)
-            peaks[k] = dense.sum(axis=1).max()
-        self.gen.set_spikes(np.concatenate(indices) if indices else [],
-                            (np.concatenate(times) if times else np.zeros(0)) * self.dt_s * second)
-        self.synapses.plastic = 1.0 if learning else 0.0
-        if self.config.threshold == "per_image":
-            self.layer.namespace["image_threshold"] = TimedArray(thresholds_mV(self.config, peaks) * mV,
-                                                                       dt=self.steps * self.dt_s * second)
-            self.layer.namespace["first_image_t"] = start_step * self.dt_s * second
-        monitor = None
-        if record_v:
-            monitor = StateMonitor(self.layer, "v", record=True, when="end", codeobj_class=self._codeobj_class)
-            self.net.add(monitor)
-        first_spike = len(self.spikes.t)
-        self.net.run(n * self.steps * self.dt_s * second, namespace={})
-        spike_steps = np.round(np.asarray(self.spikes.t[first_spike:] / second) / self.dt_s).astype(np.int64) - start_step
-        spike_neurons = np.asarray(self.spikes.i[first_spike:], dtype=np.int64)
+        peaks = np.array([trains.dense(k)[0].sum(axis=1).max() for k in range(n)]) if n else np.zeros(0)
+        spike_steps, spike_neurons, v = self._simulate(trains, thresholds_mV(self.config, peaks), learning, record_v)
         winner = np.full(n, -1, dtype=np.int64)
         event = np.full(n, -1, dtype=np.int64)
         for step, neuron in zip(spike_steps[::-1], spike_neurons[::-1]):  # earliest spike per image wins
             k = step // self.steps
             winner[k], event[k] = neuron, step % self.steps
         result = {"winner": winner, "event_step": event}
+        if v is not None:
+            result["v"] = v.reshape(self.config.n_neurons, n, self.steps).transpose(1, 0, 2)[:, :, 1:]
+        return result  # step 0 (no input) dropped from v: guidance is t = 1..T
+
+    def _simulate(self, trains: SpikeTrains, thresholds: np.ndarray, learning: bool,
+                  record_v: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """Run the images of ``trains`` with their thresholds (mV); returns the output spikes' steps (from
+        the first image's step 0) and neurons, and with ``record_v`` the potentials
+        ``float32 [n_neurons, n * steps]`` in mV."""
+        n = trains.n_samples
+        start_step = int(round(float(self.net.t / second) / self.dt_s))
+        if start_step % self.steps:
+            raise InputError("presentations must start at an image boundary")
+        dt = self.dt_s * second
+        first_image_t = start_step * dt
+        indices, times = [], []
+        for k in range(n):
+            steps, inputs = np.nonzero(trains.dense(k)[0])
+            indices.append(inputs)
+            times.append(start_step + k * self.steps + steps)
+        self.gen.set_spikes(np.concatenate(indices) if indices else [],
+                            (np.concatenate(times) if times else np.zeros(0)) * dt)
+        self.synapses.plastic = 1.0 if learning else 0.0
+        if self.config.threshold == "per_image":
+            self.layer.namespace["image_threshold"] = TimedArray(thresholds * mV, dt=self.steps * dt)
+            self.layer.namespace["first_image_t"] = first_image_t
+        monitor = None
+        if record_v:
+            monitor = StateMonitor(self.layer, "v", record=True, when="end", codeobj_class=self._codeobj_class)
+            self.net.add(monitor)
+        first_spike = len(self.spikes.t)
+        self.net.run(n * self.steps * dt, namespace={})
+        spike_steps = np.round(np.asarray(self.spikes.t[first_spike:] / second) / self.dt_s).astype(np.int64) - start_step
+        spike_neurons = np.asarray(self.spikes.i[first_spike:], dtype=np.int64)
+        v = None
         if monitor is not None:
-            v = np.asarray(monitor.v / mV, dtype=np.float32).reshape(self.config.n_neurons, n, self.steps)
-            result["v"] = v.transpose(1, 0, 2)[:, :, 1:]  # drop step 0 (no input): guidance is t = 1..T
+            v = np.asarray(monitor.v / mV, dtype=np.float32)
             self.net.remove(monitor)
-        return result
+        return spike_steps, spike_neurons, v
 
 
 # ------------------------------------------------------------------ the preset (biosnn unsupervised)
@@ -251,14 +267,14 @@ def _train_preset(trains: Any, out: Any, *, options: dict[str, Any], val: Any, n
                        threshold=o["threshold"] or "fixed",
                        silent_depression_mV=0.06 if o["silent_depression"] is None else o["silent_depression"])
     return train_wta(trains, out, config=config, epochs=epochs, chunk=slice, shuffle=shuffle, backend=backend,
-                     resume=resume, overwrite=overwrite, progress=progress)
+                     resume=resume, overwrite=overwrite, progress=progress, cuda=cuda)
 
 
 def _evaluate_preset(directory: Any, trains: Any, *, backend: str | None, cuda: Any, progress: bool,
                      draws: int | None) -> dict[str, Any]:
     from .pipeline import evaluate_wta
 
-    return evaluate_wta(directory, trains, backend=backend)
+    return evaluate_wta(directory, trains, backend=backend, cuda=cuda)
 
 
 #: this network as ``biosnn unsupervised --preset`` knows it (registered in :mod:`.presets`)

@@ -63,9 +63,42 @@ def test_standalone_trains_reproducibly_and_resumes_exactly(tmp_path, rates):
 def test_standalone_recording_counts_every_example(tmp_path, rates):
     state = train_standalone(CFG, rates, tmp_path / "build", progress=False)
     many = np.concatenate([rates, rates[::-1], np.zeros((1, 16))])  # 9 examples, slices of 2: five runs or more
-    counts = record_standalone(CFG, many, state, tmp_path / "rec", progress=False)
+    counts = record_standalone(CFG, many, state, tmp_path / "rec", progress=False).counts
     assert counts.shape == (9, 3) and counts.dtype == np.int64
     assert np.all(counts[:8].sum(axis=1) >= CFG.min_spikes)  # every bright example counted, after its repeats
     assert counts[8].sum() == 0  # the black image never fires, even at the capped intensity
-    again = record_standalone(CFG, many, state, tmp_path / "rec", progress=False)
+    again = record_standalone(CFG, many, state, tmp_path / "rec", progress=False).counts
     assert np.array_equal(counts, again)  # seeded per run
+
+
+
+def _compiled_against_runtime(tmp_path, strides):
+    """Inputs at 0 Hz or far above 1 / dt fire deterministically, and ``min_spikes=0`` shows each
+    example once: the compiled recording (one build, slices of 2) then equals the runtime one bit for bit."""
+    from brian2 import NumpyCodeObject
+
+    from bioSNN.unsupervised.training import record
+
+    cfg = DiehlCookConfig(n_neurons=3, present_ms=50, rest_ms=25, tick_ms=25, slice_examples=2, w_total=8.0, seed=5,
+                          min_spikes=0)
+    rates = (np.random.default_rng(0).random((3, 16)) < 0.3) * 4000.0
+    rates[1] = 0
+    state = DiehlCookState.initial(cfg, 16)
+    runtime = record(cfg, rates, state, traces=True, progress=False, codeobj_class=NumpyCodeObject)
+    assert runtime.counts.sum() > 0 and np.ptp(runtime.traces) > 10  # a recording that could differ
+    for stride in strides:
+        compiled = record_standalone(cfg, rates, state, tmp_path / "rec", traces=True, stride=stride, progress=False)
+        assert np.array_equal(compiled.counts, runtime.counts)
+        assert compiled.traces.shape == (3, 3, 100 // stride) and compiled.traces.dtype == np.float32
+        assert np.array_equal(compiled.traces, runtime.traces[:, :, stride - 1::stride]), stride
+
+
+def test_compiled_traces_equal_the_runtime_recording(tmp_path):
+    """Every 10th step: a monitor every 10 steps, read at the start of the next step."""
+    _compiled_against_runtime(tmp_path, (10,))
+
+
+@pytest.mark.slow  # another compiled build
+def test_compiled_traces_every_step_equal_the_runtime_recording(tmp_path):
+    """Every step, and every 3rd (3 does not divide a tick: sliced from every step)."""
+    _compiled_against_runtime(tmp_path, (1, 3))
