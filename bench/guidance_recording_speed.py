@@ -87,7 +87,7 @@ def main() -> None:
               "ratio_with_build": t_cython / t_compiled, "ratio_runs_only": t_cython / run_only,
               "mean_spikes_cython": float(counts_c), "mean_spikes_compiled": float(counts_p)}
     print(f"{network.name}: {n} images, {result['neurons']} neurons, stride {args.stride}")
-    print(f"| recorder | seconds | images/s | vs cython |\n|---|---|---|---|")
+    print("| recorder | seconds | images/s | vs cython |\n|---|---|---|---|")
     print(f"| cython (baseline) | {t_cython:.1f} | {n / t_cython:.2f} | 1.00x |")
     print(f"| cpp_standalone, build included | {t_compiled:.1f} | {n / t_compiled:.2f} | "
           f"**{t_cython / t_compiled:.2f}x** |")

@@ -15,7 +15,10 @@ TensorFlow on a Quadro RTX 8000 (seeds_spec 1.11; not measured here).
 Part ``layer`` (ms per forward+backward): ``Linear(784 -> 1000, no bias)`` + LIF over T = 100 steps,
 batch 64, float32, decay exp(-dt/tau_m) = exp(-0.1), threshold 10 mV above rest, hard reset to rest,
 loss = mean spike count. Baseline: the same LIF as ``library.lif_delta`` written by hand with torch
-ops (:func:`hand_written_lif`). Peers (optional; a missing one is reported as skipped):
+ops (:func:`hand_written_lif`). bioSNN's ``NeuronLayer`` runs by each backend of
+``bioSNN.equations.torch_step.BACKENDS`` (``eager``, ``compile``, ``fused``, ``bptt``: compiled chunks with a
+backward pass of their own; the compiled ones compile during the untimed first pass). "Linear alone" is
+the floor: the same Linear and loss with no neurons. Peers (optional; a missing one is reported as skipped):
 snnTorch ``Leaky`` (beta, reset to zero), SpikingJelly ``LIFNode`` (multi-step 'm', decay_input=False,
 tau so that 1 - 1/tau = beta; backend 'torch' and, on CUDA, 'cupy' for <= 0.0.0.0.14; SpikingJelly
 2.x picks its implementation itself: on CUDA the bench also forces its 'torch' one), Norse
@@ -311,6 +314,9 @@ def _layer_candidates(device: torch.device, beta: float, n: int) -> list[tuple]:
     fused = NeuronLayer(library.lif_delta(), 1 * ms, n, record=(), backend="fused").to(device)
     out.append(("bioSNN NeuronLayer(lif_delta), record=(), backend='fused'", bioversion,
                 lambda d: fused(d).spikes))
+    bptt = NeuronLayer(library.lif_delta(), 1 * ms, n, record=(), backend="bptt").to(device)
+    out.append(("bioSNN NeuronLayer(lif_delta), record=(), backend='bptt'", bioversion,
+                lambda d: bptt(d).spikes))
     layer_v = NeuronLayer(library.lif_delta(), 1 * ms, n).to(device)
     out.append(("bioSNN NeuronLayer(lif_delta), record=('v',) default", bioversion,
                 lambda d: layer_v(d).spikes))
@@ -496,11 +502,13 @@ def main() -> None:
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"device={args.device} ({name}) threads={torch.get_num_threads()} torch={torch.__version__} "
           f"bioSNN={version_of('bioSNN')} repeats={args.repeats} load average={load:.2f} on {os.cpu_count()} CPUs")
+    allocator = {k: v for k, v in os.environ.items() if k.startswith("MALLOC_")}
+    print(f"allocator: {allocator or 'glibc defaults'}")
     if device.type == "cpu" and load > (os.cpu_count() or 1) - 0.5:
         print("warning: other processes keep the CPUs busy; CPU times are unreliable (try --threads 1)")
 
     results: dict[str, Any] = {"device": args.device, "device_name": name, "threads": torch.get_num_threads(),
-                               "load_average_before": load,
+                               "load_average_before": load, "allocator_environment": allocator,
                                "torch": torch.__version__, "args": vars(args),
                                "versions": {d: version_of(d) for d in ("bioSNN", "snntorch", "spikingjelly", "norse")}}
     if args.part in ("seed", "all"):

@@ -125,8 +125,9 @@ def _supervised_parser(sub: Any, full: bool = True) -> None:
     p.add_argument("--device", default="cpu", type=_device, help="torch device: cpu, cuda, cuda:1 ...")
     p.add_argument("--amp", choices=["bf16"], help="bf16 autocast of the synaptic maps")
     p.add_argument("--torch-backend", choices=list(BACKENDS), default="eager",
-                   help="neuron steps: eager (reference) or compile (torch.compile: fused kernels, same values, "
-                        "compiled at first use)")
+                   help="neuron steps: eager (the reference), compile (torch.compile per step), fused (20 steps per "
+                        "compiled call, for inference) or bptt (compiled chunks forward and backward: the "
+                        "fastest training on a CPU); same values, compiled at first use")
     p.add_argument("--augment-shift", type=_COUNT, default=0,
                    help="translate each training sample by up to K pixels (image inputs; default 0: off)")
     p.add_argument("--packed-input", action="store_true",

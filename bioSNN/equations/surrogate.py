@@ -53,6 +53,17 @@ def _smooth(kind: str, x: torch.Tensor) -> torch.Tensor:
     return torch.atan(math.pi * x) / math.pi + 0.5
 
 
+def _slope(kind: str, x: torch.Tensor) -> torch.Tensor:
+    """The derivative of :func:`_smooth` at ``x``, written out (what autograd computes for it)."""
+    if kind == "rectangular":  # torch.clamp passes the gradient where min <= x + 1/2 <= max
+        y = x + 0.5
+        return torch.logical_and(y >= 0.0, y <= 1.0).to(x.dtype)
+    if kind == "sigmoid":
+        s = torch.sigmoid(4.0 * x)
+        return 4.0 * s * (1.0 - s)
+    return 1.0 / (1.0 + (math.pi * x) * (math.pi * x))
+
+
 @dataclass(frozen=True)
 class Surrogate:
     """Which surrogate derivative replaces the Heaviside step of the threshold, and its width.
@@ -89,3 +100,32 @@ class Surrogate:
             return hard
         soft = _smooth(self.kind, (a - b) / self._width_si)
         return hard + (soft - soft.detach())
+
+    def spike_linear(self, a: Any, b: Any, strict: bool = True) -> torch.Tensor:
+        """:meth:`spike` with the same value and the same first derivative, the derivative written out:
+        ``hard + (d - d.detach()) * slope(d).detach()`` with ``d = a - b``. Compiled, it computes no
+        smooth step in the forward pass (the ``atan`` that :meth:`spike` subtracts from itself), only
+        the slope the backward pass needs; it has no second derivative. The ``"bptt"`` backend of
+        :class:`~bioSNN.equations.TorchStep` differentiates its compiled chunks through it.
+
+        Example:
+            >>> a = torch.tensor([0.0101, 0.0099], dtype=torch.float64, requires_grad=True)
+            >>> sg = Surrogate("atan")
+            >>> s = sg.spike_linear(a, 0.01); s.sum().backward()
+            >>> s.tolist(), torch.allclose(a.grad, torch.autograd.grad(sg.spike(a, 0.01).sum(), a)[0])
+            ([1.0, 0.0], True)
+        """
+        a_t = a if torch.is_tensor(a) else torch.as_tensor(a)
+        hard = torch.gt(a_t, b) if strict else torch.ge(a_t, b)
+        dtype = a_t.dtype if a_t.is_floating_point() else torch.get_default_dtype()
+        hard = hard.to(dtype)
+        if not torch.is_grad_enabled() or not (torch.is_tensor(a) or torch.is_tensor(b)):
+            return hard
+        d = a - b
+        w = self._width_si
+        if self.kind == "atan":  # one division: 1 / (w (1 + (pi d / w)^2))
+            slope = (1.0 / w) / (1.0 + (math.pi / w) ** 2 * (d * d))
+        else:
+            slope = _slope(self.kind, d / w) / w
+        slope = slope.detach()
+        return hard + (d - d.detach()) * slope

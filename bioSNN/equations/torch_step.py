@@ -44,9 +44,22 @@ __all__ = ["TorchStep", "RunResult", "LayerState", "BACKENDS", "delay_steps", "d
 #: dozen kernels per step); a run's last ``T mod FUSED_STEPS`` steps, and runs that record
 #: subexpressions, go step by step as ``"eager"``. Same spikes, traces and gradients (tested); the first
 #: run of a chunk length compiles for tens of seconds.
-BACKENDS = ("eager", "compile", "fused")
+#: ``"bptt"`` is ``"fused"`` with a backward pass of its own (backpropagation through time by
+#: checkpointing): the forward pass runs :data:`BPTT_STEPS` steps per compiled call without an autograd
+#: graph and keeps only the state at the start of each chunk; the backward pass recomputes each chunk
+#: from that state, in reverse, and takes its vector-Jacobian product (``torch.func.vjp``) in the same
+#: compiled call, so that each chunk is one fused C++/OpenMP loop over the neurons each way, the state
+#: in registers through the chunk's steps. Memory: the drive, the outputs and one state per chunk. Same
+#: spikes, traces and gradients as ``"eager"`` (drives, start state, tensor parameters; tested), no
+#: second derivative; a drive scale given to :meth:`TorchStep.run_drive` is applied inside the chunks. A
+#: run's last ``T mod BPTT_STEPS`` steps are a chunk of their own length (compiled once more), runs
+#: that record subexpressions go step by step as ``"eager"``. The first run compiles for tens of
+#: seconds (inductor caches the code on disk), and again when the batch size first changes.
+BACKENDS = ("eager", "compile", "fused", "bptt")
 #: steps per compiled call of the ``"fused"`` backend (a longer chunk compiles for longer)
 FUSED_STEPS = 20
+#: steps per compiled chunk of the ``"bptt"`` backend (read at each run; a longer chunk compiles for longer)
+BPTT_STEPS = 10
 #: the floating-point dtypes a state may have
 FLOAT_DTYPES = (torch.float32, torch.float64, torch.float16, torch.bfloat16)
 
@@ -115,6 +128,7 @@ class TorchStep:
         self.backend = backend
         self._fn = _compiled(self.generated.fn) if backend == "compile" else self.generated.fn
         self._chunks: dict[tuple[int, tuple[str, ...]], Any] = {}  # "fused": (steps, record) -> compiled function
+        self._plans: dict[tuple[Any, ...], _BpttPlan] = {}  # "bptt": (steps, record, scales, tensor keys) -> compiled pair
 
     def __getstate__(self) -> dict[str, Any]:
         """Pickled without the generated code (functions made at run time do not pickle): the model
@@ -123,6 +137,7 @@ class TorchStep:
         state.pop("generated", None)
         state.pop("_fn", None)
         state.pop("_chunks", None)
+        state.pop("_plans", None)
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
@@ -259,10 +274,26 @@ class TorchStep:
         return tuple(self.model.per_pathway(value, what).values())
 
     def run_drive(self, drive: torch.Tensor, state: Any = None, record: Sequence[str] = (),
-                  params: Mapping[str, Any] | None = None) -> RunResult:
+                  params: Mapping[str, Any] | None = None, drive_scale: Any = None) -> RunResult:
         """Run ``T`` steps given each step's summed synaptic drive ``drive [T, B, n]`` (``params`` as in
-        :meth:`step_drive`); from the initial state on ``drive``'s device unless ``state`` is given."""
+        :meth:`step_drive`); from the initial state on ``drive``'s device unless ``state`` is given.
+        ``drive_scale`` (a number, or one per pathway as :meth:`drives` takes drives) multiplies the
+        drives first (e.g. from a display unit to SI); the ``"bptt"`` backend does it inside its
+        compiled chunks, saving a pass over the drive each way.
+
+        Example:
+            >>> from brian2 import ms
+            >>> from bioSNN.equations import library
+            >>> step = TorchStep(library.lif_delta(), 1 * ms)
+            >>> out = step.run_drive(torch.full((30, 2, 3), 4.0), drive_scale=1e-3)  # 4 mV per step
+            >>> out.spikes.shape, int(out.spikes.sum())
+            (torch.Size([30, 2, 3]), 36)
+        """
         drives = self.drives(drive)
+        if drive_scale is None or isinstance(drive_scale, (int, float)):
+            scales = (1.0 if drive_scale is None else float(drive_scale),) * len(drives)
+        else:
+            scales = tuple(float(f) for f in self.drives(drive_scale))
         if len({d.shape for d in drives}) != 1:
             raise InputError(f"the drives of all pathways must have one shape [T, B, n], got {[tuple(d.shape) for d in drives]}")
         if state is None:
@@ -272,6 +303,10 @@ class TorchStep:
         subexpr = any(r not in self.generated.state_fields for r in record)
         values = self._values(params)  # once per run, as the loop invariants of the parameters: not per step
         invariants = self.generated.invariants(values, self.dt, self.dtype)
+        if self.backend == "bptt" and not subexpr and drives[0].shape[0] > 0:
+            return self._run_bptt(tuple(d.contiguous() for d in drives), state, tuple(record), values, invariants,
+                                  scales)
+        drives = tuple(d if f == 1.0 else d * f for d, f in zip(drives, scales))
         first, chunks = 0, None
         if self.backend == "fused" and not subexpr:
             first, state, chunks = self._run_chunks(drives, state, tuple(record), values, invariants)
@@ -310,6 +345,27 @@ class TorchStep:
             chunks.append((s, rec))
             done += k
         return done, state, chunks
+
+    def _run_bptt(self, drives: tuple[torch.Tensor, ...], state: Any, record: tuple[str, ...],
+                  values: Mapping[str, Any], invariants: Any, scales: tuple[float, ...]) -> RunResult:
+        """The ``"bptt"`` backend: the whole run as one autograd node (:class:`_BpttRun`)."""
+        inv = tuple(invariants)
+        vkeys = tuple(k for k, v in values.items() if torch.is_tensor(v) and v.is_floating_point())
+        ikeys = tuple(i for i, v in enumerate(inv) if torch.is_tensor(v) and v.is_floating_point())
+        T = drives[0].shape[0]
+        steps = max(1, min(int(BPTT_STEPS), T))
+        plans = {}
+        for k in {steps, T % steps or steps}:  # the chunk length and that of the last chunk
+            key = (k, record, scales, vkeys, ikeys)
+            if key not in self._plans:
+                self._plans[key] = _BpttPlan(self, k, record, scales, vkeys, ikeys)
+            plans[k] = self._plans[key]
+        fields = tuple(getattr(state.inner, f) for f in self.generated.state_fields)
+        tensors = (*drives, *fields, *(values[k] for k in vkeys), *(inv[i] for i in ikeys))
+        spikes, *rest = _BpttRun.apply(plans, state.timestep, dict(values), inv, *tensors)
+        traces = dict(zip(record, rest[:len(record)]))
+        inner = self.State(*rest[len(record):])
+        return RunResult(spikes, LayerState(inner, state.timestep + T), traces)
 
     def check_record(self, record: Sequence[str]) -> None:
         """Refuse names in ``record`` that are neither state variables nor subexpressions of the model."""
@@ -458,6 +514,158 @@ def _fused(fn: Any, steps: int, record: tuple[str, ...]) -> Any:
         return torch.stack(spikes), inner, tuple(torch.stack(t) for t in traces)
 
     return _compile_own(chunk, "fused")
+
+
+def _bptt_steps(fn: Any, state_type: type, steps: int, record: tuple[str, ...], inner: Any, drives: Any,
+                scales: tuple[float, ...], values: Any, inv: Any, first: torch.Tensor, dt: float, dtype: Any, sg: Any,
+                detach: bool) -> tuple[list[torch.Tensor], list[list[torch.Tensor]], Any]:
+    """``steps`` steps of the generated step ``fn`` from ``inner``; ``drives``: per pathway, one tensor per
+    step, multiplied by its pathway's ``scales`` entry (1: as it is)."""
+    spikes: list[torch.Tensor] = []
+    traces: list[list[torch.Tensor]] = [[] for _ in record]
+    for k in range(steps):
+        drive = tuple(d[k] if f == 1.0 else d[k] * f for d, f in zip(drives, scales))
+        s, inner = fn(inner, drive, values, (first + k) * dt, dt, dtype, sg, detach, inv)
+        spikes.append(s)
+        for out, name in zip(traces, record):
+            out.append(getattr(inner, name))
+    return spikes, traces, inner
+
+
+class _BpttPlan:
+    """The compiled forward and backward of one chunk of ``steps`` steps (backend ``"bptt"``) for one
+    :class:`TorchStep`, ``record`` (state variables), drive ``scales`` (one per pathway), tensor
+    parameters ``vkeys`` (names in the parameter values) and tensor loop invariants ``ikeys`` (indices):
+    two ``torch.compile``'d functions, each on a code object of its own (:func:`_compile_own`).
+
+    Both write their per-step outputs into tensors they are given, one ``[B, n]`` view per step of the
+    run's output (inductor then stores into them from its one loop; a stacked ``[steps, B, n]`` output
+    would be copied once more)."""
+
+    def __init__(self, step: "TorchStep", steps: int, record: tuple[str, ...], scales: tuple[float, ...],
+                 vkeys: tuple[str, ...], ikeys: tuple[int, ...]):
+        gen = step.generated
+        self.steps, self.record, self.scales, self.vkeys, self.ikeys = steps, record, scales, vkeys, ikeys
+        self.fields = gen.state_fields
+        self.dtypes = tuple(step.state_dtype(f) for f in self.fields)
+        #: indices of the state fields and of the recorded names that carry gradients (floats and times, as in
+        #: ``"eager"``: a time such as ``lastspike`` passes its gradient on where nobody spikes)
+        self.diff = tuple(i for i, f in enumerate(self.fields) if gen.state_kinds[f] in ("float", "time"))
+        self.diff_record = tuple(j for j, r in enumerate(record) if gen.state_kinds[r] in ("float", "time"))
+        self.dt, self.dtype, self.detach = step.dt, step.dtype, step.detach_reset
+        self.sg_forward, self.sg_backward = step.surrogate.spike, step.surrogate.spike_linear
+        fn, state_type, diff, diff_record = gen.fn, gen.state_type, self.diff, self.diff_record
+
+        def forward(state: Any, drives: Any, values: Any, inv: Any, first: torch.Tensor,
+                    dt: float, dtype: Any, sg: Any, detach: bool, out_spikes: Any, out_traces: Any) -> Any:
+            spikes, traces, inner = _bptt_steps(fn, state_type, steps, record, state_type(*state), drives, scales,
+                                                values, inv, first, dt, dtype, sg, detach)
+            for outs, values_k in zip((out_spikes, *out_traces), (spikes, *traces)):
+                for out, x in zip(outs, values_k):
+                    out.copy_(x)
+            return tuple(inner)
+
+        def backward(state: Any, drives: Any, values: Any, inv: Any, first: torch.Tensor,
+                     dt: float, dtype: Any, sg: Any, detach: bool, g_spikes: Any, g_traces: Any,
+                     g_state: Any, out_drives: Any) -> Any:
+            def chunk(x_state: Any, x_drives: Any, x_values: Any, x_inv: Any) -> Any:
+                full = list(state)
+                for i, x in zip(diff, x_state):
+                    full[i] = x
+                vals = dict(values)
+                vals.update(zip(vkeys, x_values))
+                invs = list(inv)
+                for i, x in zip(ikeys, x_inv):
+                    invs[i] = x
+                spikes, traces, inner = _bptt_steps(fn, state_type, steps, record, state_type(*full), x_drives, scales,
+                                                    vals, tuple(invs), first, dt, dtype, sg, detach)
+                return spikes, [traces[j] for j in diff_record], [inner[i] for i in diff]
+
+            primals = ([state[i] for i in diff], [list(d) for d in drives], [values[k] for k in vkeys],
+                       [inv[i] for i in ikeys])
+            _, vjp = torch.func.vjp(chunk, *primals)
+            g0, gd, gv, gi = vjp((list(g_spikes), [list(g) for g in g_traces], list(g_state)))
+            for outs, grads in zip(out_drives, gd):
+                for out, g in zip(outs, grads):
+                    out.copy_(g)
+            return tuple(g0), tuple(gv), tuple(gi)
+
+        self.forward = _compile_own(forward, "bptt")
+        self.backward = _compile_own(backward, "bptt")
+
+
+class _BpttRun(torch.autograd.Function):
+    """A whole run of the ``"bptt"`` backend as one autograd node (see :data:`BACKENDS`).
+
+    ``apply(plans, timestep, values, inv, *drives, *state fields, *tensor values, *tensor invariants)``
+    runs chunks of ``max(plans)`` steps, the last one ``T mod max(plans)`` steps (``plans``: chunk length
+    -> :class:`_BpttPlan`) and returns ``(spikes, *traces of the record, *final state fields)``."""
+
+    @staticmethod
+    def forward(ctx: Any, plans: dict[int, _BpttPlan], timestep: int, values: dict, inv: tuple,  # type: ignore[override]
+                *tensors: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        plan = plans[max(plans)]
+        tensors = tuple(t.detach() for t in tensors)  # compiled graphs guard on requires_grad: one graph for all
+        F, V, I = len(plan.fields), len(plan.vkeys), len(plan.ikeys)
+        P = len(tensors) - F - V - I
+        drives, state, vt = tensors[:P], tensors[P:P + F], tensors[P + F:P + F + V]
+        values = {**values, **dict(zip(plan.vkeys, vt))}
+        inv = list(inv)
+        for i, x in zip(plan.ikeys, tensors[P + F + V:]):
+            inv[i] = x
+        inv = tuple(inv)
+        shape, device = tuple(drives[0].shape), drives[0].device
+        spikes = torch.empty(shape, dtype=plan.dtype, device=device)
+        traces = [torch.empty(shape, dtype=plan.dtypes[plan.fields.index(r)], device=device) for r in plan.record]
+        starts = []
+        for c, k in _chunks(shape[0], plan.steps):
+            starts.append(state)
+            first = torch.tensor(float(timestep + c), dtype=torch.float64, device=device)
+            state = plans[k].forward(state, tuple(_steps_of(d, c, k) for d in drives), values, inv, first, plan.dt,
+                                     plan.dtype, plan.sg_forward, plan.detach, _steps_of(spikes, c, k),
+                                     tuple(_steps_of(t, c, k) for t in traces))
+        ctx.plans, ctx.timestep, ctx.values, ctx.inv, ctx.starts = plans, timestep, values, inv, starts
+        ctx.save_for_backward(*drives)
+        ctx.mark_non_differentiable(*(t for j, t in enumerate(traces) if j not in plan.diff_record),
+                                    *(x for i, x in enumerate(state) if i not in plan.diff))
+        return (spikes, *traces, *state)
+
+    @staticmethod
+    @torch.autograd.function.once_differentiable
+    def backward(ctx: Any, g_spikes: torch.Tensor, *grads: torch.Tensor) -> tuple[Any, ...]:  # type: ignore[override]
+        plans = ctx.plans
+        plan = plans[max(plans)]
+        drives = tuple(d.detach() for d in ctx.saved_tensors)
+        R = len(plan.record)
+        g_spikes = g_spikes.contiguous()
+        g_traces = [grads[j].contiguous() for j in plan.diff_record]
+        g_state = tuple(grads[R + i] if grads[R + i] is not None else torch.zeros_like(ctx.starts[0][i])
+                        for i in plan.diff)
+        g_drives = [torch.empty_like(d) for d in drives]
+        g_values: list[Any] = [None] * len(plan.vkeys)
+        g_inv: list[Any] = [None] * len(plan.ikeys)
+        for (c, k), start in reversed(list(zip(_chunks(drives[0].shape[0], plan.steps), ctx.starts))):
+            first = torch.tensor(float(ctx.timestep + c), dtype=torch.float64, device=drives[0].device)
+            g_state, gv, gi = plans[k].backward(start, tuple(_steps_of(d, c, k) for d in drives), ctx.values, ctx.inv,
+                                                first, plan.dt, plan.dtype, plan.sg_backward, plan.detach,
+                                                _steps_of(g_spikes, c, k), tuple(_steps_of(g, c, k) for g in g_traces),
+                                                g_state, tuple(_steps_of(g, c, k) for g in g_drives))
+            g_values = [g if acc is None else acc + g for acc, g in zip(g_values, gv)]
+            g_inv = [g if acc is None else acc + g for acc, g in zip(g_inv, gi)]
+        g_fields: list[Any] = [None] * len(plan.fields)
+        for i, g in zip(plan.diff, g_state):
+            g_fields[i] = g
+        return (None, None, None, None, *g_drives, *g_fields, *g_values, *g_inv)
+
+
+def _chunks(T: int, steps: int) -> list[tuple[int, int]]:
+    """``(first step, steps)`` of the chunks of a run of ``T`` steps: ``steps`` each, the last one fewer."""
+    return [(c, min(steps, T - c)) for c in range(0, T, steps)]
+
+
+def _steps_of(x: torch.Tensor, c: int, k: int) -> tuple[torch.Tensor, ...]:
+    """Steps ``c .. c + k`` of ``x [T, ...]``, one view each."""
+    return tuple(x[c:c + k].unbind(0))
 
 
 def _compiled(fn: Any) -> Any:

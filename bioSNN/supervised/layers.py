@@ -128,8 +128,10 @@ class NeuronLayer(nn.Module):
     detach_reset: stop the gradient through the reset (default True).
     record: variables (state or subexpressions) returned per step, in display units.
     dtype: floating-point type of the neuron state (the drive may come in bf16 under autocast).
-    backend: how the step runs, ``"eager"`` (the reference) or ``"compile"`` (fused by ``torch.compile``,
-        same values; :data:`~bioSNN.equations.torch_step.BACKENDS`); see also :func:`set_backend`.
+    backend: how the step runs, ``"eager"`` (the reference), ``"compile"`` (fused by ``torch.compile``),
+        ``"fused"`` (chunks of steps compiled) or ``"bptt"`` (compiled chunks with a backward pass of
+        their own: the fastest for training on a CPU); same values and gradients
+        (:data:`~bioSNN.equations.torch_step.BACKENDS`); see also :func:`set_backend`.
     return_state: ``forward`` returns ``(spikes, state)`` (default, Norse's contract) or, when False,
         the spikes alone (a plain module of ``nn.Sequential``).
     batch_first: take and return ``[B, T, *shape]`` instead of the time-first ``[T, B, *shape]``.
@@ -206,19 +208,20 @@ class NeuronLayer(nn.Module):
         drives = self.step.drives(drive)
         if self.batch_first:
             drives = tuple(d.transpose(0, 1) if torch.is_tensor(d) and d.dim() >= 2 else d for d in drives)
-        scaled = []
+        flat = []
         for name, d in zip(self.step.pathways, drives):
             if not torch.is_tensor(d) or d.dim() < 3 or tuple(d.shape[2:]) != self.shape:
                 order = "batch, T" if self.batch_first else "T, batch"
                 raise InputError(f"drive must be [{order}, {', '.join(map(str, self.shape))}] (time first unless the "
                                  f"layer is made with batch_first=True), got {tuple(getattr(d, 'shape', ()))}")
             T, B = d.shape[:2]
-            scaled.append(d.reshape(T, B, self.n).to(self.step.dtype) * self.drive_scales[name])
-        if len({x.shape for x in scaled}) != 1:
+            flat.append(d.reshape(T, B, self.n).to(self.step.dtype))
+        if len({x.shape for x in flat}) != 1:
             raise InputError(f"the drives of all pathways must have one shape, got {[tuple(x.shape) for x in drives]}")
         if state is not None:
             self._check_state(state, B)
-        result = self.step.run_drive(tuple(scaled), state, record=self.record, params=self.parameter_values())
+        result = self.step.run_drive(tuple(flat), state, record=self.record, params=self.parameter_values(),
+                                     drive_scale=tuple(self.drive_scales[p] for p in self.step.pathways))
         shape = (T, B, *self.shape)
         out = {r: (v.to(self.step.dtype) / self.record_scale[r]).reshape(shape) for r, v in result.recorded.items()}
         spikes = result.spikes.reshape(shape)
@@ -249,10 +252,11 @@ class NeuronLayer(nn.Module):
 
 
 def set_backend(module: nn.Module, backend: str) -> int:
-    """Run every :class:`NeuronLayer` inside ``module`` by ``backend`` (``"eager"`` or ``"compile"``);
+    """Run every :class:`NeuronLayer` inside ``module`` by ``backend`` (one of
+    :data:`~bioSNN.equations.torch_step.BACKENDS`: ``"eager"``, ``"compile"``, ``"fused"``, ``"bptt"``);
     returns how many neuron layers ``module`` holds (all now run by ``backend``). Weights, parameters
-    and results are unchanged: only the execution of the neuron steps differs (``"compile"``: fused
-    kernels, compiled at first use; float32/float64 states only).
+    and results are unchanged: only the execution of the neuron steps differs (all but ``"eager"``:
+    fused kernels, compiled at first use; float32/float64 states only).
 
     Example:
         >>> from brian2 import ms

@@ -82,8 +82,9 @@ class TrainConfig:
     ``packed_input``: training batches as bit-packed spikes (:mod:`bioSNN.supervised.packed`: long
     presentations in bounded memory; networks with ``accepts_packed``: ``guided-bilayer``,
     ``spiking-mlp``; not with ``augment_shift``);
-    ``backend``: how the neuron steps run (``"eager"``, or ``"compile"``: fused by ``torch.compile``,
-    same values, compiled at first use; :func:`~bioSNN.supervised.layers.set_backend`, applied to the
+    ``backend``: how the neuron steps run (``"eager"``, or ``"compile"``, ``"fused"``, ``"bptt"``: fused by
+    ``torch.compile``, same values, compiled at first use; ``"bptt"`` the fastest to train on a CPU;
+    :data:`~bioSNN.equations.torch_step.BACKENDS`; :func:`~bioSNN.supervised.layers.set_backend`, applied to the
     network given to :class:`Trainer` by ``fit``); ``None`` leaves the network's layers as they are."""
 
     epochs: int = 10

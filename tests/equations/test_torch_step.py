@@ -101,3 +101,39 @@ def test_invariants_computed_once_per_run_equal_those_of_every_step():
     assert torch.equal(torch.stack(vs), run.recorded["v"])
     run.recorded["v"].sum().backward()
     assert tau.grad is not None and tau.grad.abs().sum() > 0
+
+
+def test_bptt_backend_matches_eager_on_the_step(monkeypatch):
+    """``TorchStep.run`` by ``"bptt"``: the same spikes, recorded variables (floats, booleans, float64 times),
+    final state and gradients (weights, the start state) as ``"eager"``, with and without autograd; a run of
+    subexpressions falls back to the step-by-step loop."""
+    from bioSNN.equations import torch_step
+
+    monkeypatch.setattr(torch_step, "BPTT_STEPS", 3)  # runs of 7 = 3 + 3 + 1
+    x, w0 = _inputs(T=7, B=2, n_in=5, n_out=3, scale=8e-9)
+    record = ("v", "I", "not_refractory", "lastspike")
+    results = []
+    for backend in ("eager", "bptt"):
+        step = TorchStep(library.lif_exp_synapse(), 1 * ms, dtype=torch.float64, backend=backend)
+        w = w0.clone().requires_grad_(True)
+        state = step.initial_state(2, 3)
+        v0 = state.v.clone().requires_grad_(True)
+        state = type(state)(state.inner._replace(v=v0), 0)
+        res = step.run(x, w, state=state, record=record)
+        (res.spikes.sum() + res.recorded["v"].pow(2).sum() * 1e3 + res.state.I.sum() * 1e9).backward()
+        with torch.no_grad():
+            again = step.run(x, w, record=record)
+        results.append((res, w.grad, v0.grad, again))
+    (ref, gw, gv, ref_again), (got, gw_b, gv_b, got_again) = results
+    assert ref.spikes.sum() > 0 and gw.abs().sum() > 0 and gv.abs().sum() > 0
+    torch.testing.assert_close(got.spikes, ref.spikes, rtol=0, atol=0)
+    for name in record:
+        torch.testing.assert_close(got.recorded[name], ref.recorded[name], rtol=1e-12, atol=1e-15)
+        assert got.recorded[name].dtype == ref.recorded[name].dtype
+    for a, b in zip(got.state.inner, ref.state.inner):
+        torch.testing.assert_close(a, b, rtol=1e-12, atol=1e-15)
+    assert got.state.timestep == ref.state.timestep == 7
+    torch.testing.assert_close(gw_b, gw, rtol=1e-10, atol=1e-10 * float(gw.abs().max()))
+    torch.testing.assert_close(gv_b, gv, rtol=1e-10, atol=1e-10 * float(gv.abs().max()))
+    torch.testing.assert_close(got_again.spikes, ref_again.spikes, rtol=0, atol=0)
+    assert ref.spikes.sum() < ref.spikes.numel() / 2 and 0 < ref.recorded["not_refractory"].sum() < 42

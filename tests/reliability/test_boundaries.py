@@ -19,7 +19,7 @@ import pytest
 
 from bioSNN.cli import main
 from bioSNN.encoding import SpikeTrains
-from bioSNN.errors import DataError, InputError, OutputError, RunFolderError, RunLockedError
+from bioSNN.errors import DataError, InputError, OutputError, RunFolderError
 
 DEAD_PID = 2**22 + 7  # above Linux's largest pid: names no process
 

@@ -6,7 +6,7 @@ import torch
 from torch import nn
 from brian2 import mV, ms
 
-from bioSNN.equations import library, simulate
+from bioSNN.equations import library, simulate, torch_step
 from bioSNN.equations.torch_step import BACKENDS, FUSED_STEPS
 from bioSNN.errors import InputError, ModelError
 from bioSNN.supervised.layers import NeuronLayer, ThresholdBatchNorm, set_backend, threshold_gap
@@ -34,8 +34,9 @@ def test_layer_reproduces_brian2(model, dt, w_mV):
     pytest.param(library.seed_wta_if(t_image=20 * ms, t_ref=4 * ms), (), 20.0, 3,  # WTA: one winner per sample
                  marks=pytest.mark.slow)],
     ids=["lif_delta", "seed_wta_if"])
-def test_compiled_backend_matches_eager(model, trainable, mean_mV, min_spikes):
+def test_compiled_backend_matches_eager(model, trainable, mean_mV, min_spikes, monkeypatch):
     """The fast path is pinned to the reference: same spikes, traces and gradients (drive and parameters)."""
+    monkeypatch.setattr(torch_step, "BPTT_STEPS", 5)  # "bptt": five compiled chunks of 5 steps
     torch.manual_seed(0)
     drive = torch.randn(FUSED_STEPS + 5, 3, 2, 4, 4) * abs(mean_mV) * 3 + mean_mV
     results = []
@@ -55,6 +56,85 @@ def test_compiled_backend_matches_eager(model, trainable, mean_mV, min_spikes):
         for a, b in zip(g1, g0):
             assert b.abs().sum() > 0
             torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-7)
+
+
+def _coba_two_pathways():
+    from brian2 import nS, pF
+
+    from bioSNN.equations import NeuronModel
+
+    return NeuronModel(
+        name="coba_two_pathways", method="exponential_euler", refractory=1 * ms,
+        equations="""dv/dt = (gl*(El - v) + ge*(Ee - v) + gi*(Ei - v))/C : volt (unless refractory)
+                     dge/dt = -ge/taue : siemens
+                     dgi/dt = -gi/taui : siemens""",
+        threshold="v > -50*mV", reset="v = -60*mV", on_pre={"exc": "ge += w", "inh": "gi += w"},
+        parameters=dict(gl=10 * nS, El=-60 * mV, Ee=0 * mV, Ei=-80 * mV, C=200 * pF, taue=5 * ms, taui=10 * ms),
+        initial={"v": -60 * mV})
+
+
+def _boolean_refractory():
+    from tests.equations.models_for_tests import BOOLEAN_REFRACTORY
+
+    return BOOLEAN_REFRACTORY
+
+
+# model, trainable, record, drive (mean, sd) per pathway, detach_reset, batch sizes of the three calls (the second
+# continues the first), dtype (float64: compiled and eager kernels round transcendental functions differently, and
+# a float32 gradient that sums terms of both signs shows it)
+BPTT_CASES = {
+    "lif_delta": (library.lif_delta, ("v_th",), ("v",), {"input": (3.0, 6.0)}, False, (3, 3, 2), torch.float32),
+    "lif_exp_synapse": (library.lif_exp_synapse, ("v_th", "tau_m"), ("v", "I"), {"input": (0.6, 1.0)}, True,
+                        (3, 3, 3), torch.float64),
+    "boolean_refractory": (_boolean_refractory, ("v_th",), ("v", "h"), {"input": (8.0, 8.0)}, True, (2, 2, 2),
+                           torch.float64),
+    "coba_two_pathways": (_coba_two_pathways, ("El",), ("v", "ge"), {"exc": (15.0, 15.0), "inh": (5.0, 5.0)}, False,
+                          (2, 2, 2), torch.float64),
+}
+
+
+@pytest.mark.parametrize("case", list(BPTT_CASES))
+def test_bptt_backend_matches_eager(case, monkeypatch):
+    """``"bptt"`` (compiled chunks, a backward pass of its own) is pinned to ``"eager"``: spikes, traces, final
+    state and gradients (every drive, the start state, trainable parameters), over a run of T not a multiple of
+    the chunk (the short last chunk has its own compiled pair), a continued run, refractoriness, resets of
+    several variables, gradients through the reset, two pathways, and a batch size that changes."""
+    monkeypatch.setattr(torch_step, "BPTT_STEPS", 2)  # small chunks compile quickly: runs of 3 = 2 + 1
+    make, trainable, record, drive_spec, detach, batches, dtype = BPTT_CASES[case]
+    model = make()
+    results = {}
+    for backend in ("eager", "bptt"):
+        layer = NeuronLayer(model, 0.5 * ms, 4, trainable=trainable, record=record, backend=backend,
+                            detach_reset=detach, dtype=dtype)
+        gen = torch.Generator().manual_seed(0)
+        out, state = [], None
+        for k, (T, batch) in enumerate(zip((4, 3, 2), batches)):  # a run, its continuation, a fresh run
+            drives = {p: (torch.randn(T, batch, 4, generator=gen, dtype=dtype) * sd + mean).requires_grad_(True)
+                      for p, (mean, sd) in drive_spec.items()}
+            res = layer(drives if len(drives) > 1 else drives["input"], state if k == 1 else None)
+            loss = res.spikes.sum() + sum(v.pow(2).mean() * 1e-3 for v in res.recorded.values())
+            loss = loss + sum(x.float().pow(2).mean() * 1e-3 for x in res.state.inner if x.is_floating_point())
+            loss.backward()
+            start = [x for x in state.inner if x.requires_grad] if k == 1 else []
+            # the next call continues from here, differentiable in the float variables (not in times: float64 always)
+            inner = (x.detach().requires_grad_(layer.step.state_dtype(f) == dtype and x.is_floating_point())
+                     for f, x in zip(res.state.inner._fields, res.state.inner))
+            state = type(res.state)(type(res.state.inner)(*inner), res.state.timestep)
+            out.append([res.spikes.detach(), *(v.detach() for v in res.recorded.values()),
+                        *(x.detach() for x in res.state.inner), *(x.grad for x in start),
+                        *(d.grad for d in drives.values()), *(p.grad.clone() for p in layer.trainable.values())])
+            layer.zero_grad()
+        results[backend] = out
+    spikes = sum(int(call[0].sum()) for call in results["eager"])
+    assert 5 <= spikes < sum(call[0].numel() for call in results["eager"]) / 2
+    for ref, got in zip(results["eager"], results["bptt"]):
+        torch.testing.assert_close(got[0], ref[0], rtol=0, atol=0)
+        tol = 1e-5 if dtype == torch.float32 else 1e-10
+        for a, b in zip(got[1:], ref[1:]):
+            scale = max(1.0, float(b.abs().max())) if b.is_floating_point() else 0.0
+            torch.testing.assert_close(a, b, rtol=tol, atol=tol * scale)
+    grads = results["eager"][1][-(len(drive_spec) + len(trainable) + 1):]  # the start state's first, then drives...
+    assert all(float(g.abs().sum()) > 0 for g in grads)
 
 
 def test_unknown_backend_and_half_precision_compile_are_refused():
