@@ -1,6 +1,6 @@
 """Models written in the tests (not in the library), each exercising another part of the translation."""
 
-from brian2 import mV, ms, nA, pF
+from brian2 import mV, ms, nA, nS, pF
 
 from bioSNN.equations import NeuronModel
 from bioSNN.equations.verify import Drive
@@ -82,3 +82,16 @@ TEST_MODELS = [
     (COBA_REFRACTORY, COBA_DRIVE),
     (BOOLEAN_REFRACTORY, BOOLEAN_REFRACTORY_DRIVE),
 ]
+
+
+def coba_two_pathways(refractory=5 * ms) -> NeuronModel:
+    """Conductance-based LIF with an excitatory and an inhibitory pathway (``on_pre`` per pathway),
+    exponential Euler, timed refractoriness ``refractory``."""
+    return NeuronModel(
+        name="coba_two_pathways", method="exponential_euler", refractory=refractory,
+        equations="""dv/dt = (gl*(El - v) + ge*(Ee - v) + gi*(Ei - v))/C : volt (unless refractory)
+                     dge/dt = -ge/taue : siemens
+                     dgi/dt = -gi/taui : siemens""",
+        threshold="v > -50*mV", reset="v = -60*mV", on_pre={"exc": "ge += w", "inh": "gi += w"},
+        parameters=dict(gl=10 * nS, El=-60 * mV, Ee=0 * mV, Ei=-80 * mV, C=200 * pF, taue=5 * ms, taui=10 * ms),
+        initial={"v": -60 * mV})

@@ -118,14 +118,9 @@ def test_renamed_weight_lets_adex_keep_its_own_w():
 
 
 def _coba():
-    return NeuronModel(
-        name="coba_two_pathways", method="exponential_euler", refractory=5 * ms,
-        equations="""dv/dt = (gl*(El - v) + ge*(Ee - v) + gi*(Ei - v))/C : volt (unless refractory)
-                     dge/dt = -ge/taue : siemens
-                     dgi/dt = -gi/taui : siemens""",
-        threshold="v > -50*mV", reset="v = -60*mV", on_pre={"exc": "ge += w", "inh": "gi += w"},
-        parameters=dict(gl=10 * nS, El=-60 * mV, Ee=0 * mV, Ei=-80 * mV, C=200 * pF, taue=5 * ms, taui=10 * ms),
-        initial={"v": -60 * mV})
+    from .models_for_tests import coba_two_pathways
+
+    return coba_two_pathways(5 * ms)
 
 
 @pytest.mark.parametrize("delays", ["none", "homogeneous", "per_synapse"])

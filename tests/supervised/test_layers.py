@@ -59,18 +59,9 @@ def test_compiled_backend_matches_eager(model, trainable, mean_mV, min_spikes, m
 
 
 def _coba_two_pathways():
-    from brian2 import nS, pF
+    from tests.equations.models_for_tests import coba_two_pathways
 
-    from bioSNN.equations import NeuronModel
-
-    return NeuronModel(
-        name="coba_two_pathways", method="exponential_euler", refractory=1 * ms,
-        equations="""dv/dt = (gl*(El - v) + ge*(Ee - v) + gi*(Ei - v))/C : volt (unless refractory)
-                     dge/dt = -ge/taue : siemens
-                     dgi/dt = -gi/taui : siemens""",
-        threshold="v > -50*mV", reset="v = -60*mV", on_pre={"exc": "ge += w", "inh": "gi += w"},
-        parameters=dict(gl=10 * nS, El=-60 * mV, Ee=0 * mV, Ei=-80 * mV, C=200 * pF, taue=5 * ms, taui=10 * ms),
-        initial={"v": -60 * mV})
+    return coba_two_pathways(1 * ms)
 
 
 def _boolean_refractory():

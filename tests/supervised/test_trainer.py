@@ -219,6 +219,7 @@ def test_training_leaves_the_global_random_generators_alone(tmp_path):
     assert np.array_equal(np.random.get_state()[1], before_np)
 
 
+@pytest.mark.slow  # ~30 s of compiling; tests/supervised/test_layers.py pins the bptt layer to eager in CI
 def test_bptt_backend_trains_like_eager(tmp_path, monkeypatch):
     """``TrainConfig(backend="bptt")`` (the CLI's ``--torch-backend bptt``) trains the same weights as the
     reference ``"eager"`` backend, to float32 rounding, over a whole epoch of updates."""
