@@ -295,7 +295,7 @@ def _sj2_forced(implementation: str, device: torch.device) -> Callable[[], Any]:
     return scope
 
 
-def _layer_candidates(device: torch.device, beta: float, n: int) -> list[tuple]:
+def _layer_candidates(device: torch.device, beta: float, n: int, compile_peers: bool = False) -> list[tuple]:
     """``(name, version, neurons[, scope])``: ``neurons(drive [T, B, n] mV) -> spikes [T, B, n]``, or a
     string saying why the library is skipped; ``scope()``, where given, is entered around every
     forward+backward."""
@@ -398,6 +398,10 @@ def _layer_candidates(device: torch.device, beta: float, n: int) -> list[tuple]:
 
         # input scaled by 1/a so that one step adds d mV
         out.append(("Norse LIFBoxCell, python loop", version_of("norse") or "?", lambda d: _step_loop(cell, d / a, None)))
+        if compile_peers:  # the Open Neuromorphic benchmark's "Norse + torch.compile": the cell compiled, looped
+            compiled_cell = torch.compile(cell)
+            out.append(("Norse LIFBoxCell + torch.compile, python loop", version_of("norse") or "?",
+                        lambda d: _step_loop(compiled_cell, d / a, None)))
     except Exception as exc:  # noqa: BLE001 - optional peer
         out.append(("Norse", "-", f"skipped: {type(exc).__name__}: {exc}"))
     return out
@@ -423,7 +427,8 @@ def bench_layer(args: argparse.Namespace, device: torch.device) -> list[dict[str
         linear.weight.copy_((torch.randn(n, n_in, generator=gen) * 0.6 + 0.1).to(device))
     rows: dict[str, dict[str, Any]] = {}
     fns: dict[str, Callable[[], Any]] = {}
-    for name, version, run, *extra in _layer_candidates(device, beta, n):
+    compile_peers = args.compile_peers if args.compile_peers is not None else device.type == "cuda"
+    for name, version, run, *extra in _layer_candidates(device, beta, n, compile_peers):
         if isinstance(run, str):
             rows[name] = dict(library=name, version=version, skipped=run)
             continue
@@ -490,6 +495,8 @@ def main() -> None:
     layer.add_argument("--batch", type=int, default=64)
     layer.add_argument("--inputs", type=int, default=784)
     layer.add_argument("--neurons", type=int, default=1000)
+    layer.add_argument("--compile-peers", action=argparse.BooleanOptionalAction, default=None,
+                       help="also time Norse's cell under torch.compile (default: on CUDA only)")
     layer.add_argument("--input-rate", type=float, default=0.05, help="input spike probability per step")
     layer.add_argument("--layer-iters", type=int, default=2, help="forward+backward passes per repeat")
     args = parser.parse_args()

@@ -6,14 +6,19 @@ normalisation set from Python between runs), run side by side in one process on 
 
 Both use the same neuron models (bioSNN.equations.library), STDP rule, constants and Brian2 target;
 compilation is excluded (each variant is warmed up on 4 examples first). With ``--standalone N`` the
-cpp_standalone backend is also timed on the first N digits (slices of 500). Prints examples/s and the
+cpp_standalone backend is also timed on the first N digits (slices of 500), and with ``--cuda``
+brian2cuda's cuda_standalone beside it on the same digits (GPU 0; ratio against cpp_standalone).
+``--no-baseline`` skips the runtime loops (at N = 6,400 they take minutes). Prints examples/s and the
 ratios against the per-example loop.
+
+    python bench/unsupervised_speed.py --neurons 400 6400 --no-baseline --standalone 1000 --cuda
 """
 
 from __future__ import annotations
 
 import argparse
 import time
+from typing import Any
 
 import numpy as np
 from brian2 import Hz, Network, PoissonGroup, Synapses, ms, seed
@@ -82,14 +87,16 @@ def sliced(config: DiehlCookConfig, rates: np.ndarray, cls) -> float:
     return (len(rates) - 4) / (time.perf_counter() - start)
 
 
-def sliced_standalone(config: DiehlCookConfig, rates: np.ndarray, directory: str) -> float:
-    """cpp_standalone on all of ``rates``: the first call compiles; the timed second call pays code
-    generation and a no-op ``make`` (a few seconds) but no compilation, as a resumed run would."""
+def sliced_standalone(config: DiehlCookConfig, rates: np.ndarray, directory: str, backend: str = "cpp_standalone",
+                      cuda: Any = None) -> float:
+    """``backend`` (cpp_standalone, or cuda_standalone with ``cuda`` options) on all of ``rates``: the first
+    call compiles; the timed second call pays code generation and a no-op ``make`` (a few seconds) but no
+    compilation, as a resumed run would."""
     from bioSNN.unsupervised.standalone import train_standalone
 
-    train_standalone(config, rates, directory, progress=False)
+    train_standalone(config, rates, directory, progress=False, backend=backend, cuda=cuda)
     start = time.perf_counter()
-    train_standalone(config, rates, directory, progress=False)
+    train_standalone(config, rates, directory, progress=False, backend=backend, cuda=cuda)
     return len(rates) / (time.perf_counter() - start)
 
 
@@ -100,22 +107,38 @@ def main() -> None:
     parser.add_argument("--target", default="cython", choices=["cython", "numpy"])
     parser.add_argument("--standalone", type=int, default=0, metavar="N_EXAMPLES",
                         help="also time the cpp_standalone backend on this many examples (e.g. 1000)")
+    parser.add_argument("--cuda", action="store_true",
+                        help="with --standalone: also time cuda_standalone (brian2cuda, GPU 0) on the same examples")
+    parser.add_argument("--no-baseline", action="store_true",
+                        help="skip the runtime loops (at N = 6,400 they take minutes per example)")
     args = parser.parse_args()
     all_rates = rates_of(load_mnist_subset("train").images)
     rates = all_rates[: args.examples + 4]
     cls = codeobj_class(args.target)
+    if args.cuda and not args.standalone:
+        parser.error("--cuda needs --standalone N_EXAMPLES")
     print(f"{'N':>5s} {'per-example run() ex/s':>24s} {'bioSNN sliced ex/s':>20s} {'ratio':>7s}"
-          + (f" {'cpp_standalone ex/s':>20s} {'ratio':>7s}" if args.standalone else ""))
+          + (f" {'cpp_standalone ex/s':>20s} {'ratio':>7s}" if args.standalone else "")
+          + (f" {'cuda_standalone ex/s':>21s} {'vs cpp_standalone':>18s}" if args.cuda else ""))
     for n in args.neurons:
         config = DiehlCookConfig(n_neurons=n, slice_examples=args.examples + 4)
         seed(0)
-        base = per_example_loop(config, rates, cls)
-        ours = sliced(config, rates, cls)
+        base = ours = float("nan")
+        if not args.no_baseline:
+            base = per_example_loop(config, rates, cls)
+            ours = sliced(config, rates, cls)
         line = f"{n:5d} {base:24.2f} {ours:20.2f} {ours / base:6.2f}x"
         if args.standalone:
             sa_config = DiehlCookConfig(n_neurons=n, slice_examples=500)
-            fast = sliced_standalone(sa_config, all_rates[: args.standalone], f"/tmp/biosnn_bench_standalone_{n}")
+            sa_rates = all_rates[: args.standalone]
+            fast = sliced_standalone(sa_config, sa_rates, f"/tmp/biosnn_bench_standalone_{n}")
             line += f" {fast:20.2f} {fast / base:6.2f}x"
+            if args.cuda:
+                from bioSNN.unsupervised.backends import CudaOptions
+
+                gpu = sliced_standalone(sa_config, sa_rates, f"/tmp/biosnn_bench_cuda_{n}", "cuda_standalone",
+                                        CudaOptions(gpu_id=0))
+                line += f" {gpu:21.2f} {gpu / fast:17.2f}x"
         print(line, flush=True)
 
 
