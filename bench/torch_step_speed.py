@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import argparse
 import math
-import time
 
 import torch
 from brian2 import ms
 
 from bioSNN.equations import TorchStep, library
+from supervised_speed import timed_interleaved  # bench/ is this script's folder
 
 
 def hand_written_lif(drive: torch.Tensor, dt: float, p: dict) -> torch.Tensor:
@@ -45,19 +45,6 @@ def hand_written_lif(drive: torch.Tensor, dt: float, p: dict) -> torch.Tensor:
         v = torch.where(spike, p["v_reset"], v)
         out.append(spike)
     return torch.stack(out)
-
-
-def timed(fn, repeats: int, warm: bool = True) -> float:
-    if warm:
-        fn()  # warm-up
-    best = math.inf
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        if torch.cuda.is_available():
-            torch.cuda.synchronize()
-        best = min(best, time.perf_counter() - start)
-    return best
 
 
 def main() -> None:
@@ -87,21 +74,15 @@ def main() -> None:
         drive = x.to(dtype) @ w
         hand_spikes = hand_written_lif(drive, dt, p)
         agree = (generated_spikes.bool() == hand_spikes).float().mean().item()
-        fused = step.with_backend("fused")
-        fused_spikes = fused.run(x, w).spikes  # compiles (tens of seconds) before the timing
-        fused_same = bool(torch.equal(fused_spikes, generated_spikes))
-        bptt = step.with_backend("bptt")
-        bptt_spikes = bptt.run(x, w).spikes  # compiles before the timing
-        bptt_same = bool(torch.equal(bptt_spikes, generated_spikes))
+        compiled = {name: step.with_backend(name) for name in ("fused", "bptt")}
+        same = {name: bool(torch.equal(c.run(x, w).spikes, generated_spikes))  # compiles before the timing
+                for name, c in compiled.items()}
         fns = {"gen": lambda: step.run(x, w), "hand": lambda: hand_written_lif(x.to(dtype) @ w, dt, p),
-               "fused": lambda: fused.run(x, w), "bptt": lambda: bptt.run(x, w)}
-        best = {name: math.inf for name in fns}
-        for fn in fns.values():
-            fn()  # warm-up
-        for _ in range(args.repeats):
-            for name, fn in fns.items():
-                best[name] = min(best[name], timed(fn, 1, warm=False))
-        t_gen, t_hand, t_fused, t_bptt = best["gen"], best["hand"], best["fused"], best["bptt"]
+               **{name: (lambda c=c: c.run(x, w)) for name, c in compiled.items()}}
+        times = timed_interleaved(fns, torch.device(args.device), iters=dict.fromkeys(fns, 1), repeats=args.repeats,
+                                  warmup=1)
+        t_gen, t_hand, t_fused, t_bptt = (min(times[name]) for name in ("gen", "hand", "fused", "bptt"))
+        fused_same, bptt_same = same["fused"], same["bptt"]
     print(f"device={args.device} dtype={args.dtype} threads={torch.get_num_threads()} "
           f"neurons={args.neurons} batch={args.batch} steps={args.steps}")
     print(f"spike agreement generated vs hand-written: {agree:.5f} ({int(generated_spikes.sum())} spikes)")

@@ -53,15 +53,23 @@ def _smooth(kind: str, x: torch.Tensor) -> torch.Tensor:
     return torch.atan(math.pi * x) / math.pi + 0.5
 
 
-def _slope(kind: str, x: torch.Tensor) -> torch.Tensor:
-    """The derivative of :func:`_smooth` at ``x``, written out (what autograd computes for it)."""
+def _slope(kind: str, d: torch.Tensor, w: float) -> torch.Tensor:
+    """The derivative of ``_smooth(kind, d / w)`` with respect to ``d``, written out (what autograd
+    computes for it)."""
     if kind == "rectangular":  # torch.clamp passes the gradient where min <= x + 1/2 <= max
-        y = x + 0.5
-        return torch.logical_and(y >= 0.0, y <= 1.0).to(x.dtype)
+        y = d / w + 0.5
+        return torch.logical_and(y >= 0.0, y <= 1.0).to(d.dtype) / w
     if kind == "sigmoid":
-        s = torch.sigmoid(4.0 * x)
-        return 4.0 * s * (1.0 - s)
-    return 1.0 / (1.0 + (math.pi * x) * (math.pi * x))
+        s = torch.sigmoid(4.0 * (d / w))
+        return 4.0 * s * (1.0 - s) / w
+    return (1.0 / w) / (1.0 + (math.pi / w) ** 2 * (d * d))  # atan, one division: 1 / (w (1 + (pi d / w)^2))
+
+
+def _hard(a: Any, b: Any, strict: bool) -> torch.Tensor:
+    """``(a > b)`` (``a >= b`` when not ``strict``) as a float tensor: ``a``'s dtype, or the default one."""
+    a_t = a if torch.is_tensor(a) else torch.as_tensor(a)
+    hard = torch.gt(a_t, b) if strict else torch.ge(a_t, b)
+    return hard.to(a_t.dtype if a_t.is_floating_point() else torch.get_default_dtype())
 
 
 @dataclass(frozen=True)
@@ -89,10 +97,7 @@ class Surrogate:
 
     def spike(self, a: Any, b: Any, strict: bool = True) -> torch.Tensor:
         """``(a > b)`` (or ``a >= b`` when not ``strict``) as a float tensor with the surrogate gradient."""
-        a_t = a if torch.is_tensor(a) else torch.as_tensor(a)
-        hard = torch.gt(a_t, b) if strict else torch.ge(a_t, b)
-        dtype = a_t.dtype if a_t.is_floating_point() else torch.get_default_dtype()
-        hard = hard.to(dtype)
+        hard = _hard(a, b, strict)
         needs_grad = torch.is_grad_enabled() and (
             (torch.is_tensor(a) and a.requires_grad) or (torch.is_tensor(b) and b.requires_grad)
         )
@@ -115,17 +120,8 @@ class Surrogate:
             >>> s.tolist(), torch.allclose(a.grad, torch.autograd.grad(sg.spike(a, 0.01).sum(), a)[0])
             ([1.0, 0.0], True)
         """
-        a_t = a if torch.is_tensor(a) else torch.as_tensor(a)
-        hard = torch.gt(a_t, b) if strict else torch.ge(a_t, b)
-        dtype = a_t.dtype if a_t.is_floating_point() else torch.get_default_dtype()
-        hard = hard.to(dtype)
+        hard = _hard(a, b, strict)
         if not torch.is_grad_enabled() or not (torch.is_tensor(a) or torch.is_tensor(b)):
-            return hard
+            return hard  # (inside torch.func.vjp the inputs are wrapped: their requires_grad is not asked)
         d = a - b
-        w = self._width_si
-        if self.kind == "atan":  # one division: 1 / (w (1 + (pi d / w)^2))
-            slope = (1.0 / w) / (1.0 + (math.pi / w) ** 2 * (d * d))
-        else:
-            slope = _slope(self.kind, d / w) / w
-        slope = slope.detach()
-        return hard + (d - d.detach()) * slope
+        return hard + (d - d.detach()) * _slope(self.kind, d, self._width_si).detach()

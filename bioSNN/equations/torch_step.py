@@ -505,24 +505,24 @@ def _fused(fn: Any, steps: int, record: tuple[str, ...]) -> Any:
 
     def chunk(inner: Any, drives: Any, values: Any, first: torch.Tensor, dt: float, dtype: Any, sg: Any, detach: bool,
               inv: Any) -> Any:
-        spikes, traces = [], [[] for _ in record]
-        for k in range(steps):
-            s, inner = fn(inner, tuple(d[k] for d in drives), values, (first + k) * dt, dt, dtype, sg, detach, inv)
-            spikes.append(s)
-            for out, name in zip(traces, record):
-                out.append(getattr(inner, name))
+        spikes, traces, inner = _run_steps(fn, steps, record, inner, drives, None, values, inv, first, dt, dtype, sg,
+                                           detach)
         return torch.stack(spikes), inner, tuple(torch.stack(t) for t in traces)
 
     return _compile_own(chunk, "fused")
 
 
-def _bptt_steps(fn: Any, state_type: type, steps: int, record: tuple[str, ...], inner: Any, drives: Any,
-                scales: tuple[float, ...], values: Any, inv: Any, first: torch.Tensor, dt: float, dtype: Any, sg: Any,
-                detach: bool) -> tuple[list[torch.Tensor], list[list[torch.Tensor]], Any]:
-    """``steps`` steps of the generated step ``fn`` from ``inner``; ``drives``: per pathway, one tensor per
-    step, multiplied by its pathway's ``scales`` entry (1: as it is)."""
+def _run_steps(fn: Any, steps: int, record: tuple[str, ...], inner: Any, drives: Any, scales: tuple[float, ...] | None,
+               values: Any, inv: Any, first: torch.Tensor, dt: float, dtype: Any, sg: Any,
+               detach: bool) -> tuple[list[torch.Tensor], list[list[torch.Tensor]], Any]:
+    """``steps`` steps of the generated step ``fn`` from ``inner`` (the loop the compiled backends compile);
+    step ``k``'s time is ``(first + k) * dt`` in float64, the product the eager loop computes. ``drives``:
+    per pathway, steps indexable by ``k`` (a ``[steps, B, n]`` tensor or one tensor per step), multiplied
+    by its pathway's ``scales`` entry (1 or ``scales=None``: as it is). Returns the spikes and the traces
+    of ``record``, one tensor per step, and the final state."""
     spikes: list[torch.Tensor] = []
     traces: list[list[torch.Tensor]] = [[] for _ in record]
+    scales = scales or (1.0,) * len(drives)
     for k in range(steps):
         drive = tuple(d[k] if f == 1.0 else d[k] * f for d, f in zip(drives, scales))
         s, inner = fn(inner, drive, values, (first + k) * dt, dt, dtype, sg, detach, inv)
@@ -558,8 +558,8 @@ class _BpttPlan:
 
         def forward(state: Any, drives: Any, values: Any, inv: Any, first: torch.Tensor,
                     dt: float, dtype: Any, sg: Any, detach: bool, out_spikes: Any, out_traces: Any) -> Any:
-            spikes, traces, inner = _bptt_steps(fn, state_type, steps, record, state_type(*state), drives, scales,
-                                                values, inv, first, dt, dtype, sg, detach)
+            spikes, traces, inner = _run_steps(fn, steps, record, state_type(*state), drives, scales, values, inv,
+                                               first, dt, dtype, sg, detach)
             for outs, values_k in zip((out_spikes, *out_traces), (spikes, *traces)):
                 for out, x in zip(outs, values_k):
                     out.copy_(x)
@@ -569,16 +569,9 @@ class _BpttPlan:
                      dt: float, dtype: Any, sg: Any, detach: bool, g_spikes: Any, g_traces: Any,
                      g_state: Any, out_drives: Any) -> Any:
             def chunk(x_state: Any, x_drives: Any, x_values: Any, x_inv: Any) -> Any:
-                full = list(state)
-                for i, x in zip(diff, x_state):
-                    full[i] = x
-                vals = dict(values)
-                vals.update(zip(vkeys, x_values))
-                invs = list(inv)
-                for i, x in zip(ikeys, x_inv):
-                    invs[i] = x
-                spikes, traces, inner = _bptt_steps(fn, state_type, steps, record, state_type(*full), x_drives, scales,
-                                                    vals, tuple(invs), first, dt, dtype, sg, detach)
+                spikes, traces, inner = _run_steps(fn, steps, record, state_type(*_with(state, diff, x_state)), x_drives,
+                                                   scales, {**values, **dict(zip(vkeys, x_values))},
+                                                   _with(inv, ikeys, x_inv), first, dt, dtype, sg, detach)
                 return spikes, [traces[j] for j in diff_record], [inner[i] for i in diff]
 
             primals = ([state[i] for i in diff], [list(d) for d in drives], [values[k] for k in vkeys],
@@ -610,10 +603,7 @@ class _BpttRun(torch.autograd.Function):
         P = len(tensors) - F - V - I
         drives, state, vt = tensors[:P], tensors[P:P + F], tensors[P + F:P + F + V]
         values = {**values, **dict(zip(plan.vkeys, vt))}
-        inv = list(inv)
-        for i, x in zip(plan.ikeys, tensors[P + F + V:]):
-            inv[i] = x
-        inv = tuple(inv)
+        inv = _with(inv, plan.ikeys, tensors[P + F + V:])
         shape, device = tuple(drives[0].shape), drives[0].device
         spikes = torch.empty(shape, dtype=plan.dtype, device=device)
         traces = [torch.empty(shape, dtype=plan.dtypes[plan.fields.index(r)], device=device) for r in plan.record]
@@ -656,6 +646,14 @@ class _BpttRun(torch.autograd.Function):
         for i, g in zip(plan.diff, g_state):
             g_fields[i] = g
         return (None, None, None, None, *g_drives, *g_fields, *g_values, *g_inv)
+
+
+def _with(seq: Sequence[Any], indices: Sequence[int], xs: Sequence[Any]) -> tuple[Any, ...]:
+    """``seq`` with its entries at ``indices`` replaced by ``xs``, in order."""
+    out = list(seq)
+    for i, x in zip(indices, xs):
+        out[i] = x
+    return tuple(out)
 
 
 def _chunks(T: int, steps: int) -> list[tuple[int, int]]:
