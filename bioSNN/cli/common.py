@@ -23,7 +23,7 @@ _ENCODER_FLAGS = {"variant": "rf_variant", "max_rate": "max_rate", "seed": "seed
 
 
 # image option (argparse dest) -> datasets it applies to
-_IMAGE_FLAGS = {"classes": ("mstar",), "scaling": ("mstar",), "crop": ("mstar",), "size": ("mstar", "folder")}
+_IMAGE_FLAGS = {"classes": ("mstar",), "scaling": ("mstar",), "crop": ("mstar", "folder"), "size": ("mstar", "folder")}
 
 
 def _flag(dest: str) -> str:
@@ -36,7 +36,7 @@ def _add_image_flags(p: argparse.ArgumentParser) -> None:
     g.add_argument("--classes", help="MSTAR: comma-separated class folders, in label order")
     g.add_argument("--scaling", choices=["enhanced", "minmax"],
                    help="MSTAR magnitude -> 8-bit conversion (default enhanced; see bioSNN.data.mstar)")
-    g.add_argument("--crop", type=_POSITIVE_INT, help="MSTAR: central crop size")
+    g.add_argument("--crop", type=_POSITIVE_INT, help="MSTAR/folder: central crop size (before --size)")
     g.add_argument("--size", type=_POSITIVE_INT, help="MSTAR/folder: resize to SIZE x SIZE")
 
 

@@ -26,7 +26,8 @@ def load_images(dataset: str, root: str | os.PathLike[str] | None = None, split:
 
     ``"mnist"`` (IDX files in ``root``), ``"mnist-subset"`` (shipped, no ``root``), ``"mstar"``
     (Phoenix chips under ``root/split/<class>``, converted with :func:`to_uint8` ``scaling``; ``classes``,
-    ``crop`` and ``size`` apply) and ``"folder"`` (``root/<class>/<image>``; ``size`` applies).
+    ``crop`` and ``size`` apply) and ``"folder"`` (``root/<split>/<class>/<image>``, or ``root/<class>/<image>`` as the training split
+    alone; ``crop`` and ``size`` apply).
 
     Example:
         >>> data = load_images("mnist-subset", split="test")
@@ -42,6 +43,10 @@ def load_images(dataset: str, root: str | os.PathLike[str] | None = None, split:
     if dataset == "mnist":
         return load_mnist(root, split)
     if dataset == "folder":
-        return load_image_folder(root, size=size, progress=progress)
+        from pathlib import Path
+
+        # <root>/<split>/<class>/<image>; a bare <root>/<class>/<image> is one (training) set only
+        has_split = (Path(root) / split).is_dir() or split != "train"
+        return load_image_folder(root, size=size, crop=crop, split=split if has_split else None, progress=progress)
     chips = load_mstar(root, split, classes, crop=crop, size=size, progress=progress)
     return replace(chips, images=to_uint8(chips.images, scaling), source={**chips.source, "scaling": scaling})

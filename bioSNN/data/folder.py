@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import DataError, MissingDataError
-from .geometry import resize
+from .geometry import center_crop, resize
 from .imageset import ImageSet, read_stack
 
 __all__ = ["load_image_folder", "IMAGE_SUFFIXES"]
@@ -19,8 +19,9 @@ __all__ = ["load_image_folder", "IMAGE_SUFFIXES"]
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")
 
 
-def _read_gray(path: Path, size: int | None) -> np.ndarray:
-    """One image as ``uint8 [H, W]``: colour -> PIL ``"L"`` luma, 16-bit -> top 8 bits, then resize."""
+def _read_gray(path: Path, size: int | None, crop: int | None = None) -> np.ndarray:
+    """One image as ``uint8 [H, W]``: colour -> PIL ``"L"`` luma, 16-bit -> top 8 bits, then the central
+    ``crop x crop`` window, then resize."""
     from PIL import Image
 
     try:
@@ -37,6 +38,10 @@ def _read_gray(path: Path, size: int | None) -> np.ndarray:
         raise DataError(f"{path}: image too large to read safely ({exc})") from exc
     except Exception as exc:  # noqa: BLE001 - PIL raises many types for truncated or corrupt images
         raise DataError(f"{path}: cannot read image ({type(exc).__name__}: {exc})") from exc
+    if crop is not None:
+        if crop > min(gray.shape):
+            raise DataError(f"{path}: crop {crop} is larger than the image ({gray.shape[0]} x {gray.shape[1]})")
+        gray = np.ascontiguousarray(center_crop(gray, crop))
     if size is None:
         return gray
     return np.clip(np.rint(resize(gray, size)), 0, 255).astype(np.uint8)
@@ -51,8 +56,15 @@ def _decode(path: Path, img: Any) -> np.ndarray:
     return np.asarray(img.convert("L"), dtype=np.uint8)
 
 
-def load_image_folder(root: str | os.PathLike[str], *, size: int | None = None, progress: bool = False) -> ImageSet:
-    """Read ``<root>/<class>/<image>`` as ``uint8 [N, H, W]`` grayscale.
+def load_image_folder(root: str | os.PathLike[str], *, size: int | None = None, crop: int | None = None,
+                      split: str | None = None, progress: bool = False) -> ImageSet:
+    """Read ``<root>/<class>/<image>`` (with ``split``: ``<root>/<split>/<class>/<image>``) as
+    ``uint8 [N, H, W]`` grayscale.
+
+    ``split`` names a sub-folder of ``root`` (e.g. ``"train"``, ``"test"``) and is recorded in the
+    set's ``source``; a missing ``<root>/<split>`` is an error, so a test split is never read from a
+    training folder. ``crop`` keeps the central ``crop x crop`` window of every image before ``size``
+    resizes it (chips of different sizes, e.g. MSTAR's ten classes, become comparable).
 
     Classes are the sub-folder names in sorted order; images within a class in sorted file order.
     Colour images become luma (PIL ``"L"``), 16-bit images keep their top 8 bits. All images must have
@@ -69,8 +81,12 @@ def load_image_folder(root: str | os.PathLike[str], *, size: int | None = None, 
         >>> data.images.shape, data.class_names, data.labels.tolist()
         ((2, 3, 4), ('cat', 'dog'), [0, 1])
     """
-    root = Path(root)
+    top = Path(root)
+    root = top if split is None else top / split
     if not root.is_dir():
+        if split is not None and top.is_dir():
+            raise MissingDataError(f"{root}: no {split!r} folder in {top} (a folder data set with splits is laid "
+                                   "out as <root>/<split>/<class>/<image>)")
         raise MissingDataError(f"{root}: image folder not found")
     classes = sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
     if not classes:
@@ -82,8 +98,8 @@ def load_image_folder(root: str | os.PathLike[str], *, size: int | None = None, 
         if not found:
             raise DataError(f"{root / name}: no images ({', '.join(IMAGE_SUFFIXES)})")
         files += [(label, p) for p in found]
-    images = read_stack([p for _, p in files], lambda p: _read_gray(p, size), desc="read images", unit="img",
+    images = read_stack([p for _, p in files], lambda p: _read_gray(p, size, crop), desc="read images", unit="img",
                         progress=progress, hint="resize them with --size N (size=N in Python)")
     labels = np.asarray([label for label, _ in files])
     return ImageSet(images, labels, tuple(classes), tuple(str(p) for _, p in files),
-                    {"reader": "folder", "root": str(root), "size": size})
+                    {"reader": "folder", "root": str(top), "split": split, "crop": crop, "size": size})

@@ -192,6 +192,7 @@ class BuiltNetwork:
     exc_v: StateMonitor | None
     exc_model: NeuronModel
     ticks: StateMonitor | None = None
+    input_spikes: SpikeMonitor | None = None
 
 
 def check_rates(rates: Any) -> np.ndarray:
@@ -215,13 +216,15 @@ def check_rates(rates: Any) -> np.ndarray:
 
 def build_network(config: DiehlCookConfig, rates: np.ndarray, state: DiehlCookState, *, learning: bool,
                   rule: STDPRule | None = None, record_v: bool = False, record_ticks: bool = False,
-                  codeobj_class: Any = None, neuron: NeuronModel | None = None, v_stride: int = 1) -> BuiltNetwork:
+                  codeobj_class: Any = None, neuron: NeuronModel | None = None, v_stride: int = 1,
+                  record_input: bool = False) -> BuiltNetwork:
     """Brian2 objects for presenting ``rates`` (``[n_examples, n_input]``, Hz at intensity 1: pixel / 8)
     one after the other, learning or not. ``record_v`` records the excitatory potentials at the end of
     every step (``v_stride=1``) or, every ``v_stride`` steps, at the start of step ``k * v_stride``
     (that is the end of step ``k * v_stride - 1``, see :func:`monitor_row`),
     ``record_ticks`` the controller's ``idx`` and ``new_example`` at every tick (what
-    :func:`~bioSNN.unsupervised.training.presentation_counts` needs)."""
+    :func:`~bioSNN.unsupervised.training.presentation_counts` needs), ``record_input`` the input spikes
+    (what the torch twin, :mod:`bioSNN.supervised.twin`, is fed to reproduce this run)."""
     rule = rule or diehl_cook_stdp(nu_pre=config.nu_pre, nu_post=config.nu_post)
     rates = check_rates(rates)
     n_examples, n_input = rates.shape
@@ -304,8 +307,12 @@ def build_network(config: DiehlCookConfig, rates: np.ndarray, state: DiehlCookSt
         ticks = StateMonitor(controller, ["idx", "new_example"], record=0, dt=config.tick_ms * ms, when="start",
                              order=-5, name="ticks", codeobj_class=codeobj_class)
         objects.append(ticks)
+    input_spikes = None
+    if record_input:
+        input_spikes = SpikeMonitor(inp, name="input_spikes", codeobj_class=codeobj_class)
+        objects.append(input_spikes)
     return BuiltNetwork(Network(*objects, name="diehl_cook"), rule, exc, inh, inp, controller, s_in, spikes, v_mon,
-                        exc_model, ticks)
+                        exc_model, ticks, input_spikes)
 
 
 def monitor_row(step: np.ndarray, v_stride: int = 1) -> np.ndarray:

@@ -91,7 +91,7 @@ def compiled_network(config: DiehlCookConfig, rates: np.ndarray, state: DiehlCoo
                      directory: str | os.PathLike[str], *, learning: bool, backend: str = "cpp_standalone",
                      rule: STDPRule | None = None, cuda: CudaOptions | None = None, compile: bool = True,
                      make_jobs: int = 2, neuron: NeuronModel | None = None,
-                     record_v: bool = False, v_stride: int = 1) -> Iterator[BuiltNetwork]:
+                     record_v: bool = False, v_stride: int = 1, record_input: bool = False) -> Iterator[BuiltNetwork]:
     """Generate (and unless ``compile=False``, compile) the network for one slice-long run into
     ``directory`` and yield its Brian2 objects; ``device.run(run_args=...)`` then runs it. Restores
     Brian2's runtime device and every Brian2 preference on exit. ``record_v`` adds the monitor of the
@@ -103,7 +103,7 @@ def compiled_network(config: DiehlCookConfig, rates: np.ndarray, state: DiehlCoo
     """
     yield from _build_in_device(config, rates, state, Path(directory), backend, learning=learning, rule=rule,
                                 cuda=cuda, compile=compile, make_jobs=make_jobs, neuron=neuron, record_v=record_v,
-                                v_stride=v_stride)
+                                v_stride=v_stride, record_input=record_input)
 
 
 @contextmanager
@@ -134,12 +134,13 @@ def standalone_device(directory: str | os.PathLike[str], backend: str = "cpp_sta
 
 def _build_in_device(config: DiehlCookConfig, rates: np.ndarray, state: Any, directory: Path, backend: str, *,
                      learning: bool, rule: Any, cuda: Any, compile: bool, make_jobs: int,
-                     neuron: Any, record_v: bool = False, v_stride: int = 1) -> Iterator[BuiltNetwork]:
+                     neuron: Any, record_v: bool = False, v_stride: int = 1,
+                     record_input: bool = False) -> Iterator[BuiltNetwork]:
     with standalone_device(directory, backend, cuda, make_jobs):
         default_dt = defaultclock.dt
         try:
             built = build_network(config, rates, state, learning=learning, rule=rule, record_ticks=not learning,
-                                  record_v=record_v, v_stride=v_stride, neuron=neuron)
+                                  record_v=record_v, v_stride=v_stride, neuron=neuron, record_input=record_input)
             if backend == "cuda_standalone":
                 # brian2cuda 1.0b1's kernels for synapses without delays read ``defaultclock.timestep``,
                 # which the generated code declares only if some object runs on the default clock
@@ -256,7 +257,7 @@ def record_standalone(config: DiehlCookConfig, rates: np.ndarray, state: DiehlCo
                       directory: str | os.PathLike[str], *, traces: bool = False, stride: int = 1,
                       trace_dtype: Any = np.float32, seed_slice_offset: int = 0, backend: str = "cpp_standalone",
                       cuda: CudaOptions | None = None, progress: bool = True, make_jobs: int = 2,
-                      neuron: NeuronModel | None = None) -> Recording:
+                      neuron: NeuronModel | None = None, input_spikes: bool = False) -> Recording:
     """Spike counts ``[n_examples, N]`` and, with ``traces``, membrane potentials with plasticity off
     and theta fixed, like :func:`~bioSNN.unsupervised.training.record`, compiled with ``backend``.
 
@@ -266,14 +267,16 @@ def record_standalone(config: DiehlCookConfig, rates: np.ndarray, state: DiehlCo
     when ``stride`` does not divide a tick) and sliced after each run, so a run holds
     ``slice_examples * example_ms / (dt_ms * stride) * N`` doubles: record traces in slices of tens of
     examples. The compiled program is built once; every slice is one run of it,
-    seeded by ``(config.seed, seed_slice_offset + slice)``.
+    seeded by ``(config.seed, seed_slice_offset + slice)``. ``input_spikes`` also returns every
+    presentation's input spikes, per slice (``Recording.presentations``, what the torch twin of
+    :mod:`bioSNN.supervised.twin` is fed to reproduce this recording).
 
     Example:
         >>> rec = record_standalone(config, rates, state, "build", traces=True, stride=10)  # doctest: +SKIP
         >>> rec.traces.shape  # doctest: +SKIP
         (64, 400, 70)
     """
-    from .training import Recording, presentation_counts
+    from .training import Recording, add_presentations, presentation_counts
 
     n = len(rates)
     if n < 1:
@@ -286,8 +289,10 @@ def record_standalone(config: DiehlCookConfig, rates: np.ndarray, state: DiehlCo
     trace_array = np.zeros((n, config.n_neurons, len(keep)), dtype=trace_dtype) if traces else None
     steps_per_tick = int(round(config.tick_ms / config.dt_ms))
     v_stride = stride if steps_per_tick % stride == 0 else 1  # presentations start at ticks
+    chains: list[list[Any]] | None = [[] for _ in range(-(-n // config.slice_examples))] if input_spikes else None
     with compiled_network(config, rates, state, directory, learning=False, backend=backend, cuda=cuda,
-                          make_jobs=make_jobs, neuron=neuron, record_v=traces, v_stride=v_stride) as built:
+                          make_jobs=make_jobs, neuron=neuron, record_v=traces, v_stride=v_stride,
+                          record_input=input_spikes) as built:
 
         def after_run(target: int) -> None:  # every run's monitors start empty: fold them in
             run_counts, last_start = presentation_counts(config, target, built.ticks.idx[0],
@@ -295,6 +300,9 @@ def record_standalone(config: DiehlCookConfig, rates: np.ndarray, state: DiehlCo
                                                          built.exc_spikes.i)
             shown = np.flatnonzero(last_start >= 0)
             counts[shown] = run_counts[shown]
+            if chains is not None:
+                add_presentations(chains, config, target, built.ticks.idx[0], built.ticks.new_example[0],
+                                  built.input_spikes.t / ms, built.input_spikes.i)
             if trace_array is not None and len(shown):
                 v = np.asarray(built.exc_v.v_, dtype=np.float64)  # [N, rows of the run], volt
                 rows = monitor_row(last_start[shown, None] * steps_per_tick + keep[None, :], v_stride)
@@ -303,4 +311,4 @@ def record_standalone(config: DiehlCookConfig, rates: np.ndarray, state: DiehlCo
         with progress_bar(n, f"recording ({backend})", "ex", enabled=progress) as bar:
             _run_examples(built, config, n, 0, 0, state.w, state.theta, _initial_controller(config), bar,
                           after_run=after_run, seed_slice_offset=seed_slice_offset)
-    return Recording(counts, trace_array)
+    return Recording(counts, trace_array, chains)

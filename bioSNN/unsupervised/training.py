@@ -188,20 +188,25 @@ class Recording:
 
     counts: np.ndarray
     traces: np.ndarray | None = None
+    #: with ``input_spikes=True``: per slice, the presentations it showed in order, with their input
+    #: spikes (:class:`bioSNN.supervised.twin.Presentation`)
+    presentations: list[list[Any]] | None = None
 
 
 @isolated
 def record(config: DiehlCookConfig, rates: np.ndarray, state: DiehlCookState, *, traces: bool = False,
-           progress: bool = True, codeobj_class: Any = None, neuron: NeuronModel | None = None) -> Recording:
+           progress: bool = True, codeobj_class: Any = None, neuron: NeuronModel | None = None,
+           input_spikes: bool = False, trace_dtype: Any = np.float32) -> Recording:
     """Present ``rates`` with plasticity off and theta fixed; count the excitatory spikes per example
-    (and record their membrane potentials when ``traces``).
+    (and record their membrane potentials when ``traces``, every presentation's input spikes per
+    slice when ``input_spikes``).
 
     When an example is shown again (fewer than ``min_spikes`` spikes), its last presentation counts,
     as in the original code.
     """
     n = len(rates)
     built = build_network(config, rates, state, learning=False, record_v=traces, record_ticks=True,
-                          codeobj_class=codeobj_class, neuron=neuron)
+                          codeobj_class=codeobj_class, neuron=neuron, record_input=input_spikes)
     ticks = built.ticks
     bar = progress_bar(n, "recording", "ex", enabled=progress)
     def after_slice(index: int, done: int) -> None:
@@ -218,14 +223,30 @@ def record(config: DiehlCookConfig, rates: np.ndarray, state: DiehlCookState, *,
     shown = last_start >= 0
     trace_array = None
     if traces:
-        v = np.asarray(built.exc_v.v / mV, dtype=np.float32)  # [N, steps]
+        v = np.asarray(built.exc_v.v / mV, dtype=trace_dtype)  # [N, steps]
         steps_per_tick = int(round(config.tick_ms / config.dt_ms))
         length = int(round(config.present_ms / config.dt_ms))
-        trace_array = np.zeros((n, config.n_neurons, length), dtype=np.float32)
+        trace_array = np.zeros((n, config.n_neurons, length), dtype=trace_dtype)
         for k in np.flatnonzero(shown):
             first = last_start[k] * steps_per_tick
             trace_array[k] = v[:, first:first + length]
-    return Recording(counts, trace_array)
+    presentations = None
+    if input_spikes:
+        presentations = [[] for _ in range(-(-n // config.slice_examples))]
+        add_presentations(presentations, config, n, ticks.idx[0], ticks.new_example[0], built.input_spikes.t / ms,
+                          built.input_spikes.i)
+    return Recording(counts, trace_array, presentations)
+
+
+def add_presentations(chains: list[list[Any]], config: DiehlCookConfig, stop_idx: int, tick_idx: np.ndarray,
+                      tick_new_example: np.ndarray, input_t_ms: np.ndarray, input_i: np.ndarray) -> None:
+    """Append one run's presentations (with their input spikes) to ``chains[slice]``, the slice of
+    each presentation's example; the controller's idle ticks (``idx >= stop_idx``) are no presentation."""
+    from ..supervised.twin import recorded_presentations
+
+    for p in recorded_presentations(config, tick_idx, tick_new_example, input_t_ms, input_i):
+        if 0 <= p.example < stop_idx:
+            chains[p.example // config.slice_examples].append(p)
 
 
 def presentation_counts(config: DiehlCookConfig, n: int, tick_idx: np.ndarray, tick_new_example: np.ndarray,

@@ -1,0 +1,441 @@
+r"""The trained Diehl & Cook network in PyTorch, generated from the same definitions as its Brian2 run.
+
+A :class:`DiehlCookTwin` is the network of :func:`bioSNN.unsupervised.diehl_cook.build_network` with
+plasticity off: ``n_in`` inputs -> ``N`` excitatory neurons (the saved ``NeuronModel``, theta frozen)
+through the learned weights ``w`` and per-synapse delays, each excitatory neuron -> its inhibitory
+partner (``ge += exc_to_inh``), each inhibitory neuron -> every *other* excitatory neuron
+(``gi += inh_to_exc``). Both neuron groups step through :class:`~bioSNN.equations.TorchStep`, the torch
+code generated from the Brian2 equations. Per step ``t``, in Brian2's schedule:
+
+.. math::
+    \text{update both groups; } s^e_t, s^i_t = \text{thresholds;}\quad
+    g^e_{inh} \mathrel{+}= w_{ei}\, s^e_t,\quad
+    g^i_{exc} \mathrel{+}= w_{ie} \Big(\sum_k s^i_{t,k} - s^i_t\Big),\quad
+    g^e_{exc} \mathrel{+}= \sum_d x_{t-d}\, W_d;\quad \text{resets}
+
+where :math:`W_d` holds the weights whose delay rounds to ``d`` steps (as Brian2's spike queue rounds).
+The lateral additions happen after the generated step returns: no variable read after the synaptic
+slot of a step (the resets) depends on ``ge`` or ``gi``, so the values are those of Brian2's order.
+
+Two ways to run it:
+
+* :meth:`DiehlCookTwin.forward` (Norse's contract): ``forward(x [T, B, n_in], state=None) ->
+  (TwinOutput, state)``, differentiable (surrogate gradient of the excitatory threshold) in the
+  weights, theta and the inhibition strength; batched over independent samples.
+* :func:`present` (the presentation protocol of :func:`bioSNN.unsupervised.training.record`):
+  examples shown one after the other, ``present_ms`` of input then ``rest_ms`` without, the state
+  carried between them, an example shown again at ``intensity + 1`` while the layer fires fewer than
+  ``min_spikes`` spikes, transients reset where Brian2 resets them (at every slice on the runtime
+  targets; at every compiled run of ``slice_examples`` presentations on ``cpp_standalone``). Slices
+  are independent, so they run side by side as the batch. The input comes from an
+  :class:`InputSource`: :class:`PoissonSource` (the twin's own draws) or :class:`RecordedSource`
+  (the input spikes a Brian2 run saw, read from :func:`recorded_presentations`).
+
+Example:
+    >>> import numpy as np, torch
+    >>> from bioSNN.unsupervised.diehl_cook import DiehlCookConfig, DiehlCookState
+    >>> config = DiehlCookConfig(n_neurons=4, present_ms=20, rest_ms=10, tick_ms=10)
+    >>> twin = DiehlCookTwin(config, DiehlCookState.initial(config, n_input=6))
+    >>> out, state = twin(torch.zeros(40, 2, 6, dtype=torch.float64))
+    >>> out.spikes.shape, out.v.shape
+    (torch.Size([40, 2, 4]), torch.Size([40, 2, 4]))
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple, Protocol, Sequence
+
+import numpy as np
+import torch
+from brian2 import ms
+from torch import nn
+
+from ..equations import library
+from ..equations.model import NeuronModel
+from ..equations.surrogate import Surrogate
+from ..equations.torch_step import LayerState, TorchStep, delay_steps
+from ..errors import InputError, ModelMismatchError
+
+__all__ = ["DiehlCookTwin", "TwinState", "TwinOutput", "InputSource", "PoissonSource", "RecordedSource",
+           "Presentation", "present", "PresentResult", "recorded_presentations", "load_twin", "RESET_RULES"]
+
+#: where :func:`present` resets the transient state, as the Brian2 backends do: ``"slice"`` (runtime
+#: targets, :func:`bioSNN.unsupervised.training.record`: at every slice start) or ``"run"`` (compiled
+#: targets, :func:`bioSNN.unsupervised.standalone.record_standalone`: also after every
+#: ``slice_examples`` presentations, one compiled run)
+RESET_RULES = ("slice", "run")
+
+
+class TwinState(NamedTuple):
+    """The state of both groups (:class:`~bioSNN.equations.torch_step.LayerState` each, ``[B, N]``) and
+    the input spikes of the last ``max_delay`` steps, ``[max_delay, B, n_in]``, still on their way."""
+
+    exc: LayerState
+    inh: LayerState
+    pending: torch.Tensor
+
+
+class TwinOutput(NamedTuple):
+    """Excitatory spikes ``[T, B, N]`` (0./1., surrogate gradient) and potentials ``v`` ``[T, B, N]`` in
+    mV at the end of every step (``None`` unless recorded)."""
+
+    spikes: torch.Tensor
+    v: torch.Tensor | None
+
+
+class DiehlCookTwin(nn.Module):
+    """A trained Diehl & Cook network (plasticity off) as a torch module; see the module docstring.
+
+    Args:
+        config: the network's :class:`~bioSNN.unsupervised.diehl_cook.DiehlCookConfig`.
+        state: its learned :class:`~bioSNN.unsupervised.diehl_cook.DiehlCookState` (``w [n_in, N]``,
+            ``delay_ms``, ``theta`` in volts).
+        neuron: the excitatory model as it records (theta frozen; default the library's with the
+            config's ``timer_rate``, frozen as :func:`~bioSNN.unsupervised.diehl_cook.excitatory_model`
+            freezes it). A saved network passes its stored model.
+        dtype: of the state and parameters (float64 reproduces Brian2 to rounding).
+        trainable: which of ``"w"``, ``"theta"``, ``"inh_to_exc"`` are ``nn.Parameter`` (the rest are
+            buffers).
+        surrogate: surrogate gradient of the excitatory threshold.
+    """
+
+    def __init__(self, config: Any, state: Any, *, neuron: NeuronModel | None = None,
+                 dtype: torch.dtype = torch.float64, trainable: Sequence[str] = ("w",),
+                 surrogate: Surrogate | None = None):
+        super().__init__()
+        from ..unsupervised.diehl_cook import excitatory_model
+
+        unknown = set(trainable) - {"w", "theta", "inh_to_exc"}
+        if unknown:
+            raise InputError(f"trainable: {sorted(unknown)} are not trainable here; choose from w, theta, inh_to_exc")
+        w = np.asarray(state.w, dtype=np.float64)
+        if w.ndim != 2 or np.shape(state.delay_ms) != w.shape or np.shape(state.theta) != (w.shape[1],):
+            raise InputError(f"state: w {w.shape}, delay_ms {np.shape(state.delay_ms)} and theta "
+                             f"{np.shape(state.theta)} must be [n_in, N], [n_in, N] and [N]")
+        if w.shape[1] != config.n_neurons:
+            raise InputError(f"the state has {w.shape[1]} neurons, the config {config.n_neurons}")
+        for name, value in (("w", w), ("delay_ms", state.delay_ms), ("theta", state.theta)):
+            if not np.all(np.isfinite(value)):
+                raise InputError(f"state.{name} holds NaN or infinite values")
+        self.config = config
+        self.dt = config.dt_ms * 1e-3
+        exc_model = neuron if neuron is not None else excitatory_model(False, config)
+        if "theta_plus" in exc_model.parameters and float(exc_model.parameters["theta_plus"]) != 0:
+            raise ModelMismatchError(f"model {exc_model.name!r} lets theta grow (theta_plus != 0): the twin runs the "
+                                     "network with plasticity off; pass excitatory_model(False, ...)")
+        self.exc_model = exc_model
+        self.surrogate = surrogate or Surrogate()
+        self.exc_step = TorchStep(exc_model, config.dt_ms * ms, dtype=dtype, surrogate=self.surrogate)
+        self.inh_step = TorchStep(library.diehl_cook_inhibitory(), config.dt_ms * ms, dtype=dtype)
+        self.n_in, self.n = w.shape
+        delays = delay_steps(np.asarray(state.delay_ms, dtype=np.float64) * 1e-3, self.dt, w.shape)
+        self.register_buffer("delays", torch.as_tensor(np.broadcast_to(delays, w.shape).copy(), dtype=torch.int64))
+        self.max_delay = int(self.delays.max()) if self.delays.numel() else 0
+        values = {"w": torch.as_tensor(w, dtype=dtype),
+                  "theta": torch.as_tensor(np.asarray(state.theta, dtype=np.float64), dtype=dtype),
+                  "inh_to_exc": torch.tensor(float(config.inh_to_exc), dtype=dtype)}
+        for name, value in values.items():
+            if name in trainable:
+                setattr(self, name, nn.Parameter(value))
+            else:
+                self.register_buffer(name, value)
+        self.register_buffer("exc_to_inh", torch.tensor(float(config.exc_to_inh), dtype=dtype))
+
+    @property
+    def dtype(self) -> torch.dtype:
+        return self.w.dtype
+
+    # ------------------------------------------------------------------ state
+    def initial_state(self, batch: int) -> TwinState:
+        """Brian2's initial (slice-reset) state for ``batch`` independent networks: the models' initial
+        values, theta the learned one, nothing pending.
+
+        Example:
+            >>> from bioSNN.unsupervised.diehl_cook import DiehlCookConfig, DiehlCookState
+            >>> c = DiehlCookConfig(n_neurons=3)
+            >>> s = DiehlCookTwin(c, DiehlCookState.initial(c, 5)).initial_state(2)
+            >>> tuple(s.exc.inner.v.shape), float(s.inh.inner.v[0, 0])
+            ((2, 3), -0.1)
+        """
+        device = self.w.device
+        exc = self.exc_step.initial_state(batch, self.n, device=device)
+        exc = LayerState(exc.inner._replace(theta=self.theta.expand(batch, self.n).clone()), 0)
+        inh = self.inh_step.initial_state(batch, self.n, device=device)
+        pending = torch.zeros(self.max_delay, batch, self.n_in, dtype=self.dtype, device=device)
+        return TwinState(exc, inh, pending)
+
+    def reset_where(self, state: TwinState, mask: torch.Tensor) -> TwinState:
+        """``state`` with the networks of ``mask`` (``[B]`` bool) back at their initial state (the
+        slice-boundary reset; in-flight input spikes are dropped there too, as a new run starts empty)."""
+        fresh = self.initial_state(mask.shape[0])
+
+        def pick(a: Any, b: Any) -> Any:
+            m = mask.reshape((1,) * (b.dim() - 2) + (-1, 1)) if b.dim() >= 2 else mask
+            return torch.where(m, a, b)
+
+        exc = LayerState(type(state.exc.inner)(*(pick(a, b) for a, b in zip(fresh.exc.inner, state.exc.inner))),
+                         state.exc.timestep)
+        inh = LayerState(type(state.inh.inner)(*(pick(a, b) for a, b in zip(fresh.inh.inner, state.inh.inner))),
+                         state.inh.timestep)
+        pending = torch.where(mask.reshape(1, -1, 1), fresh.pending, state.pending) if self.max_delay else state.pending
+        return TwinState(exc, inh, pending)
+
+    # ------------------------------------------------------------------ running
+    def forward(self, x: torch.Tensor, state: TwinState | None = None, *, record_v: bool = True
+                ) -> tuple[TwinOutput, TwinState]:
+        """Run ``T`` steps of input spikes ``x [T, B, n_in]`` (0/1); from :meth:`initial_state` unless
+        ``state`` is given (then spikes still in flight from the previous call arrive on time).
+
+        Returns ``(TwinOutput(spikes [T, B, N], v [T, B, N] in mV or None), state)``.
+        """
+        if not torch.is_tensor(x) or x.dim() != 3 or x.shape[2] != self.n_in:
+            raise InputError(f"input spikes must be [T, B, {self.n_in}], got {getattr(x, 'shape', type(x))}")
+        if x.is_floating_point() and not torch.isfinite(x).all():
+            raise InputError("input spikes contain NaN or infinite values")
+        T, B = x.shape[0], x.shape[1]
+        if state is None:
+            state = self.initial_state(B)
+        if state.exc.inner.v.shape != (B, self.n):
+            raise InputError(f"state is for {tuple(state.exc.inner.v.shape)} neurons, the input for batch {B}")
+        x = x.to(self.dtype)
+        history = torch.cat([state.pending, x]) if self.max_delay else x
+        drive = self._drive(history)[self.max_delay:]  # [T, B, N]: spikes of earlier calls arrive too
+        exc, inh = state.exc, state.inh
+        exc_values, inh_values = self.exc_step.params, self.inh_step.params
+        exc_inv = self.exc_step.generated.invariants(exc_values, self.exc_step.dt, self.exc_step.dtype)
+        inh_inv = self.inh_step.generated.invariants(inh_values, self.inh_step.dt, self.inh_step.dtype)
+        spikes, vs = [], []
+        for t in range(T):
+            s_e, exc = self.exc_step._advance(exc, (drive[t],), exc_values, exc_inv)
+            s_i, inh = self.inh_step._advance(inh, (self.exc_to_inh * s_e,), inh_values, inh_inv)
+            lateral = self.inh_to_exc * (s_i.sum(1, keepdim=True) - s_i)
+            exc = LayerState(exc.inner._replace(gi=exc.inner.gi + lateral), exc.timestep)
+            spikes.append(s_e)
+            if record_v:
+                vs.append(exc.inner.v)
+        pending = history[history.shape[0] - self.max_delay:] if self.max_delay else state.pending
+        out_spikes = torch.stack(spikes) if spikes else torch.zeros(0, B, self.n, dtype=self.dtype)
+        v = (torch.stack(vs) * 1e3 if vs else None) if record_v else None
+        return TwinOutput(out_spikes, v), TwinState(exc, inh, pending)
+
+    def _drive(self, x: torch.Tensor) -> torch.Tensor:
+        """``[T, B, N]`` input conductance added at every step: a spike of input ``i`` in step ``k``
+        adds ``w[i, j]`` to neuron ``j`` in step ``k + delay[i, j]`` (scattered spike by spike: input
+        spikes are sparse, and a dense product per delay value would cost ``max_delay + 1`` matmuls)."""
+        T, B = x.shape[0], x.shape[1]
+        t, b, i = torch.nonzero(x, as_tuple=True)
+        drive = torch.zeros(T, B, self.n, dtype=self.dtype, device=x.device)
+        if t.numel() == 0:
+            return drive + 0 * self.w.sum()  # keeps the graph connected to w
+        arrive = t[:, None] + self.delays[i]  # [spikes, N]
+        contrib = self.w[i] * x[t, b, i][:, None]
+        keep = arrive < T
+        j = torch.arange(self.n, device=x.device).expand_as(arrive)
+        return drive.index_put((arrive[keep], b[:, None].expand_as(arrive)[keep], j[keep]), contrib[keep],
+                               accumulate=True)
+
+
+# ---------------------------------------------------------------------- input
+class InputSource(Protocol):
+    """Where :func:`present` takes each presentation's input spikes from."""
+
+    def spikes(self, chain: int, example: int, intensity: float, presentation: int) -> torch.Tensor:
+        """``[present_steps, n_in]`` input spikes of ``chain``'s ``presentation``-th presentation (of
+        ``example`` at ``intensity``)."""
+
+
+class PoissonSource:
+    """The twin's own Poisson draws: input ``i`` spikes in a step with probability
+    ``rates[example, i] * intensity * dt`` (Brian2's ``rand() < rate * dt``), from ``torch.Generator``
+    seeded with ``seed`` (and the chain), never the global one.
+
+    Example:
+        >>> src = PoissonSource(np.full((2, 3), 100.0), dt=0.5e-3, steps=10, seed=0)
+        >>> src.spikes(0, 1, 2.0, 0).shape
+        torch.Size([10, 3])
+    """
+
+    def __init__(self, rates: Any, *, dt: float, steps: int, seed: int = 0, dtype: torch.dtype = torch.float64):
+        self.rates = torch.as_tensor(np.asarray(rates, dtype=np.float64))
+        if self.rates.dim() != 2 or not torch.isfinite(self.rates).all() or (self.rates < 0).any():
+            raise InputError("rates must be a finite, non-negative [n_examples, n_in] array (Hz)")
+        self.dt, self.steps, self.seed, self.dtype = float(dt), int(steps), int(seed), dtype
+        self._gens: dict[int, torch.Generator] = {}
+
+    def spikes(self, chain: int, example: int, intensity: float, presentation: int) -> torch.Tensor:
+        gen = self._gens.get(chain)
+        if gen is None:
+            gen = self._gens[chain] = torch.Generator().manual_seed(self.seed * 1_000_003 + chain)
+        p = self.rates[example] * intensity * self.dt
+        return (torch.rand(self.steps, p.shape[0], generator=gen, dtype=torch.float64) < p).to(self.dtype)
+
+
+@dataclass
+class Presentation:
+    """One presentation a Brian2 run showed: the example, and its input spikes as (step within the
+    presentation, input index) pairs."""
+
+    example: int
+    steps: np.ndarray
+    inputs: np.ndarray
+
+
+class RecordedSource:
+    """Input spikes a Brian2 run saw (:func:`recorded_presentations`), per chain in order of
+    presentation; refuses (``ModelMismatchError``) a request for another example than Brian2 showed
+    there (the twin's decisions departed from Brian2's).
+    """
+
+    def __init__(self, chains: Sequence[Sequence[Presentation]], n_in: int, steps: int,
+                 dtype: torch.dtype = torch.float64):
+        self.chains, self.n_in, self.steps, self.dtype = [list(c) for c in chains], int(n_in), int(steps), dtype
+
+    def finished(self, shown: Sequence[int]) -> None:
+        """Refuse a run that showed fewer presentations per chain than Brian2 did (``shown[chain]``)."""
+        for chain, (k, recorded) in enumerate(zip(shown, self.chains)):
+            if k != len(recorded):
+                raise ModelMismatchError(f"chain {chain}: the twin made {k} presentations, Brian2 {len(recorded)}: "
+                                         "the spike counts departed from Brian2's")
+
+    def spikes(self, chain: int, example: int, intensity: float, presentation: int) -> torch.Tensor:
+        shown = self.chains[chain]
+        if presentation >= len(shown) or shown[presentation].example != example:
+            what = shown[presentation].example if presentation < len(shown) else "nothing"
+            raise ModelMismatchError(f"chain {chain}, presentation {presentation}: the twin shows example {example}, "
+                                     f"Brian2 showed {what}: the spike counts departed from Brian2's")
+        p = shown[presentation]
+        out = torch.zeros(self.steps, self.n_in, dtype=self.dtype)
+        out[torch.as_tensor(p.steps, dtype=torch.int64), torch.as_tensor(p.inputs, dtype=torch.int64)] = 1
+        return out
+
+
+def recorded_presentations(config: Any, tick_idx: Any, tick_new_example: Any, input_t_ms: Any,
+                           input_i: Any) -> list[Presentation]:
+    """The presentations of one Brian2 run (its controller ticks and an input ``SpikeMonitor``), in order.
+
+    Example:
+        >>> from bioSNN.unsupervised.diehl_cook import DiehlCookConfig
+        >>> c = DiehlCookConfig(present_ms=100, rest_ms=50, tick_ms=50)
+        >>> p = recorded_presentations(c, [0, 0, 0, 1, 1, 1], [1, 0, 0, 1, 0, 0], [0.5, 151.0], [3, 4])
+        >>> [(x.example, x.steps.tolist(), x.inputs.tolist()) for x in p]
+        [(0, [1], [3]), (1, [2], [4])]
+    """
+    tick_idx = np.asarray(tick_idx, dtype=np.int64)
+    starts = np.flatnonzero(np.asarray(tick_new_example) > 0)
+    steps_per_tick = int(round(config.tick_ms / config.dt_ms))
+    present = int(round(config.present_ms / config.dt_ms))
+    step = np.rint(np.asarray(input_t_ms, dtype=np.float64) / config.dt_ms).astype(np.int64)
+    inputs = np.asarray(input_i, dtype=np.int64)
+    out = []
+    for tick in starts:
+        first = tick * steps_per_tick
+        lo, hi = np.searchsorted(step, first), np.searchsorted(step, first + present)
+        out.append(Presentation(int(tick_idx[tick]), step[lo:hi] - first, inputs[lo:hi]))
+    return out
+
+
+# ---------------------------------------------------------------------- the protocol
+@dataclass
+class PresentResult:
+    """What :func:`present` returns: spike counts ``[n, N]`` (while the input was on, the last
+    presentation of each example), how often each example was shown, and with ``traces`` the
+    potentials ``[n, N, present_steps]`` in mV of each example's last presentation."""
+
+    counts: np.ndarray
+    shows: np.ndarray
+    traces: np.ndarray | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@torch.no_grad()
+def present(twin: DiehlCookTwin, n_examples: int, source: InputSource, *, reset: str = "slice",
+            traces: bool = False, trace_dtype: Any = np.float32, progress: bool = False) -> PresentResult:
+    """Show examples ``0 .. n_examples - 1`` as a Brian2 recording run shows them (see the module
+    docstring), every slice of ``config.slice_examples`` examples as one chain of the batch.
+
+    ``reset``: :data:`RESET_RULES` (``"run"`` for a network recorded on ``cpp_standalone``).
+
+    Example:
+        >>> from bioSNN.unsupervised.diehl_cook import DiehlCookConfig, DiehlCookState
+        >>> c = DiehlCookConfig(n_neurons=4, present_ms=20, rest_ms=10, tick_ms=10, max_intensity=3)
+        >>> twin = DiehlCookTwin(c, DiehlCookState.initial(c, n_input=6))
+        >>> res = present(twin, 3, PoissonSource(np.full((3, 6), 50.0), dt=c.dt_ms * 1e-3, steps=40))
+        >>> res.counts.shape, res.shows.tolist()   # silent layer: each shown at intensity 2, then 3
+        ((3, 4), [2, 2, 2])
+    """
+    from ..progress import progress_bar
+
+    if reset not in RESET_RULES:
+        raise InputError(f"reset must be one of {RESET_RULES}, got {reset!r}")
+    c = twin.config
+    present_steps = int(round(c.present_ms / c.dt_ms))
+    rest_steps = int(round(c.rest_ms / c.dt_ms))
+    S = c.slice_examples
+    chains = [list(range(k, min(n_examples, k + S))) for k in range(0, n_examples, S)]
+    B = len(chains)
+    counts = np.zeros((n_examples, twin.n), dtype=np.int64)
+    shows = np.zeros(n_examples, dtype=np.int64)
+    trace_array = np.zeros((n_examples, twin.n, present_steps), dtype=trace_dtype) if traces else None
+    position = [0] * B  # index into the chain's examples
+    intensity = [float(c.intensity)] * B
+    shown = [0] * B  # presentations so far in the chain
+    state = twin.initial_state(B)
+    device = twin.w.device
+    bar = progress_bar(n_examples, "twin presentations", "ex", enabled=progress)
+    try:
+        while True:
+            active = [b for b in range(B) if position[b] < len(chains[b])]
+            if not active:
+                break
+            if reset == "run":  # a compiled run of S presentations ends; the next starts from initial values
+                mask = torch.tensor([b in active and shown[b] > 0 and shown[b] % S == 0 for b in range(B)])
+                if mask.any():
+                    state = twin.reset_where(state, mask.to(device))
+            x = torch.zeros(present_steps + rest_steps, B, twin.n_in, dtype=twin.dtype)
+            for b in active:
+                x[:present_steps, b] = source.spikes(b, chains[b][position[b]], intensity[b], shown[b])
+            out, new_state = twin(x.to(device), state, record_v=traces)
+            # a chain that has finished idles: no input, its state is never read again
+            state = new_state
+            count = out.spikes[:present_steps].sum(0).to(torch.int64).cpu().numpy()  # [B, N]
+            for b in active:
+                k = chains[b][position[b]]
+                counts[k] = count[b]
+                shows[k] += 1
+                if trace_array is not None:
+                    trace_array[k] = out.v[:present_steps, b].T.cpu().numpy()
+                shown[b] += 1
+                if count[b].sum() < c.min_spikes and intensity[b] + 1 <= c.max_intensity:
+                    intensity[b] += 1
+                else:
+                    position[b] += 1
+                    intensity[b] = float(c.intensity)
+                    bar.update(1)
+    finally:
+        bar.close()
+    if hasattr(source, "finished"):
+        source.finished(shown)
+    return PresentResult(counts, shows, trace_array)
+
+
+def load_twin(directory: str | os.PathLike[str], *, dtype: torch.dtype = torch.float64,
+              trainable: Sequence[str] = ("w",)) -> tuple[DiehlCookTwin, Any]:
+    """The twin of a trained ``diehl_cook`` folder (``network.npz``: weights, delays, theta and the
+    neuron model it records with), and the :class:`~bioSNN.unsupervised.artifacts.SavedNetwork`.
+
+    Example:
+        >>> twin, saved = load_twin("models/mstar3-stdp")  # doctest: +SKIP
+        >>> twin.n, saved.class_names  # doctest: +SKIP
+        (400, ('BMP2', 'BTR70', 'T72'))
+    """
+    from ..unsupervised.artifacts import load_network
+    from ..unsupervised.diehl_cook import DiehlCookConfig, DiehlCookState
+
+    saved = load_network(directory)
+    if saved.preset != "diehl_cook":
+        raise InputError(f"{directory} holds a {saved.preset!r} network; the twin is built for diehl_cook networks")
+    config = DiehlCookConfig(**saved.meta["config"])
+    state = DiehlCookState(saved.arrays["w"], saved.arrays["delay_ms"], saved.arrays["theta"])
+    return DiehlCookTwin(config, state, neuron=saved.model, dtype=dtype, trainable=trainable), saved
