@@ -99,11 +99,12 @@ class DiehlCookTwin(nn.Module):
         trainable: which of ``"w"``, ``"theta"``, ``"inh_to_exc"`` are ``nn.Parameter`` (the rest are
             buffers).
         surrogate: surrogate gradient of the excitatory threshold.
+        detach_lateral: cut the gradient through the lateral inhibition (see the attribute).
     """
 
     def __init__(self, config: Any, state: Any, *, neuron: NeuronModel | None = None,
                  dtype: torch.dtype = torch.float64, trainable: Sequence[str] = ("w",),
-                 surrogate: Surrogate | None = None):
+                 surrogate: Surrogate | None = None, detach_lateral: bool = False):
         super().__init__()
         from ..unsupervised.diehl_cook import excitatory_model
 
@@ -142,10 +143,23 @@ class DiehlCookTwin(nn.Module):
             else:
                 self.register_buffer(name, value)
         self.register_buffer("exc_to_inh", torch.tensor(float(config.exc_to_inh), dtype=dtype))
+        #: no gradient through the excitatory spikes into the inhibitory population (values unchanged):
+        #: the loop exc -> inh -> every other exc makes gradients through whole presentations explode
+        self.detach_lateral = bool(detach_lateral)
+        #: ``"eager"`` (the reference) or ``"compile"`` (the step of both groups under ``torch.compile``)
+        self.backend = "eager"
 
     @property
     def dtype(self) -> torch.dtype:
         return self.w.dtype
+
+    def _apply(self, fn: Any, *args: Any, **kwargs: Any) -> "DiehlCookTwin":
+        """``.to(dtype)``, ``.double()``, ``.float()`` also move the generated steps to the new dtype."""
+        super()._apply(fn, *args, **kwargs)
+        if self.exc_step.dtype != self.w.dtype:
+            self.exc_step = self.exc_step.with_dtype(self.w.dtype)
+            self.inh_step = self.inh_step.with_dtype(self.w.dtype)
+        return self
 
     # ------------------------------------------------------------------ state
     def initial_state(self, batch: int) -> TwinState:
@@ -207,11 +221,12 @@ class DiehlCookTwin(nn.Module):
         exc_inv = self.exc_step.generated.invariants(exc_values, self.exc_step.dt, self.exc_step.dtype)
         inh_inv = self.inh_step.generated.invariants(inh_values, self.inh_step.dt, self.inh_step.dtype)
         spikes, vs = [], []
-        for t in range(T):
-            s_e, exc = self.exc_step._advance(exc, (drive[t],), exc_values, exc_inv)
-            s_i, inh = self.inh_step._advance(inh, (self.exc_to_inh * s_e,), inh_values, inh_inv)
-            lateral = self.inh_to_exc * (s_i.sum(1, keepdim=True) - s_i)
-            exc = LayerState(exc.inner._replace(gi=exc.inner.gi + lateral), exc.timestep)
+        step = self._compiled_pair() if self.backend == "compile" else self._pair
+        for drive_t in drive.unbind(0):  # unbind: one backward stack instead of T zero-filled buffers
+            s_e, exc_inner, inh_inner = step(exc.inner, inh.inner, drive_t, exc_values, inh_values, exc_inv, inh_inv,
+                                             torch.tensor(exc.timestep * self.dt, dtype=torch.float64),
+                                             torch.tensor(inh.timestep * self.dt, dtype=torch.float64))
+            exc, inh = LayerState(exc_inner, exc.timestep + 1), LayerState(inh_inner, inh.timestep + 1)
             spikes.append(s_e)
             if record_v:
                 vs.append(exc.inner.v)
@@ -220,21 +235,57 @@ class DiehlCookTwin(nn.Module):
         v = (torch.stack(vs) * 1e3 if vs else None) if record_v else None
         return TwinOutput(out_spikes, v), TwinState(exc, inh, pending)
 
+    def _pair(self, exc: Any, inh: Any, drive: torch.Tensor, exc_values: Any, inh_values: Any, exc_inv: Any,
+              inh_inv: Any, t_exc: torch.Tensor, t_inh: torch.Tensor) -> tuple[torch.Tensor, Any, Any]:
+        """One step of both groups (generated code) and the lateral synapses between them."""
+        es, is_ = self.exc_step, self.inh_step
+        s_e, exc = es.generated.fn(exc, (drive,), exc_values, t_exc, es.dt, es.dtype, es.surrogate.spike,
+                                   es.detach_reset, exc_inv)
+        s_lat = s_e.detach() if self.detach_lateral else s_e
+        s_i, inh = is_.generated.fn(inh, (self.exc_to_inh * s_lat,), inh_values, t_inh, is_.dt, is_.dtype,
+                                    is_.surrogate.spike, is_.detach_reset, inh_inv)
+        exc = exc._replace(gi=exc.gi + self.inh_to_exc * (s_i.sum(1, keepdim=True) - s_i))
+        return s_e, exc, inh
+
+    def _compiled_pair(self) -> Any:
+        if getattr(self, "_compiled", None) is None:
+            self._compiled = torch.compile(self._pair, dynamic=True)
+        return self._compiled
+
     def _drive(self, x: torch.Tensor) -> torch.Tensor:
         """``[T, B, N]`` input conductance added at every step: a spike of input ``i`` in step ``k``
-        adds ``w[i, j]`` to neuron ``j`` in step ``k + delay[i, j]`` (scattered spike by spike: input
-        spikes are sparse, and a dense product per delay value would cost ``max_delay + 1`` matmuls)."""
+        adds ``w[i, j]`` to neuron ``j`` in step ``k + delay[i, j]``.
+
+        One sparse-dense product: the spikes, shifted by each delay value ``d`` (sparse,
+        ``[T * B, D * n_in]``), times the weights stacked by delay (``[D * n_in, N]``, block ``d`` holding
+        the weights whose delay is ``d``). Input spikes are sparse, so this costs ``D x spikes x N``."""
+        import warnings
+
         T, B = x.shape[0], x.shape[1]
+        values_d = self._delay_values()
         t, b, i = torch.nonzero(x, as_tuple=True)
-        drive = torch.zeros(T, B, self.n, dtype=self.dtype, device=x.device)
-        if t.numel() == 0:
-            return drive + 0 * self.w.sum()  # keeps the graph connected to w
-        arrive = t[:, None] + self.delays[i]  # [spikes, N]
-        contrib = self.w[i] * x[t, b, i][:, None]
-        keep = arrive < T
-        j = torch.arange(self.n, device=x.device).expand_as(arrive)
-        return drive.index_put((arrive[keep], b[:, None].expand_as(arrive)[keep], j[keep]), contrib[keep],
-                               accumulate=True)
+        vals = x[t, b, i].to(self.dtype)
+        rows, cols, data = [], [], []
+        for k, d in enumerate(values_d):
+            keep = t + d < T
+            rows.append((t[keep] + d) * B + b[keep])
+            cols.append(i[keep] + k * self.n_in)
+            data.append(vals[keep])
+        rows_t, cols_t, data_t = torch.cat(rows), torch.cat(cols), torch.cat(data)
+        with warnings.catch_warnings():  # "sparse CSR tensor support is in beta state"
+            warnings.simplefilter("ignore", UserWarning)
+            shifted = torch.sparse_coo_tensor(torch.stack([rows_t, cols_t]), data_t,
+                                              (T * B, len(values_d) * self.n_in)).coalesce().to_sparse_csr()
+        stacked = (self.w.unsqueeze(0) * self._delay_stack).reshape(len(values_d) * self.n_in, self.n)
+        return torch.sparse.mm(shifted, stacked).reshape(T, B, self.n)
+
+    def _delay_values(self) -> list[int]:
+        """The delay values (steps) in use; keeps ``_delay_stack [D, n_in, N]``, one 0/1 mask per value."""
+        values = sorted(int(d) for d in torch.unique(self.delays).tolist())
+        stack = getattr(self, "_delay_stack", None)
+        if stack is None or stack.dtype != self.dtype or stack.device != self.w.device or len(stack) != len(values):
+            self._delay_stack = torch.stack([(self.delays == d) for d in values]).to(self.dtype)
+        return values
 
 
 # ---------------------------------------------------------------------- input

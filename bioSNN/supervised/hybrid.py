@@ -1,0 +1,386 @@
+r"""The hybrid: a trained STDP network continues in PyTorch, from exactly where STDP stopped.
+
+The student is the network's :class:`~bioSNN.supervised.twin.DiehlCookTwin` (its weights, delays,
+thetas and inhibition, generated from the same Brian2 definitions) with a linear read-out on its spike
+counts. Every sample is presented as the STDP network presents it (:func:`present_batch`):
+``present_ms`` of Poisson input at ``intensity``, from the network's initial state, shown again at
+``intensity + 1`` (after ``rest_ms``) while the layer fires fewer than ``min_spikes`` spikes.
+
+Per epoch, on the training images (Poisson draws seeded by ``(seed, epoch, batch)``):
+
+.. math::
+    \mathcal{L} = \mathrm{CE}\big(W_r\, c / \bar c + b_r,\; y\big)
+    + \lambda\, \mathrm{Huber}_\delta\big(v^{student} - v^{teacher}\big)
+
+where :math:`c` are the student's spike counts (surrogate gradient through every step of the
+presentation), :math:`\bar c` the teacher's mean count, and :math:`v^{teacher}` the untouched twin's
+potentials on the same input spikes (the guidance anchor; :math:`\lambda = 0` for CE alone). The
+weights stay in ``[0, w_max]`` as STDP keeps them.
+
+Model selection uses the validation images only (fixed Poisson draws, the same for every epoch):
+*epoch 0* is the untouched twin with its read-out fitted by logistic regression on the teacher's
+training counts (L2 chosen on validation), so the chosen student cannot score below the teacher's
+read-out on validation; the teacher's own vote is a candidate too, and a validation-weighted
+ensemble of the vote and the chosen student is reported beside it.
+
+Example:
+    >>> cfg = HybridConfig(epochs=2, guidance=0.1)
+    >>> cfg.trainable, cfg.init
+    (('w',), 'stdp')
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import math
+from dataclasses import asdict, dataclass, field
+from typing import Any, Sequence
+
+import numpy as np
+import torch
+from torch import nn
+
+from ..errors import InputError
+from .twin import DiehlCookTwin, TwinState
+
+__all__ = ["HybridConfig", "present_batch", "count_features", "fit_readout", "vote_scores", "train_hybrid",
+           "HybridResult", "INITS"]
+
+logger = logging.getLogger(__name__)
+
+#: where the student's weights start: ``"stdp"`` (the trained network: the hybrid) or ``"random"``
+#: (the same architecture with Diehl & Cook's initial weights and thetas: the CE-only control)
+INITS = ("stdp", "random")
+#: L2 strengths of the read-out's logistic regression, chosen on validation
+READOUT_L2 = (1e-4, 1e-3, 1e-2, 1e-1)
+#: weights of the student in the vote + student ensemble, chosen on validation
+ENSEMBLE_WEIGHTS = (0.0, 0.25, 0.5, 0.75, 1.0)
+
+
+@dataclass(frozen=True)
+class HybridConfig:
+    """Settings of :func:`train_hybrid` (the defaults are the recipe fixed for every data set)."""
+
+    epochs: int = 4
+    batch_size: int = 32
+    lr: float = 2e-4
+    readout_lr: float = 1e-2
+    guidance: float = 0.0
+    huber_delta_mV: float = 1.0
+    trainable: tuple[str, ...] = ("w",)
+    init: str = "stdp"
+    seed: int = 0
+    dtype: str = "float32"
+    w_max: float = 1.0
+
+    def __post_init__(self) -> None:
+        if self.epochs < 0 or self.batch_size < 1:
+            raise InputError("epochs must be >= 0 and batch_size >= 1")
+        if not (self.lr >= 0 and self.readout_lr >= 0 and self.guidance >= 0 and self.huber_delta_mV > 0):
+            raise InputError("lr, readout_lr and guidance must be non-negative, huber_delta_mV positive")
+        if self.init not in INITS:
+            raise InputError(f"init must be one of {INITS}, got {self.init!r}")
+        if self.dtype not in ("float32", "float64"):
+            raise InputError(f"dtype must be float32 or float64, got {self.dtype!r}")
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["trainable"] = list(self.trainable)
+        return d
+
+
+def _take(state: TwinState, idx: torch.Tensor) -> TwinState:
+    def pick(layer: Any) -> Any:
+        return layer._replace(inner=type(layer.inner)(*(t[idx] for t in layer.inner)))
+
+    return TwinState(pick(state.exc), pick(state.inh), state.pending[:, idx])
+
+
+def _poisson(rates: torch.Tensor, intensity: torch.Tensor, dt: float, steps: int, gen: torch.Generator,
+             dtype: torch.dtype) -> torch.Tensor:
+    """``[steps, B, n_in]`` spikes: ``rand() < rate * intensity * dt`` (Brian2's Poisson threshold)."""
+    p = rates * intensity[:, None] * dt
+    return (torch.rand(steps, *p.shape, generator=gen, dtype=torch.float64) < p).to(dtype)
+
+
+def present_batch(twin: DiehlCookTwin, rates: torch.Tensor, gen: torch.Generator, *, record_v: bool = False
+                  ) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """Present ``rates [B, n_in]`` (Hz at intensity 1) to ``B`` independent copies of the network, each
+    from its initial state, with the re-show rule; returns the counts of each sample's last
+    presentation ``[B, N]`` (differentiable) and, with ``record_v``, the first presentation's potentials
+    ``[T, B, N]`` (mV).
+
+    Example:
+        >>> from bioSNN.unsupervised.diehl_cook import DiehlCookConfig, DiehlCookState
+        >>> c = DiehlCookConfig(n_neurons=3, present_ms=20, rest_ms=10, tick_ms=10, max_intensity=4)
+        >>> twin = DiehlCookTwin(c, DiehlCookState.initial(c, 5))
+        >>> counts, _ = present_batch(twin, torch.zeros(2, 5), torch.Generator().manual_seed(0))
+        >>> counts.shape
+        torch.Size([2, 3])
+    """
+    c = twin.config
+    dt = c.dt_ms * 1e-3
+    present = int(round(c.present_ms / c.dt_ms))
+    rest = int(round(c.rest_ms / c.dt_ms))
+    B = rates.shape[0]
+    rates = rates.to(torch.float64)
+    intensity = torch.full((B,), float(c.intensity), dtype=torch.float64)
+    out, state = twin(_poisson(rates, intensity, dt, present, gen, twin.dtype).to(twin.w.device), record_v=record_v)
+    counts = out.spikes.sum(0)
+    v = out.v
+    while True:
+        need = (counts.detach().sum(1) < c.min_spikes).cpu() & (intensity + 1 <= c.max_intensity)
+        if not need.any():
+            break
+        idx = torch.nonzero(need).reshape(-1)
+        sub = _take(state, idx.to(twin.w.device))
+        _, sub = twin(torch.zeros(rest, len(idx), twin.n_in, dtype=twin.dtype, device=twin.w.device), sub,
+                      record_v=False)
+        intensity[idx] += 1
+        x = _poisson(rates[idx], intensity[idx], dt, present, gen, twin.dtype).to(twin.w.device)
+        again, sub = twin(x, sub, record_v=False)
+        counts = counts.index_put((idx.to(counts.device),), again.spikes.sum(0))
+        state = _scatter(state, sub, idx.to(twin.w.device))
+    return counts, v
+
+
+def _scatter(state: TwinState, sub: TwinState, idx: torch.Tensor) -> TwinState:
+    def put(layer: Any, part: Any) -> Any:
+        return layer._replace(inner=type(layer.inner)(*(t.index_put((idx,), p) for t, p in zip(layer.inner, part.inner))))
+
+    pending = state.pending.clone()
+    pending[:, idx] = sub.pending
+    return TwinState(put(state.exc, sub.exc), put(state.inh, sub.inh), pending)
+
+
+def _generator(*key: int) -> torch.Generator:
+    return torch.Generator().manual_seed(int(np.random.SeedSequence(list(key)).generate_state(1)[0]))
+
+
+@torch.no_grad()
+def count_features(twin: DiehlCookTwin, rates: Any, *, seed: int, batch_size: int = 64,
+                   progress: bool = False, desc: str = "counts") -> np.ndarray:
+    """Spike counts ``[n, N]`` of every image (:func:`present_batch`), Poisson draws seeded by
+    ``(seed, batch)``: the same features every time they are asked for with the same seed."""
+    from ..progress import progress_bar
+
+    rates = torch.as_tensor(np.asarray(rates, dtype=np.float64))
+    out = []
+    with progress_bar(len(rates), desc, "img", enabled=progress) as bar:
+        for k, start in enumerate(range(0, len(rates), batch_size)):
+            counts, _ = present_batch(twin, rates[start:start + batch_size], _generator(seed, 7919, k))
+            out.append(counts.cpu().numpy().astype(np.int64))
+            bar.update(len(counts))
+    return np.concatenate(out) if out else np.zeros((0, twin.n), dtype=np.int64)
+
+
+def vote_scores(counts: np.ndarray, assignments: np.ndarray, n_classes: int) -> np.ndarray:
+    """Diehl & Cook's vote as class scores ``[n, C]``: the mean count of each class's neurons (a class
+    without neurons scores 0), normalised to sum to 1 per sample (uniform for a silent sample).
+
+    Example:
+        >>> vote_scores(np.array([[4, 0, 2]]), np.array([0, 1, 0]), 2).tolist()
+        [[1.0, 0.0]]
+    """
+    counts = np.asarray(counts, dtype=np.float64)
+    scores = np.zeros((len(counts), n_classes))
+    for c in range(n_classes):
+        members = np.asarray(assignments) == c
+        if members.any():
+            scores[:, c] = counts[:, members].mean(axis=1)
+    total = scores.sum(axis=1, keepdims=True)
+    return np.where(total > 0, scores / np.where(total > 0, total, 1), 1.0 / n_classes)
+
+
+class CountReadout(nn.Module):
+    """``logits = W (c / scale) + b``: a linear read-out on spike counts ``c [B, N]``."""
+
+    def __init__(self, n: int, n_classes: int, scale: float):
+        super().__init__()
+        self.linear = nn.Linear(n, n_classes)
+        self.scale = float(scale)
+
+    def forward(self, counts: torch.Tensor) -> torch.Tensor:
+        return self.linear(counts.to(self.linear.weight.dtype) / self.scale)
+
+
+def fit_readout(counts: np.ndarray, labels: np.ndarray, n_classes: int, l2: float, *, scale: float | None = None,
+                iterations: int = 200) -> CountReadout:
+    """Logistic regression on spike counts (L-BFGS, L2 penalty ``l2`` on the weights), deterministic.
+
+    Example:
+        >>> r = fit_readout(np.array([[5, 0], [0, 5], [6, 1], [1, 4]]), np.array([0, 1, 0, 1]), 2, 1e-3)
+        >>> r(torch.tensor([[5.0, 0.0]])).argmax(1).tolist()
+        [0]
+    """
+    counts = np.asarray(counts, dtype=np.float64)
+    scale = float(scale if scale is not None else max(counts.sum(1).mean() / counts.shape[1], 1e-9))
+    readout = CountReadout(counts.shape[1], n_classes, scale).double()
+    with torch.no_grad():
+        readout.linear.weight.zero_()
+        readout.linear.bias.zero_()
+    x = torch.as_tensor(counts)
+    y = torch.as_tensor(np.asarray(labels), dtype=torch.int64)
+    opt = torch.optim.LBFGS(readout.parameters(), lr=1, max_iter=iterations, history_size=20,
+                            line_search_fn="strong_wolfe")
+
+    def closure() -> torch.Tensor:
+        opt.zero_grad()
+        loss = nn.functional.cross_entropy(readout(x), y) + l2 * readout.linear.weight.pow(2).sum()
+        loss.backward()
+        return loss
+
+    opt.step(closure)
+    return readout
+
+
+def _accuracy(scores: np.ndarray, labels: np.ndarray) -> float:
+    return float((np.asarray(scores).argmax(1) == np.asarray(labels)).mean()) if len(labels) else float("nan")
+
+
+@dataclass
+class HybridResult:
+    """What :func:`train_hybrid` returns: validation accuracy of every candidate (``"vote"``,
+    ``"epoch 0"``, ``"epoch 1"``, ...), the chosen one and its test scores, the ensemble weight."""
+
+    val: dict[str, float]
+    chosen: str
+    test: dict[str, float] = field(default_factory=dict)
+    ensemble_weight: float = 1.0
+    readout_l2: float = 0.0
+    history: list[dict[str, float]] = field(default_factory=list)
+    state: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"val": self.val, "chosen": self.chosen, "test": self.test, "ensemble_weight": self.ensemble_weight,
+                "readout_l2": self.readout_l2, "history": self.history}
+
+
+def train_hybrid(teacher: DiehlCookTwin, assignments: np.ndarray, n_classes: int, train: tuple[np.ndarray, np.ndarray],
+                 val: tuple[np.ndarray, np.ndarray], test: tuple[np.ndarray, np.ndarray] | None = None, *,
+                 config: HybridConfig = HybridConfig(), progress: bool = False) -> HybridResult:
+    """Fine-tune the twin of a trained STDP network with CE (and the guidance anchor), choose on
+    validation (epoch 0 and the teacher's vote included), score the choice once on ``test``.
+
+    ``train``, ``val``, ``test``: ``(rates [n, n_in] in Hz at intensity 1, labels [n])``; ``assignments``:
+    the STDP network's neuron -> class map (its vote). ``config.init="random"`` trains the same
+    architecture from Diehl & Cook's initial weights instead (the CE-only control; no vote, the
+    read-out fitted on its initial counts).
+    """
+    from ..unsupervised.diehl_cook import DiehlCookState
+
+    dtype = torch.float32 if config.dtype == "float32" else torch.float64
+    rates_tr, y_tr = train
+    rates_va, y_va = val
+    torch_rates = torch.as_tensor(np.asarray(rates_tr, dtype=np.float64))
+    teacher = copy.deepcopy(teacher).to(dtype)
+    for p in teacher.parameters():
+        p.requires_grad_(False)
+    if config.init == "random":
+        # Diehl & Cook's initial draw, (U + 0.01) * w_init_scale from (seed, 17), each neuron's weights
+        # normalised to w_total as the network sees them at its first example, theta at its initial
+        # 20 mV; the delays are the trained network's (STDP never changes them)
+        c = teacher.config
+        w = (np.random.default_rng([config.seed, 17]).random((teacher.n_in, teacher.n)) + 0.01) * c.w_init_scale
+        w *= c.w_total / w.sum(axis=0, keepdims=True)
+        delay_ms = teacher.delays.cpu().numpy() * c.dt_ms
+        init = DiehlCookState.initial(c, teacher.n_in)
+        student = DiehlCookTwin(c, DiehlCookState(w, delay_ms, init.theta), neuron=teacher.exc_model, dtype=dtype,
+                                trainable=config.trainable)
+        teacher = copy.deepcopy(student)  # the anchor of a control is its own start
+        for p in teacher.parameters():
+            p.requires_grad_(False)
+    else:
+        student = copy.deepcopy(teacher)
+        for name in config.trainable:
+            value = getattr(student, name).detach().clone()
+            delattr(student, name)
+            setattr(student, name, nn.Parameter(value))
+    student.detach_lateral = True  # gradients through whole presentations (values unchanged)
+    seed = config.seed
+    # epoch 0: the untouched network, its read-out fitted on its training counts (L2 chosen on validation)
+    tr_counts = count_features(teacher, rates_tr, seed=seed * 104729 + 1, progress=progress, desc="train counts")
+    va_counts = count_features(teacher, rates_va, seed=seed * 104729 + 2, progress=progress, desc="val counts")
+    scale = max(tr_counts.sum(1).mean() / tr_counts.shape[1], 1e-9)
+    fits = {l2: fit_readout(tr_counts, y_tr, n_classes, l2, scale=scale) for l2 in READOUT_L2}
+    val_of = {l2: _accuracy(_logits(r, va_counts), y_va) for l2, r in fits.items()}
+    l2 = max(READOUT_L2, key=lambda k: (val_of[k], -READOUT_L2.index(k)))
+    readout = fits[l2].to(dtype)
+    scores_val: dict[str, float] = {}
+    if config.init == "stdp":
+        scores_val["vote"] = _accuracy(vote_scores(va_counts, assignments, n_classes), y_va)
+    scores_val["epoch 0"] = val_of[l2]
+    snapshots = {"epoch 0": (copy.deepcopy(student.state_dict()), copy.deepcopy(readout.state_dict()))}
+    history = [{"epoch": 0, "val": val_of[l2]}]
+    params = [p for p in student.parameters() if p.requires_grad]
+    opt = torch.optim.Adam([{"params": params, "lr": config.lr},
+                            {"params": readout.parameters(), "lr": config.readout_lr}])
+    n = len(torch_rates)
+    for epoch in range(1, config.epochs + 1):
+        order = np.random.default_rng([seed, epoch]).permutation(n)
+        total, batches = 0.0, 0
+        from ..progress import progress_bar
+
+        with progress_bar(n, f"hybrid epoch {epoch}", "img", enabled=progress) as bar:
+            for k, start in enumerate(range(0, n, config.batch_size)):
+                idx = order[start:start + config.batch_size]
+                gen = _generator(seed, epoch, k)
+                teacher_gen = _generator(seed, epoch, k)
+                counts, v = present_batch(student, torch_rates[idx], gen, record_v=config.guidance > 0)
+                loss = nn.functional.cross_entropy(readout(counts), torch.as_tensor(y_tr[idx], dtype=torch.int64))
+                if config.guidance > 0:
+                    with torch.no_grad():
+                        _, v_teacher = present_batch(teacher, torch_rates[idx], teacher_gen, record_v=True)
+                    loss = loss + config.guidance * nn.functional.huber_loss(v, v_teacher, delta=config.huber_delta_mV)
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+                with torch.no_grad():
+                    if "w" in config.trainable:
+                        student.w.clamp_(0.0, config.w_max)
+                total, batches = total + float(loss.detach()), batches + 1
+                bar.update(len(idx))
+        va = count_features(student, rates_va, seed=seed * 104729 + 2, progress=progress, desc="val counts")
+        acc = _accuracy(_logits(readout, va), y_va)
+        scores_val[f"epoch {epoch}"] = acc
+        history.append({"epoch": epoch, "loss": total / max(batches, 1), "val": acc})
+        snapshots[f"epoch {epoch}"] = (copy.deepcopy(student.state_dict()), copy.deepcopy(readout.state_dict()))
+        logger.info("hybrid epoch %d: loss %.4f, validation %.4f", epoch, total / max(batches, 1), acc)
+    candidates = [k for k in scores_val if k.startswith("epoch")]
+    chosen = max(candidates, key=lambda k: (scores_val[k], -candidates.index(k)))  # ties: the earlier epoch
+    student.load_state_dict(snapshots[chosen][0])
+    readout.load_state_dict(snapshots[chosen][1])
+    va = count_features(student, rates_va, seed=seed * 104729 + 2)
+    weight = 1.0
+    if config.init == "stdp":
+        teacher_va = va_counts
+        ens = {a: _accuracy(_ensemble(a, readout, va, teacher_va, assignments, n_classes), y_va) for a in ENSEMBLE_WEIGHTS}
+        weight = max(ENSEMBLE_WEIGHTS, key=lambda a: (ens[a], a))
+        scores_val["ensemble"] = ens[weight]
+    result = HybridResult(scores_val, chosen, ensemble_weight=weight, readout_l2=l2, history=history,
+                          state={"student": student, "readout": readout})
+    if test is not None:
+        rates_te, y_te = test
+        te = count_features(student, rates_te, seed=seed * 104729 + 3, progress=progress, desc="test counts")
+        result.test["student"] = _accuracy(_logits(readout, te), y_te)
+        if config.init == "stdp":
+            teacher_te = count_features(teacher, rates_te, seed=seed * 104729 + 3, progress=progress,
+                                        desc="teacher test counts")
+            result.test["vote"] = _accuracy(vote_scores(teacher_te, assignments, n_classes), y_te)
+            result.test["readout"] = _accuracy(_logits(fits[l2], teacher_te), y_te)
+            result.test["ensemble"] = _accuracy(_ensemble(weight, readout, te, teacher_te, assignments, n_classes), y_te)
+    return result
+
+
+def _logits(readout: CountReadout, counts: np.ndarray) -> np.ndarray:
+    with torch.no_grad():
+        return readout(torch.as_tensor(counts, dtype=readout.linear.weight.dtype)).double().numpy()
+
+
+def _ensemble(weight: float, readout: CountReadout, counts: np.ndarray, teacher_counts: np.ndarray,
+              assignments: np.ndarray, n_classes: int) -> np.ndarray:
+    logits = _logits(readout, counts)
+    p = np.exp(logits - logits.max(1, keepdims=True))
+    p /= p.sum(1, keepdims=True)
+    return weight * p + (1 - weight) * vote_scores(teacher_counts, assignments, n_classes)
