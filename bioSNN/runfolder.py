@@ -81,7 +81,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 def run_kind(folder: str | os.PathLike[str]) -> str | None:
     """What a folder holds: ``"supervised"`` (``model.pt`` or ``checkpoint.pt``: ``biosnn supervised``),
-    ``"unsupervised"`` (``network.npz``: ``biosnn unsupervised``), or None (not a trained folder).
+    ``"hybrid"`` (``network.npz`` and ``readout.npz``: ``biosnn hybrid``), ``"unsupervised"``
+    (``network.npz``: ``biosnn unsupervised``), or None (not a trained folder).
 
     Example:
         >>> run_kind("models/mstar3-stdp"), run_kind("models/mnist-guided"), run_kind("figures")
@@ -93,7 +94,7 @@ def run_kind(folder: str | os.PathLike[str]) -> str | None:
     if any((folder / name).exists() for name in ("model.pt", "checkpoint.pt")):
         return "supervised"
     if (folder / "network.npz").exists():
-        return "unsupervised"
+        return "hybrid" if (folder / "readout.npz").exists() else "unsupervised"
     return None
 
 

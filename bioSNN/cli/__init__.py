@@ -50,6 +50,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "merge-guidance": ("sample_guidance", "_merge_guidance_parser"),
     "unsupervised": ("unsupervised", "_unsupervised_parser"),
     "supervised": ("supervised", "_supervised_parser"),
+    "hybrid": ("hybrid", "_hybrid_parser"),
     "evaluate": ("evaluate", "_evaluate_parser"),
     "export-nir": ("export_nir", "_export_nir_parser"),
     "plot": ("plot", "_plot_parser"),

@@ -23,20 +23,20 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     if not directory.is_dir():
         raise InputError(f"{directory}: no such folder (give a folder written by biosnn unsupervised or supervised)")
     kind = run_kind(directory)
-    supervised = kind == "supervised"
     if kind is None:
         raise DataError(f"{directory}: neither model.pt/checkpoint.pt (biosnn supervised) nor network.npz "
                         "(biosnn unsupervised): not a trained folder")
     read_metrics(directory)  # an unreadable metrics.json stops here, before any work
+    run = {"supervised": _evaluate_supervised, "hybrid": _evaluate_hybrid}.get(kind, _evaluate_unsupervised)
     with contextlib.ExitStack() as stack:
         if args.no_record:  # nothing is written: no lock, and a read-only folder is fine
-            return _evaluate_supervised(args) if supervised else _evaluate_unsupervised(args)
+            return run(args)
         try:
             stack.enter_context(run_lock(directory, advice="evaluate it once that run ends"))
         except OutputError as exc:
             raise OutputError(f"{exc}; biosnn evaluate records its result in {directory / 'metrics.json'}, so the "
                               "folder must be writable (copy it elsewhere to evaluate it)") from exc
-        return _evaluate_supervised(args) if supervised else _evaluate_unsupervised(args)
+        return run(args)
 
 
 def _evaluate_unsupervised(args: argparse.Namespace) -> int:
@@ -63,6 +63,24 @@ def _evaluate_unsupervised(args: argparse.Namespace) -> int:
           f"({result['seconds']:.0f} s)")
     if not args.no_record:
         record_evaluation(args.directory, key, result)
+    return 0
+
+
+def _evaluate_hybrid(args: argparse.Namespace) -> int:
+    from ..supervised.hybrid import evaluate_hybrid
+    from ..unsupervised.artifacts import load_network
+
+    saved = load_network(args.directory)
+    stored = saved.meta.get("data", {})
+    args.dataset = args.dataset or stored.get("reader")
+    args.root = args.root or stored.get("root")
+    images = _network_images(args, saved.meta.get("data", {}))
+    if args.limit is not None:
+        images = images[: args.limit]
+    result = evaluate_hybrid(args.directory, images, progress=not args.no_progress)
+    print(f"accuracy {result['accuracy']:.4f} on {result['n_test']} {args.split} samples ({result['seconds']:.0f} s)")
+    if not args.no_record:
+        record_evaluation(args.directory, EvaluationKey(args.dataset, args.split, result["n_test"], 1), result)
     return 0
 
 

@@ -20,8 +20,10 @@ weights stay in ``[0, w_max]`` as STDP keeps them.
 Model selection uses the validation images only (fixed Poisson draws, the same for every epoch):
 *epoch 0* is the untouched twin with its read-out fitted by logistic regression on the teacher's
 training counts (L2 chosen on validation), so the chosen student cannot score below the teacher's
-read-out on validation; the teacher's own vote is a candidate too, and a validation-weighted
-ensemble of the vote and the chosen student is reported beside it.
+read-out on validation. The hybrid's decision mixes the chosen student's read-out probabilities with
+the teacher's vote, :math:`a\,\mathrm{softmax}(\text{student}) + (1 - a)\,\text{vote}`, the weight
+:math:`a \in \{0, 0.25, \dots, 1\}` chosen on validation: with :math:`a = 0` (the vote) and
+:math:`a = 1` (the student) among the candidates, on validation the hybrid cannot fall below either.
 
 Example:
     >>> cfg = HybridConfig(epochs=2, guidance=0.1)
@@ -384,3 +386,123 @@ def _ensemble(weight: float, readout: CountReadout, counts: np.ndarray, teacher_
     p = np.exp(logits - logits.max(1, keepdims=True))
     p /= p.sum(1, keepdims=True)
     return weight * p + (1 - weight) * vote_scores(teacher_counts, assignments, n_classes)
+
+
+# ---------------------------------------------------------------------- the run folder
+#: ``readout.npz`` header: the count read-out of a hybrid run
+READOUT_FORMAT = "bioSNN.CountReadout"
+#: the evaluation seed of a hybrid run's count features (one fixed Poisson draw per image)
+EVALUATION_SEED = 20261207
+#: what ``biosnn hybrid`` writes into its folder
+HYBRID_OUTPUTS = ("network.npz", "readout.npz", "config.json", "metrics.json")
+
+
+def save_hybrid(out: Any, result: HybridResult, saved: Any, config: HybridConfig, *, metrics: dict[str, Any],
+                run_config: dict[str, Any]) -> None:
+    """Write a hybrid run: ``network.npz`` (the chosen student as a ``diehl_cook`` network, the same
+    format as ``biosnn unsupervised`` writes, so Brian2 can run it too), ``readout.npz`` (``weight
+    [C, N]``, ``bias [C]``, ``meta``: scale, L2, the ensemble weight), ``config.json``, ``metrics.json``.
+    Every file is written to a temporary file, then renamed."""
+    import json
+    from pathlib import Path
+
+    from ..fileio import atomic_savez
+    from ..unsupervised.artifacts import SavedNetwork, save_network
+
+    student, readout = result.state["student"], result.state["readout"]
+    arrays = {"w": student.w.detach().double().cpu().numpy(), "delay_ms": saved.arrays["delay_ms"],
+              "theta": student.theta.detach().double().cpu().numpy()}
+    meta = {**saved.meta, "hybrid": {"config": config.to_dict(), "chosen": result.chosen}}
+    meta.pop("format", None), meta.pop("version", None), meta.pop("preset", None), meta.pop("model", None)
+    meta.pop("fingerprint", None)
+    out = Path(out)
+    save_network(out, SavedNetwork("diehl_cook", arrays, saved.assignments, saved.class_names, saved.model, meta),
+                 metrics=metrics, run_config=run_config)
+    header = {"format": READOUT_FORMAT, "version": 1, "scale": readout.scale, "l2": result.readout_l2,
+              "ensemble_weight": result.ensemble_weight, "n_classes": len(saved.class_names)}
+    teacher = {"teacher_w": saved.arrays["w"], "teacher_theta": saved.arrays["theta"]} \
+        if result.ensemble_weight < 1 else {}
+    atomic_savez(out / "readout.npz", weight=readout.linear.weight.detach().double().cpu().numpy(),
+                 bias=readout.linear.bias.detach().double().cpu().numpy(), meta=np.asarray(json.dumps(header)),
+                 **teacher)
+
+
+def load_hybrid(directory: Any, *, dtype: torch.dtype = torch.float32
+                ) -> tuple[DiehlCookTwin, CountReadout, Any, DiehlCookTwin | None, float]:
+    """The student twin, its read-out, the saved network, the teacher twin (``None`` when the decision
+    is the student's alone) and the ensemble weight of the student in the decision.
+
+    Example:
+        >>> twin, readout, saved = load_hybrid("models/mstar10-hybrid")  # doctest: +SKIP
+    """
+    import json
+    from pathlib import Path
+
+    from ..errors import DataError
+    from ..fileio import READ_ERRORS
+    from .twin import load_twin
+
+    path = Path(directory) / "readout.npz"
+    twin, saved = load_twin(directory, dtype=dtype, trainable=())
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            header = json.loads(str(z["meta"]))
+            weight, bias = z["weight"], z["bias"]
+            teacher_arrays = (z["teacher_w"], z["teacher_theta"]) if "teacher_w" in z.files else None
+    except READ_ERRORS as exc:
+        raise DataError(f"{path}: unreadable read-out, corrupt or truncated ({exc})") from exc
+    if not isinstance(header, dict) or header.get("format") != READOUT_FORMAT:
+        raise DataError(f"{path}: not a count read-out")
+    n_classes = len(saved.class_names)
+    if weight.shape != (n_classes, twin.n) or bias.shape != (n_classes,) or not (
+            np.all(np.isfinite(weight)) and np.all(np.isfinite(bias))):
+        raise DataError(f"{path}: read-out of shape {weight.shape} (finite values, [{n_classes}, {twin.n}] expected)")
+    readout = CountReadout(twin.n, n_classes, float(header["scale"])).to(dtype)
+    with torch.no_grad():
+        readout.linear.weight.copy_(torch.as_tensor(weight))
+        readout.linear.bias.copy_(torch.as_tensor(bias))
+    ensemble = float(header.get("ensemble_weight", 1.0))
+    teacher = None
+    if ensemble < 1:
+        from ..unsupervised.diehl_cook import DiehlCookState
+
+        if teacher_arrays is None or teacher_arrays[0].shape != (twin.n_in, twin.n):
+            raise DataError(f"{path}: the decision mixes in the teacher's vote, but its weights are missing or misshapen")
+        teacher = DiehlCookTwin(twin.config, DiehlCookState(teacher_arrays[0], saved.arrays["delay_ms"],
+                                                            teacher_arrays[1]), neuron=saved.model, dtype=dtype,
+                                trainable=())
+    return twin, readout, saved, teacher, ensemble
+
+
+def evaluate_hybrid(directory: Any, images: Any, *, progress: bool = False) -> dict[str, Any]:
+    """Accuracy of a hybrid run on ``images`` (an :class:`~bioSNN.data.ImageSet` read as the network
+    reads them): the student's counts (one presentation per image, the network's protocol, Poisson
+    draws from :data:`EVALUATION_SEED`) through its read-out, mixed with the teacher's vote on the same
+    draws by the ensemble weight chosen on validation.
+
+    Example:
+        >>> evaluate_hybrid("models/mstar10-hybrid", test_images)["accuracy"]  # doctest: +SKIP
+        0.95
+    """
+    import time
+
+    from ..unsupervised.pipeline import rates_of
+
+    twin, readout, saved, teacher, weight = load_hybrid(directory)
+    if tuple(images.class_names) != tuple(saved.class_names):
+        raise InputError(f"classes {images.class_names} differ from the network's {saved.class_names}")
+    start = time.perf_counter()
+    rates = rates_of(images.images, twin.config.input_total)
+    counts = count_features(twin, rates, seed=EVALUATION_SEED, progress=progress, desc="hybrid counts")
+    n_classes = len(saved.class_names)
+    if teacher is None:
+        predicted = _logits(readout, counts).argmax(1)
+    else:
+        teacher_counts = count_features(teacher, rates, seed=EVALUATION_SEED, progress=progress, desc="teacher counts")
+        predicted = _ensemble(weight, readout, counts, teacher_counts, saved.assignments, n_classes).argmax(1)
+    labels = np.asarray(images.labels)
+    confusion = np.zeros((len(saved.class_names),) * 2, dtype=np.int64)
+    np.add.at(confusion, (labels, predicted), 1)
+    return {"accuracy": float((predicted == labels).mean()), "n_test": len(labels), "draws": 1,
+            "ensemble_weight": weight,
+            "seconds": time.perf_counter() - start, "confusion": confusion.tolist(), "data": dict(images.source)}
