@@ -12,7 +12,8 @@ scored once per seed and method at the end. Rows, all at this commit, same seeds
 * ``hybrid-ce``: the twin fine-tuned with CE (surrogate gradients through the whole presentation);
 * ``hybrid-guided``: the same plus the guidance anchor (Huber to the untouched twin's potentials);
 * ``ce-only``: the same architecture from Diehl & Cook's random initial weights, CE, same budget;
-* ``ensemble``: the validation-weighted mix of the teacher vote and the chosen hybrid-ce student.
+* the hybrid's decision: the validation-weighted mix of the teacher vote and the chosen student
+  (weight 0 = the vote, 1 = the student, both candidates), beside the student alone.
 
     python bench/hybrid_study.py --model models/mstar3-stdp --seeds 3
     python bench/hybrid_study.py --model runs/mstar10-stdp --seeds 3
@@ -136,17 +137,19 @@ def main(argv: list[str] | None = None) -> int:
             res = train_hybrid(teacher, saved.assignments, n_classes, parts["train"], parts["val"], parts["test"],
                                config=cfg, progress=not args.no_progress)
             record["methods"][method] = {**res.to_dict(), "config": cfg.to_dict(), "seconds": time.perf_counter() - start}
-            rows.setdefault(method, []).append(res.test["student"])
+            rows.setdefault(f"{method} (twin alone)" if method != "ce-only" else method, []).append(res.test["student"])
+            if method.startswith("hybrid"):
+                rows.setdefault(f"{method} (vote + twin, the hybrid)", []).append(res.test["ensemble"])
             if method == "hybrid-ce":
-                for key, label in (("vote", "STDP vote (twin, own draws)"), ("readout", "STDP counts linear read-out"),
-                                   ("ensemble", "ensemble vote + hybrid-ce")):
+                for key, label in (("vote", "STDP vote (twin, own draws)"), ("readout", "STDP counts linear read-out")):
                     rows.setdefault(label, []).append(res.test[key])
             logging.info("seed %d %s: %s", seed, method, json.dumps(record["methods"][method]["test"]))
         per_seed.append(record)
         summary = {k: {"mean": float(np.mean(v)), "std": float(np.std(v, ddof=1)) if len(v) > 1 else None, "values": v}
                    for k, v in rows.items()}
         paired = {}
-        for hybrid in ("hybrid-ce", "hybrid-guided", "ensemble vote + hybrid-ce"):
+        for hybrid in ("hybrid-ce (vote + twin, the hybrid)", "hybrid-guided (vote + twin, the hybrid)",
+                       "hybrid-ce (twin alone)"):
             for part in ("STDP vote (twin, own draws)", "ce-only", "STDP counts linear read-out"):
                 if hybrid in rows and part in rows and len(rows[hybrid]) == len(rows[part]):
                     d = np.asarray(rows[hybrid]) - np.asarray(rows[part])

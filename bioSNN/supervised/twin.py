@@ -58,7 +58,7 @@ from ..equations.surrogate import Surrogate
 from ..equations.torch_step import LayerState, TorchStep, delay_steps
 from ..errors import InputError, ModelMismatchError
 
-__all__ = ["DiehlCookTwin", "TwinState", "TwinOutput", "InputSource", "PoissonSource", "RecordedSource",
+__all__ = ["DiehlCookTwin", "WTATwin", "load_wta_twin", "TwinState", "TwinOutput", "InputSource", "PoissonSource", "RecordedSource",
            "Presentation", "present", "PresentResult", "recorded_presentations", "load_twin", "RESET_RULES"]
 
 #: where :func:`present` resets the transient state, as the Brian2 backends do: ``"slice"`` (runtime
@@ -490,3 +490,101 @@ def load_twin(directory: str | os.PathLike[str], *, dtype: torch.dtype = torch.f
     config = DiehlCookConfig(**saved.meta["config"])
     state = DiehlCookState(saved.arrays["w"], saved.arrays["delay_ms"], saved.arrays["theta"])
     return DiehlCookTwin(config, state, neuron=saved.model, dtype=dtype, trainable=trainable), saved
+
+
+# ---------------------------------------------------------------------- the wta preset
+class WTATwin(nn.Module):
+    r"""A trained ``wta`` network (the seed's winner-take-all layer, plasticity off) as a torch module.
+
+    Its output neuron (:func:`~bioSNN.unsupervised.wta.wta_model`: the seed's discrete IF neuron with the
+    one-shot winner-take-all as lateral summed variables and per-step operations) steps through the
+    :class:`~bioSNN.equations.TorchStep` generated from it; the input spikes of every step arrive
+    through ``w`` (mV). Every image starts afresh (the model resets itself at each image's first step),
+    so images are the batch. Per image, the threshold is ``P_th`` or, with
+    ``WTAConfig(threshold="per_image")``, the image's own (:func:`~bioSNN.unsupervised.wta.thresholds_mV`).
+
+    Example:
+        >>> from bioSNN.unsupervised.wta import WTAConfig
+        >>> twin = WTATwin(WTAConfig(n_neurons=2), np.full((9, 2), 1.0), steps=71, dt_s=1e-3)
+        >>> out = twin.present(np.zeros((3, 71, 9), dtype=bool))
+        >>> out["winner"].tolist(), out["v"].shape
+        ([-1, -1, -1], (3, 2, 70))
+    """
+
+    def __init__(self, config: Any, w_mV: Any, *, steps: int, dt_s: float, neuron: NeuronModel | None = None,
+                 dtype: torch.dtype = torch.float64, trainable: Sequence[str] = ()):
+        super().__init__()
+        from ..unsupervised.wta import wta_model
+
+        w = np.asarray(w_mV, dtype=np.float64)
+        if w.ndim != 2 or w.shape[1] != config.n_neurons or not np.all(np.isfinite(w)):
+            raise InputError(f"w_mV must be a finite [n_in, {config.n_neurons}] array, got shape {w.shape}")
+        self.config, self.steps, self.dt_s = config, int(steps), float(dt_s)
+        self.model = neuron if neuron is not None else wta_model(config, steps, dt_s)
+        self.step = TorchStep(self.model, dt_s * ms * 1e3, dtype=dtype)
+        self.n_in, self.n = w.shape
+        value = torch.as_tensor(w * 1e-3, dtype=dtype)  # volts, as Brian2 holds them
+        if "w" in trainable:
+            self.w = nn.Parameter(value)
+        else:
+            self.register_buffer("w", value)
+
+    def forward(self, x: torch.Tensor, thresholds_mV: Any = None, *, record_v: bool = True
+                ) -> tuple[TwinOutput, Any]:
+        """Images ``x [steps, B, n_in]`` (0/1), each from a fresh start; ``thresholds_mV`` ``[B]`` (default
+        ``P_th``). Returns ``(TwinOutput(spikes [steps, B, N], v [steps, B, N] mV), state)``."""
+        if not torch.is_tensor(x) or x.dim() != 3 or x.shape[2] != self.n_in or x.shape[0] != self.steps:
+            raise InputError(f"images must be [{self.steps}, B, {self.n_in}], got {getattr(x, 'shape', type(x))}")
+        B = x.shape[1]
+        state = self.step.initial_state(B, self.n, device=self.w.device)
+        if thresholds_mV is not None:
+            th = torch.as_tensor(np.asarray(thresholds_mV, dtype=np.float64) * 1e-3, dtype=self.w.dtype)
+            state = LayerState(state.inner._replace(th=th.reshape(B, 1).expand(B, self.n).clone()), 0)
+        drive = torch.matmul(x.to(self.w.dtype), self.w)
+        out = self.step.run_drive(drive, state, record=("v",) if record_v else ())
+        v = out.recorded["v"] * 1e3 if record_v else None
+        return TwinOutput(out.spikes, v), out.state
+
+    @torch.no_grad()
+    def present(self, images: Any, *, batch_size: int = 256) -> dict[str, np.ndarray]:
+        """Show ``images`` (``[n, steps, n_in]`` booleans, or :class:`~bioSNN.encoding.SpikeTrains`) as
+        :meth:`~bioSNN.unsupervised.wta.WTANetwork.present` shows them with plasticity off: per image the
+        ``winner`` (-1: none), its ``event_step`` and ``v`` ``[n, N, steps - 1]`` (mV, steps 1..)."""
+        from ..unsupervised.wta import thresholds_mV
+
+        dense = images.dense() if hasattr(images, "dense") else np.asarray(images, dtype=bool)
+        if dense.ndim != 3 or dense.shape[1:] != (self.steps, self.n_in):
+            raise InputError(f"images must be [n, {self.steps}, {self.n_in}], got {dense.shape}")
+        thresholds = thresholds_mV(self.config, dense.sum(axis=2).max(axis=1) if len(dense) else np.zeros(0))
+        winners, events, vs = [], [], []
+        for start in range(0, len(dense), batch_size):
+            x = torch.as_tensor(dense[start:start + batch_size]).permute(1, 0, 2)
+            out, _ = self(x, thresholds[start:start + batch_size])
+            s = out.spikes.cpu().numpy() > 0  # [steps, B, N]
+            fired = s.any(axis=(0, 2))
+            first = np.where(fired, s.any(axis=2).argmax(axis=0), -1)
+            winners.append(np.where(fired, s[np.maximum(first, 0), np.arange(s.shape[1])].argmax(axis=1), -1))
+            events.append(first)
+            vs.append(out.v.permute(1, 2, 0).cpu().numpy()[:, :, 1:])
+        empty = np.zeros(0, dtype=np.int64)
+        return {"winner": np.concatenate(winners) if winners else empty,
+                "event_step": np.concatenate(events) if events else empty,
+                "v": np.concatenate(vs) if vs else np.zeros((0, self.n, self.steps - 1))}
+
+
+def load_wta_twin(directory: str | os.PathLike[str], *, dtype: torch.dtype = torch.float64) -> tuple[WTATwin, Any]:
+    """The twin of a trained ``wta`` folder and its :class:`~bioSNN.unsupervised.artifacts.SavedNetwork`.
+
+    Example:
+        >>> twin, saved = load_wta_twin("models/mstar3-wta")
+        >>> twin.n_in, twin.n, twin.steps
+        (16384, 6, 71)
+    """
+    from ..unsupervised.artifacts import load_network
+    from ..unsupervised.wta import WTAConfig
+
+    saved = load_network(directory)
+    if saved.preset != "wta":
+        raise InputError(f"{directory} holds a {saved.preset!r} network, not a wta one")
+    return WTATwin(WTAConfig(**saved.meta["config"]), saved.arrays["w_mV"], steps=int(saved.meta["steps"]),
+                   dt_s=float(saved.meta["dt_seconds"]), neuron=saved.model, dtype=dtype), saved

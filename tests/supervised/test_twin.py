@@ -130,3 +130,35 @@ def test_load_twin_from_a_shipped_folder():
     assert twin.exc_model.fingerprint() == saved.model.fingerprint()
     with pytest.raises(InputError, match="diehl_cook"):
         load_twin("models/mstar3-wta")
+
+
+@pytest.mark.parametrize("threshold", ["fixed", "per_image"])
+def test_wta_twin_reproduces_brian2_numpy(threshold):
+    """The wta preset: same winners, event steps and potentials (within 1e-9 of their range) as the
+    Brian2 network with plasticity off, over 30 presentations of a random network."""
+    from bioSNN.encoding.spike_trains import SpikeTrains
+    from bioSNN.supervised.twin import WTATwin
+    from bioSNN.unsupervised.wta import WTAConfig, WTANetwork
+
+    rng = np.random.default_rng(5)
+    cfg = WTAConfig(n_neurons=4, seed=1, threshold=threshold)
+    n, steps, n_in = 30, 71, 30
+    x = rng.random((n, steps, n_in)) < rng.uniform(0, 0.35, (n, 1, n_in))  # a pattern per image
+    x[:, 0] = False
+    net = WTANetwork(cfg, n_in, steps, 1e-3, codeobj_class=codeobj_class("numpy"))
+    net.weights_mV = net.weights_mV * 4.0
+    trains = SpikeTrains.from_dense(x, 1e-3)
+    twin = WTATwin(cfg, net.weights_mV, steps=steps, dt_s=1e-3)
+    ref = net.present(trains, learning=False, record_v=True)
+    out = twin.present(trains)
+    assert (ref["winner"] >= 0).sum() >= 10 and len(set(ref["winner"].tolist())) >= 3
+    np.testing.assert_array_equal(out["winner"], ref["winner"])
+    np.testing.assert_array_equal(out["event_step"], ref["event_step"])
+    np.testing.assert_allclose(out["v"], ref["v"], rtol=0, atol=1e-9 * np.ptp(ref["v"]) + 1e-4)  # ref: float32
+
+
+def test_load_wta_twin_refuses_a_diehl_cook_folder():
+    from bioSNN.supervised.twin import load_wta_twin
+
+    with pytest.raises(InputError, match="not a wta"):
+        load_wta_twin("models/mstar3-stdp")
