@@ -42,28 +42,14 @@ from bioSNN.supervised.hybrid import HybridConfig, fit_readout, train_hybrid
 from bioSNN.supervised.twin import load_twin
 from bioSNN.unsupervised.pipeline import rates_of
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from mstar_pixel_baselines import _unit as unit, kmeans  # noqa: E402  (one k-means for every bench)
+
 METHODS = {
     "hybrid-ce": dict(init="stdp", guidance=0.0),
     "hybrid-guided": dict(init="stdp", guidance=0.1),
     "ce-only": dict(init="random", guidance=0.0),
 }
-
-
-def unit(x: np.ndarray) -> np.ndarray:
-    x = x.reshape(len(x), -1).astype(np.float64)
-    return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
-
-
-def kmeans(x: np.ndarray, k: int, seed: int, iterations: int = 30) -> np.ndarray:
-    """Spherical k-means: ``k`` unit prototypes of the unit rows of ``x``."""
-    centres = x[np.random.default_rng(seed).choice(len(x), k, replace=False)].copy()
-    for _ in range(iterations):
-        nearest = (x @ centres.T).argmax(1)
-        for j in range(k):
-            if (nearest == j).any():
-                centres[j] = x[nearest == j].mean(0)
-        centres /= np.linalg.norm(centres, axis=1, keepdims=True)
-    return centres
 
 
 def trivial_baselines(x_tr, y_tr, x_va, y_va, x_te, y_te, n_classes: int, k: int, seed: int) -> dict[str, float]:
@@ -95,15 +81,35 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--model", default="models/mstar3-stdp")
     p.add_argument("--root", help="data root (default: the one the network records)")
     p.add_argument("--seeds", type=int, default=3)
+    p.add_argument("--first-seed", type=int, default=0,
+                   help="seeds first..first+seeds-1 (one process per seed runs them side by side; then --merge)")
+    p.add_argument("--merge", nargs="+", help="combine these per-seed JSON files into --out (no training)")
     p.add_argument("--epochs", type=int, default=HybridConfig.epochs)
     p.add_argument("--lr", type=float, default=HybridConfig.lr)
     p.add_argument("--methods", default=",".join(METHODS))
     p.add_argument("--n-train", type=int, help="first N training images after the hold-out (a subset)")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--out", help="JSON (default bench/results/hybrid-<model>.json)")
+    p.add_argument("--save", help="write seed 0's hybrid-ce run as a `biosnn hybrid` folder here (then score it with "
+                                   "`biosnn evaluate`)")
     p.add_argument("--no-progress", action="store_true")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    if args.merge:
+        parts = [json.loads(Path(f).read_text()) for f in args.merge]
+        per_seed = sorted((r for part in parts for r in part["per_seed"]), key=lambda r: r["seed"])
+        rows: dict[str, list[float]] = {}
+        for record in per_seed:
+            for name, value in record["rows"].items():
+                rows.setdefault(name, []).append(value)
+        result = {**parts[0], **summarise(rows), "per_seed": per_seed,
+                  "command": "python bench/hybrid_study.py " + " ".join(sys.argv[1:] if argv is None else argv)}
+        out = Path(args.out or f"bench/results/hybrid-{Path(args.model).name}.json")
+        atomic_write_json(out, result)
+        figure(result["summary"], Path(f"figures/hybrid-{Path(args.model).name}.png"), Path(args.model).name)
+        print(json.dumps({k: (v["mean"], v["std"]) for k, v in result["summary"].items()}, indent=1))
+        print(json.dumps(result["paired"], indent=1))
+        return 0
     torch.set_num_threads(args.threads)
     teacher, saved = load_twin(args.model)
     source = saved.meta["data"]
@@ -125,10 +131,10 @@ def main(argv: list[str] | None = None) -> int:
     methods = [m for m in args.methods.split(",") if m]
     rows: dict[str, list[float]] = {}
     per_seed = []
-    for seed in range(args.seeds):
+    for seed in range(args.first_seed, args.first_seed + args.seeds):
         base = trivial_baselines(train_all.images[fit_idx], train_all.labels[fit_idx], train_all.images[val_idx],
                                  train_all.labels[val_idx], test.images, test.labels, n_classes, teacher.n, seed)
-        record = {"seed": seed, "baselines": base, "methods": {}}
+        record = {"seed": seed, "baselines": base, "methods": {}, "rows": dict(base)}
         for name, value in base.items():
             rows.setdefault(name, []).append(value)
         for method in methods:
@@ -137,32 +143,53 @@ def main(argv: list[str] | None = None) -> int:
             res = train_hybrid(teacher, saved.assignments, n_classes, parts["train"], parts["val"], parts["test"],
                                config=cfg, progress=not args.no_progress)
             record["methods"][method] = {**res.to_dict(), "config": cfg.to_dict(), "seconds": time.perf_counter() - start}
-            rows.setdefault(f"{method} (twin alone)" if method != "ce-only" else method, []).append(res.test["student"])
+            if args.save and seed == 0 and method == "hybrid-ce":
+                from bioSNN import __version__
+                from bioSNN.runfolder import prepare_run_folder
+                from bioSNN.supervised.hybrid import HYBRID_OUTPUTS, save_hybrid
+
+                run_config = {"preset": "hybrid", "stdp": str(args.model), "hybrid": cfg.to_dict(),
+                              "n_train": len(fit_idx), "data": {**dict(train_all.source), "holdout": holdout}}
+                metrics = {"bioSNN": __version__, "preset": "hybrid", "val": res.val, "chosen": res.chosen,
+                           "history": res.history, "readout_l2": res.readout_l2,
+                           "ensemble_weight": res.ensemble_weight, "val_accuracy": res.val["ensemble"]}
+                with prepare_run_folder(args.save, overwrite=True, outputs=HYBRID_OUTPUTS) as folder:
+                    save_hybrid(folder, res, saved, cfg, metrics=metrics, run_config=run_config)
+            got = {f"{method} (twin alone)" if method != "ce-only" else method: res.test["student"]}
             if method.startswith("hybrid"):
-                rows.setdefault(f"{method} (vote + twin, the hybrid)", []).append(res.test["ensemble"])
+                got[f"{method} (vote + twin, the hybrid)"] = res.test["ensemble"]
             if method == "hybrid-ce":
-                for key, label in (("vote", "STDP vote (twin, own draws)"), ("readout", "STDP counts linear read-out")):
-                    rows.setdefault(label, []).append(res.test[key])
+                got["STDP vote (twin, own draws)"] = res.test["vote"]
+                got["STDP counts linear read-out"] = res.test["readout"]
+            record["rows"].update(got)
+            for name, value in got.items():
+                rows.setdefault(name, []).append(value)
             logging.info("seed %d %s: %s", seed, method, json.dumps(record["methods"][method]["test"]))
         per_seed.append(record)
-        summary = {k: {"mean": float(np.mean(v)), "std": float(np.std(v, ddof=1)) if len(v) > 1 else None, "values": v}
-                   for k, v in rows.items()}
-        paired = {}
-        for hybrid in ("hybrid-ce (vote + twin, the hybrid)", "hybrid-guided (vote + twin, the hybrid)",
-                       "hybrid-ce (twin alone)"):
-            for part in ("STDP vote (twin, own draws)", "ce-only", "STDP counts linear read-out"):
-                if hybrid in rows and part in rows and len(rows[hybrid]) == len(rows[part]):
-                    d = np.asarray(rows[hybrid]) - np.asarray(rows[part])
-                    paired[f"{hybrid} - {part}"] = {"mean": float(d.mean()), "ci95": ci95(d)}
         result = {"model": args.model, "n_train": len(fit_idx), "n_val": len(val_idx), "n_test": len(test),
-                  "shipped_brian2": shipped, "summary": summary, "paired": paired, "per_seed": per_seed,
+                  "shipped_brian2": shipped, **summarise(rows), "per_seed": per_seed,
                   "protocol": "choices on the stored validation hold-out; test scored once per seed and method",
                   "command": "python bench/hybrid_study.py " + " ".join(sys.argv[1:] if argv is None else argv)}
         out = Path(args.out or f"bench/results/hybrid-{Path(args.model).name}.json")
         atomic_write_json(out, result)  # after every seed: a stopped study keeps what it measured
-    figure(summary, Path(f"figures/hybrid-{Path(args.model).name}.png"), Path(args.model).name)
-    print(json.dumps({"summary": {k: (v["mean"], v["std"]) for k, v in summary.items()}, "paired": paired}, indent=1))
+    if not args.merge and args.first_seed == 0 and args.seeds >= 2:
+        figure(result["summary"], Path(f"figures/hybrid-{Path(args.model).name}.png"), Path(args.model).name)
+    print(json.dumps({k: (v["mean"], v["std"]) for k, v in result["summary"].items()}, indent=1))
     return 0
+
+
+def summarise(rows: dict[str, list[float]]) -> dict[str, dict]:
+    """Mean +- std of every row, and the hybrid's paired differences with each part (95 % t CI)."""
+    summary = {k: {"mean": float(np.mean(v)), "std": float(np.std(v, ddof=1)) if len(v) > 1 else None, "values": v}
+               for k, v in rows.items()}
+    paired = {}
+    for hybrid in ("hybrid-ce (vote + twin, the hybrid)", "hybrid-guided (vote + twin, the hybrid)",
+                   "hybrid-ce (twin alone)"):
+        for part in ("STDP vote (twin, own draws)", "ce-only", "STDP counts linear read-out"):
+            if hybrid in rows and part in rows and len(rows[hybrid]) == len(rows[part]):
+                d = np.asarray(rows[hybrid]) - np.asarray(rows[part])
+                paired[f"{hybrid} - {part}"] = {"mean": float(d.mean()), "ci95": ci95(d), "n": len(d)}
+    return {"summary": summary, "paired": paired}
 
 
 def figure(summary: dict, out: Path, title: str) -> None:

@@ -76,15 +76,14 @@ def main() -> None:
         reset = "slice"
     brian_s = time.perf_counter() - start
     brian_acc = accuracy(predict(rec.counts, saved.assignments, n_classes), data.labels)
-    steps = int(round(config.present_ms / config.dt_ms))
     start = time.perf_counter()
-    res = present(twin, len(rates), RecordedSource(rec.presentations, twin.n_in, steps), reset=reset, progress=True)
+    res = present(twin, len(rates), RecordedSource(rec.presentations, twin.n_in), reset=reset, progress=True)
     twin_s = time.perf_counter() - start
     twin_acc = accuracy(predict(res.counts, saved.assignments, n_classes), data.labels)
     same = res.counts == rec.counts
     draws = []
     for seed in range(args.draw_seeds):
-        r = present(twin, len(rates), PoissonSource(rates, dt=config.dt_ms * 1e-3, steps=steps, seed=seed),
+        r = present(twin, len(rates), PoissonSource(rates, dt=config.dt_ms * 1e-3, seed=seed),
                     reset=reset, progress=True)
         draws.append(accuracy(predict(r.counts, saved.assignments, n_classes), data.labels))
     shipped = {k: v["accuracy"] for k, v in json.loads((Path(args.model) / "metrics.json").read_text())

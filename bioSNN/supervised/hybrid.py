@@ -44,7 +44,7 @@ import torch
 from torch import nn
 
 from ..errors import InputError
-from .twin import DiehlCookTwin, TwinState
+from .twin import DiehlCookTwin, put_state, take_state
 
 __all__ = ["HybridConfig", "present_batch", "count_features", "fit_readout", "vote_scores", "train_hybrid",
            "HybridResult", "INITS"]
@@ -92,13 +92,6 @@ class HybridConfig:
         return d
 
 
-def _take(state: TwinState, idx: torch.Tensor) -> TwinState:
-    def pick(layer: Any) -> Any:
-        return layer._replace(inner=type(layer.inner)(*(t[idx] for t in layer.inner)))
-
-    return TwinState(pick(state.exc), pick(state.inh), state.pending[:, idx])
-
-
 def _poisson(rates: torch.Tensor, intensity: torch.Tensor, dt: float, steps: int, gen: torch.Generator,
              dtype: torch.dtype) -> torch.Tensor:
     """``[steps, B, n_in]`` spikes: ``rand() < rate * intensity * dt`` (Brian2's Poisson threshold)."""
@@ -136,24 +129,15 @@ def present_batch(twin: DiehlCookTwin, rates: torch.Tensor, gen: torch.Generator
         if not need.any():
             break
         idx = torch.nonzero(need).reshape(-1)
-        sub = _take(state, idx.to(twin.w.device))
+        sub = take_state(state, idx.to(twin.w.device))
         _, sub = twin(torch.zeros(rest, len(idx), twin.n_in, dtype=twin.dtype, device=twin.w.device), sub,
                       record_v=False)
         intensity[idx] += 1
         x = _poisson(rates[idx], intensity[idx], dt, present, gen, twin.dtype).to(twin.w.device)
         again, sub = twin(x, sub, record_v=False)
         counts = counts.index_put((idx.to(counts.device),), again.spikes.sum(0))
-        state = _scatter(state, sub, idx.to(twin.w.device))
+        state = put_state(twin, state, sub, idx.to(twin.w.device))
     return counts, v
-
-
-def _scatter(state: TwinState, sub: TwinState, idx: torch.Tensor) -> TwinState:
-    def put(layer: Any, part: Any) -> Any:
-        return layer._replace(inner=type(layer.inner)(*(t.index_put((idx,), p) for t, p in zip(layer.inner, part.inner))))
-
-    pending = state.pending.clone()
-    pending[:, idx] = sub.pending
-    return TwinState(put(state.exc, sub.exc), put(state.inh, sub.inh), pending)
 
 
 def _generator(*key: int) -> torch.Generator:

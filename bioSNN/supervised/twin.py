@@ -58,8 +58,9 @@ from ..equations.surrogate import Surrogate
 from ..equations.torch_step import LayerState, TorchStep, delay_steps
 from ..errors import InputError, ModelMismatchError
 
-__all__ = ["DiehlCookTwin", "WTATwin", "load_wta_twin", "TwinState", "TwinOutput", "InputSource", "PoissonSource", "RecordedSource",
-           "Presentation", "present", "PresentResult", "recorded_presentations", "load_twin", "RESET_RULES"]
+__all__ = ["DiehlCookTwin", "WTATwin", "load_wta_twin", "TwinState", "TwinOutput", "InputSource", "PoissonSource",
+           "RecordedSource", "Presentation", "present", "PresentResult", "recorded_presentations", "load_twin",
+           "RESET_RULES", "tick_step", "take_state", "put_state", "CLOCK_EPSILON"]
 
 #: where :func:`present` resets the transient state, as the Brian2 backends do: ``"slice"`` (runtime
 #: targets, :func:`bioSNN.unsupervised.training.record`: at every slice start) or ``"run"`` (compiled
@@ -289,12 +290,42 @@ class DiehlCookTwin(nn.Module):
 
 
 # ---------------------------------------------------------------------- input
+#: Brian2's compiled devices take two clocks' times as equal when they differ by at most this (seconds,
+#: absolute: ``Clock_epsilon`` of ``cpp_standalone``'s ``network.cpp``); the runtime targets compare
+#: relative to ``dt`` and always align
+CLOCK_EPSILON = 1e-14
+
+
+def tick_step(tick: int, config: Any, compiled: bool) -> int:
+    """The step (from the start of a run) from which controller tick ``tick`` takes effect.
+
+    The controller runs on its own ``tick_ms`` clock. On the runtime targets a tick coincides with step
+    ``tick * tick_ms / dt_ms``. On ``cpp_standalone`` the two clocks' times, each ``timestep * dt`` in
+    double precision, are compared with an absolute :data:`CLOCK_EPSILON`: when the tick clock's time
+    is later by more than that, the step runs first with the old controller state and the tick takes
+    effect one step later (e.g. the input of presentation 128 of a run stays on for 701 steps).
+
+    Example:
+        >>> from bioSNN.unsupervised.diehl_cook import DiehlCookConfig
+        >>> c = DiehlCookConfig()
+        >>> tick_step(1287, c, compiled=False), tick_step(1287, c, compiled=True)
+        (128700, 128701)
+    """
+    from brian2 import ms as _ms
+
+    per_tick = int(round(config.tick_ms / config.dt_ms))
+    step = tick * per_tick
+    if compiled and float(tick) * float(config.tick_ms * _ms) - float(step) * float(config.dt_ms * _ms) > CLOCK_EPSILON:
+        return step + 1
+    return step
+
+
 class InputSource(Protocol):
     """Where :func:`present` takes each presentation's input spikes from."""
 
-    def spikes(self, chain: int, example: int, intensity: float, presentation: int) -> torch.Tensor:
-        """``[present_steps, n_in]`` input spikes of ``chain``'s ``presentation``-th presentation (of
-        ``example`` at ``intensity``)."""
+    def spikes(self, chain: int, example: int, intensity: float, presentation: int, steps: int) -> torch.Tensor:
+        """``[steps, n_in]`` input spikes of ``chain``'s ``presentation``-th presentation (of ``example``
+        at ``intensity``), ``steps`` long (the steps the input is on)."""
 
 
 class PoissonSource:
@@ -303,45 +334,45 @@ class PoissonSource:
     seeded with ``seed`` (and the chain), never the global one.
 
     Example:
-        >>> src = PoissonSource(np.full((2, 3), 100.0), dt=0.5e-3, steps=10, seed=0)
-        >>> src.spikes(0, 1, 2.0, 0).shape
+        >>> src = PoissonSource(np.full((2, 3), 100.0), dt=0.5e-3, seed=0)
+        >>> src.spikes(0, 1, 2.0, 0, 10).shape
         torch.Size([10, 3])
     """
 
-    def __init__(self, rates: Any, *, dt: float, steps: int, seed: int = 0, dtype: torch.dtype = torch.float64):
+    def __init__(self, rates: Any, *, dt: float, seed: int = 0, dtype: torch.dtype = torch.float64):
         self.rates = torch.as_tensor(np.asarray(rates, dtype=np.float64))
         if self.rates.dim() != 2 or not torch.isfinite(self.rates).all() or (self.rates < 0).any():
             raise InputError("rates must be a finite, non-negative [n_examples, n_in] array (Hz)")
-        self.dt, self.steps, self.seed, self.dtype = float(dt), int(steps), int(seed), dtype
+        self.dt, self.seed, self.dtype = float(dt), int(seed), dtype
         self._gens: dict[int, torch.Generator] = {}
 
-    def spikes(self, chain: int, example: int, intensity: float, presentation: int) -> torch.Tensor:
+    def spikes(self, chain: int, example: int, intensity: float, presentation: int, steps: int) -> torch.Tensor:
         gen = self._gens.get(chain)
         if gen is None:
             gen = self._gens[chain] = torch.Generator().manual_seed(self.seed * 1_000_003 + chain)
         p = self.rates[example] * intensity * self.dt
-        return (torch.rand(self.steps, p.shape[0], generator=gen, dtype=torch.float64) < p).to(self.dtype)
+        return (torch.rand(steps, p.shape[0], generator=gen, dtype=torch.float64) < p).to(self.dtype)
 
 
 @dataclass
 class Presentation:
-    """One presentation a Brian2 run showed: the example, and its input spikes as (step within the
-    presentation, input index) pairs."""
+    """One presentation a Brian2 run showed: the example, how many steps its input was on, and its input
+    spikes as (step within the presentation, input index) pairs."""
 
     example: int
     steps: np.ndarray
     inputs: np.ndarray
+    length: int = 0
 
 
 class RecordedSource:
     """Input spikes a Brian2 run saw (:func:`recorded_presentations`), per chain in order of
-    presentation; refuses (``ModelMismatchError``) a request for another example than Brian2 showed
-    there (the twin's decisions departed from Brian2's).
+    presentation; refuses (``ModelMismatchError``) a request for another example, or another number of
+    input steps, than Brian2 showed there (the twin's decisions departed from Brian2's).
     """
 
-    def __init__(self, chains: Sequence[Sequence[Presentation]], n_in: int, steps: int,
-                 dtype: torch.dtype = torch.float64):
-        self.chains, self.n_in, self.steps, self.dtype = [list(c) for c in chains], int(n_in), int(steps), dtype
+    def __init__(self, chains: Sequence[Sequence[Presentation]], n_in: int, dtype: torch.dtype = torch.float64):
+        self.chains, self.n_in, self.dtype = [list(c) for c in chains], int(n_in), dtype
 
     def finished(self, shown: Sequence[int]) -> None:
         """Refuse a run that showed fewer presentations per chain than Brian2 did (``shown[chain]``)."""
@@ -350,41 +381,72 @@ class RecordedSource:
                 raise ModelMismatchError(f"chain {chain}: the twin made {k} presentations, Brian2 {len(recorded)}: "
                                          "the spike counts departed from Brian2's")
 
-    def spikes(self, chain: int, example: int, intensity: float, presentation: int) -> torch.Tensor:
+    def spikes(self, chain: int, example: int, intensity: float, presentation: int, steps: int) -> torch.Tensor:
         shown = self.chains[chain]
-        if presentation >= len(shown) or shown[presentation].example != example:
-            what = shown[presentation].example if presentation < len(shown) else "nothing"
-            raise ModelMismatchError(f"chain {chain}, presentation {presentation}: the twin shows example {example}, "
-                                     f"Brian2 showed {what}: the spike counts departed from Brian2's")
+        if presentation >= len(shown) or shown[presentation].example != example \
+                or shown[presentation].length != steps:
+            what = (f"example {shown[presentation].example} for {shown[presentation].length} steps"
+                    if presentation < len(shown) else "nothing")
+            raise ModelMismatchError(f"chain {chain}, presentation {presentation}: the twin shows example {example} "
+                                     f"for {steps} steps, Brian2 showed {what}: the spike counts departed from Brian2's")
         p = shown[presentation]
-        out = torch.zeros(self.steps, self.n_in, dtype=self.dtype)
+        out = torch.zeros(steps, self.n_in, dtype=self.dtype)
         out[torch.as_tensor(p.steps, dtype=torch.int64), torch.as_tensor(p.inputs, dtype=torch.int64)] = 1
         return out
 
 
 def recorded_presentations(config: Any, tick_idx: Any, tick_new_example: Any, input_t_ms: Any,
-                           input_i: Any) -> list[Presentation]:
-    """The presentations of one Brian2 run (its controller ticks and an input ``SpikeMonitor``), in order.
+                           input_i: Any, *, compiled: bool = False) -> list[Presentation]:
+    """The presentations of one Brian2 run (its controller ticks and an input ``SpikeMonitor``), in
+    order; ``compiled``: the run was on a compiled device (:func:`tick_step`).
 
     Example:
         >>> from bioSNN.unsupervised.diehl_cook import DiehlCookConfig
         >>> c = DiehlCookConfig(present_ms=100, rest_ms=50, tick_ms=50)
         >>> p = recorded_presentations(c, [0, 0, 0, 1, 1, 1], [1, 0, 0, 1, 0, 0], [0.5, 151.0], [3, 4])
-        >>> [(x.example, x.steps.tolist(), x.inputs.tolist()) for x in p]
-        [(0, [1], [3]), (1, [2], [4])]
+        >>> [(x.example, x.length, x.steps.tolist(), x.inputs.tolist()) for x in p]
+        [(0, 200, [1], [3]), (1, 200, [2], [4])]
     """
     tick_idx = np.asarray(tick_idx, dtype=np.int64)
     starts = np.flatnonzero(np.asarray(tick_new_example) > 0)
-    steps_per_tick = int(round(config.tick_ms / config.dt_ms))
-    present = int(round(config.present_ms / config.dt_ms))
+    ticks_on = int(round(config.present_ms / config.tick_ms))
     step = np.rint(np.asarray(input_t_ms, dtype=np.float64) / config.dt_ms).astype(np.int64)
     inputs = np.asarray(input_i, dtype=np.int64)
     out = []
     for tick in starts:
-        first = tick * steps_per_tick
-        lo, hi = np.searchsorted(step, first), np.searchsorted(step, first + present)
-        out.append(Presentation(int(tick_idx[tick]), step[lo:hi] - first, inputs[lo:hi]))
+        first, end = tick_step(int(tick), config, compiled), tick_step(int(tick) + ticks_on, config, compiled)
+        lo, hi = np.searchsorted(step, first), np.searchsorted(step, end)
+        out.append(Presentation(int(tick_idx[tick]), step[lo:hi] - first, inputs[lo:hi], end - first))
     return out
+
+
+def take_state(state: TwinState, idx: torch.Tensor) -> TwinState:
+    """The networks ``idx`` of a batched state."""
+    def pick(layer: Any) -> Any:
+        return layer._replace(inner=type(layer.inner)(*(t[idx] for t in layer.inner)))
+
+    return TwinState(pick(state.exc), pick(state.inh), state.pending[:, idx])
+
+
+def put_state(twin: "DiehlCookTwin", state: TwinState, part: TwinState, idx: torch.Tensor) -> TwinState:
+    """``state`` with networks ``idx`` replaced by ``part`` (out of place: autograd sees both). The batch
+    shares one step counter: the result takes ``part``'s, and the other networks' spike times move by
+    the difference, so that each network's time since its last spike is kept."""
+    shift = (part.exc.timestep - state.exc.timestep) * twin.dt
+    keep = torch.ones(state.exc.inner.v.shape[0], dtype=torch.bool, device=idx.device)
+    keep[idx] = False
+
+    def put(layer: Any, new: Any, step: Any) -> Any:
+        fields = []
+        for name, t, p in zip(layer.inner._fields, layer.inner, new.inner):
+            if shift and step.generated.state_kinds[name] == "time":
+                t = torch.where(keep[:, None], t + shift, t)
+            fields.append(t.index_put((idx,), p))
+        return LayerState(type(layer.inner)(*fields), new.timestep)
+
+    pending = state.pending.index_put((torch.arange(state.pending.shape[0], device=idx.device)[:, None],
+                                       idx[None, :]), part.pending) if state.pending.shape[0] else state.pending
+    return TwinState(put(state.exc, part.exc, twin.exc_step), put(state.inh, part.inh, twin.inh_step), pending)
 
 
 # ---------------------------------------------------------------------- the protocol
@@ -406,13 +468,16 @@ def present(twin: DiehlCookTwin, n_examples: int, source: InputSource, *, reset:
     """Show examples ``0 .. n_examples - 1`` as a Brian2 recording run shows them (see the module
     docstring), every slice of ``config.slice_examples`` examples as one chain of the batch.
 
-    ``reset``: :data:`RESET_RULES` (``"run"`` for a network recorded on ``cpp_standalone``).
+    ``reset``: :data:`RESET_RULES` (``"run"`` for a network recorded on ``cpp_standalone``: also its
+    clock alignment, :func:`tick_step`). The counts (and traces) are those Brian2's recording reads:
+    the ``present_ms`` from each presentation's start tick; the re-show decision uses the spikes while
+    the input was on, as Brian2's controller counts them.
 
     Example:
         >>> from bioSNN.unsupervised.diehl_cook import DiehlCookConfig, DiehlCookState
         >>> c = DiehlCookConfig(n_neurons=4, present_ms=20, rest_ms=10, tick_ms=10, max_intensity=3)
         >>> twin = DiehlCookTwin(c, DiehlCookState.initial(c, n_input=6))
-        >>> res = present(twin, 3, PoissonSource(np.full((3, 6), 50.0), dt=c.dt_ms * 1e-3, steps=40))
+        >>> res = present(twin, 3, PoissonSource(np.full((3, 6), 50.0), dt=c.dt_ms * 1e-3))
         >>> res.counts.shape, res.shows.tolist()   # silent layer: each shown at intensity 2, then 3
         ((3, 4), [2, 2, 2])
     """
@@ -420,9 +485,11 @@ def present(twin: DiehlCookTwin, n_examples: int, source: InputSource, *, reset:
 
     if reset not in RESET_RULES:
         raise InputError(f"reset must be one of {RESET_RULES}, got {reset!r}")
+    compiled = reset == "run"
     c = twin.config
-    present_steps = int(round(c.present_ms / c.dt_ms))
-    rest_steps = int(round(c.rest_ms / c.dt_ms))
+    per_tick = int(round(c.tick_ms / c.dt_ms))
+    ticks_on, ticks_all = c.ticks_on, c.ticks_per_example
+    present_steps = ticks_on * per_tick
     S = c.slice_examples
     chains = [list(range(k, min(n_examples, k + S))) for k in range(0, n_examples, S)]
     B = len(chains)
@@ -434,36 +501,63 @@ def present(twin: DiehlCookTwin, n_examples: int, source: InputSource, *, reset:
     shown = [0] * B  # presentations so far in the chain
     state = twin.initial_state(B)
     device = twin.w.device
+    # the last step of each chain's previous segment (a presentation whose start tick is late reads it)
+    last_spikes = torch.zeros(B, twin.n, dtype=twin.dtype, device=device)
+    last_v = state.exc.inner.v * 1e3
+
+    def timing(q: int) -> tuple[int, int, int]:
+        """(input-on start, input-on end, next start) of run presentation ``q``, from its grid start."""
+        base = q * ticks_all * per_tick
+        return (tick_step(q * ticks_all, c, compiled) - base, tick_step(q * ticks_all + ticks_on, c, compiled) - base,
+                tick_step((q + 1) * ticks_all, c, compiled) - base)
+
     bar = progress_bar(n_examples, "twin presentations", "ex", enabled=progress)
     try:
         while True:
             active = [b for b in range(B) if position[b] < len(chains[b])]
             if not active:
                 break
-            if reset == "run":  # a compiled run of S presentations ends; the next starts from initial values
+            run_index = {b: (shown[b] % S if compiled else shown[b]) for b in active}
+            if compiled:  # a compiled run of S presentations ends; the next starts from initial values
                 mask = torch.tensor([b in active and shown[b] > 0 and shown[b] % S == 0 for b in range(B)])
                 if mask.any():
                     state = twin.reset_where(state, mask.to(device))
-            x = torch.zeros(present_steps + rest_steps, B, twin.n_in, dtype=twin.dtype)
+            groups: dict[tuple[int, int, int], list[int]] = {}
             for b in active:
-                x[:present_steps, b] = source.spikes(b, chains[b][position[b]], intensity[b], shown[b])
-            out, new_state = twin(x.to(device), state, record_v=traces)
-            # a chain that has finished idles: no input, its state is never read again
-            state = new_state
-            count = out.spikes[:present_steps].sum(0).to(torch.int64).cpu().numpy()  # [B, N]
-            for b in active:
-                k = chains[b][position[b]]
-                counts[k] = count[b]
-                shows[k] += 1
+                groups.setdefault(timing(run_index[b]), []).append(b)
+            for (start, end, nxt), members in groups.items():
+                idx = torch.tensor(members, device=device)
+                sub = state if len(members) == B else take_state(state, idx)
+                x = torch.zeros(nxt - start, len(members), twin.n_in, dtype=twin.dtype)
+                for m, b in enumerate(members):
+                    x[:end - start, m] = source.spikes(b, chains[b][position[b]], intensity[b], shown[b], end - start)
+                out, sub = twin(x.to(device), sub, record_v=traces)
+                state = sub if len(members) == B else put_state(twin, state, sub, idx)
+                # Brian2's recording counts the present_ms from the start tick's grid step; a late start
+                # tick (start = 1) moves the window one step back, into the previous segment's last step
+                spikes = torch.cat([last_spikes[idx][None], out.spikes]) if start else out.spikes
+                window = spikes[:present_steps]
+                decision = out.spikes[:end - start].sum(0).sum(1).cpu().numpy()  # the controller's count
+                window_counts = window.sum(0).to(torch.int64).cpu().numpy()
                 if trace_array is not None:
-                    trace_array[k] = out.v[:present_steps, b].T.cpu().numpy()
-                shown[b] += 1
-                if count[b].sum() < c.min_spikes and intensity[b] + 1 <= c.max_intensity:
-                    intensity[b] += 1
-                else:
-                    position[b] += 1
-                    intensity[b] = float(c.intensity)
-                    bar.update(1)
+                    vs = torch.cat([last_v[idx][None], out.v]) if start else out.v
+                    v_window = vs[:present_steps].permute(1, 2, 0).cpu().numpy()
+                last_spikes = last_spikes.index_put((idx,), out.spikes[-1])
+                if traces:
+                    last_v = last_v.index_put((idx,), out.v[-1])
+                for m, b in enumerate(members):
+                    k = chains[b][position[b]]
+                    counts[k] = window_counts[m]
+                    shows[k] += 1
+                    if trace_array is not None:
+                        trace_array[k] = v_window[m]
+                    shown[b] += 1
+                    if decision[m] < c.min_spikes and intensity[b] + 1 <= c.max_intensity:
+                        intensity[b] += 1
+                    else:
+                        position[b] += 1
+                        intensity[b] = float(c.intensity)
+                        bar.update(1)
     finally:
         bar.close()
     if hasattr(source, "finished"):

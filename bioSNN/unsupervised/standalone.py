@@ -302,7 +302,7 @@ def record_standalone(config: DiehlCookConfig, rates: np.ndarray, state: DiehlCo
             counts[shown] = run_counts[shown]
             if chains is not None:
                 add_presentations(chains, config, target, built.ticks.idx[0], built.ticks.new_example[0],
-                                  built.input_spikes.t / ms, built.input_spikes.i)
+                                  built.input_spikes.t / ms, built.input_spikes.i, compiled=True)
             if trace_array is not None and len(shown):
                 v = np.asarray(built.exc_v.v_, dtype=np.float64)  # [N, rows of the run], volt
                 rows = monitor_row(last_start[shown, None] * steps_per_tick + keep[None, :], v_stride)

@@ -234,17 +234,20 @@ def record(config: DiehlCookConfig, rates: np.ndarray, state: DiehlCookState, *,
     if input_spikes:
         presentations = [[] for _ in range(-(-n // config.slice_examples))]
         add_presentations(presentations, config, n, ticks.idx[0], ticks.new_example[0], built.input_spikes.t / ms,
-                          built.input_spikes.i)
+                          built.input_spikes.i, compiled=False)
     return Recording(counts, trace_array, presentations)
 
 
 def add_presentations(chains: list[list[Any]], config: DiehlCookConfig, stop_idx: int, tick_idx: np.ndarray,
-                      tick_new_example: np.ndarray, input_t_ms: np.ndarray, input_i: np.ndarray) -> None:
+                      tick_new_example: np.ndarray, input_t_ms: np.ndarray, input_i: np.ndarray, *,
+                      compiled: bool) -> None:
     """Append one run's presentations (with their input spikes) to ``chains[slice]``, the slice of
-    each presentation's example; the controller's idle ticks (``idx >= stop_idx``) are no presentation."""
+    each presentation's example; the controller's idle ticks (``idx >= stop_idx``) are no presentation.
+    ``compiled``: a run on a compiled device (its clocks align differently,
+    :func:`bioSNN.supervised.twin.tick_step`)."""
     from ..supervised.twin import recorded_presentations
 
-    for p in recorded_presentations(config, tick_idx, tick_new_example, input_t_ms, input_i):
+    for p in recorded_presentations(config, tick_idx, tick_new_example, input_t_ms, input_i, compiled=compiled):
         if 0 <= p.example < stop_idx:
             chains[p.example // config.slice_examples].append(p)
 

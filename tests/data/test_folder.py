@@ -62,3 +62,25 @@ def test_empty_or_missing(tmp_path):
         load_image_folder(tmp_path)
     with pytest.raises(DataError, match="not found"):
         load_image_folder(tmp_path / "nope")
+
+
+def test_crop_before_resize_and_splits(tmp_path):
+    """Chips of different sizes become comparable by a central crop; <root>/<split> is read and recorded."""
+    from bioSNN.data import load_images
+    from bioSNN.errors import MissingDataError
+
+    for split, sizes in (("train", {"a": (10, 10), "b": (14, 12)}), ("test", {"a": (10, 10), "b": (16, 16)})):
+        for cls, (h, w) in sizes.items():
+            (tmp_path / split / cls).mkdir(parents=True)
+            img = np.zeros((h, w), np.uint8)
+            img[h // 2 - 1:h // 2 + 1, w // 2 - 1:w // 2 + 1] = 255  # a bright centre
+            Image.fromarray(img).save(tmp_path / split / cls / "x.png")
+    test = load_images("folder", tmp_path, "test", crop=4)
+    assert test.images.shape == (2, 4, 4) and test.images[:, 1:3, 1:3].min() == 255 and test.images[:, 0].max() == 0
+    assert test.source["split"] == "test" and test.source["crop"] == 4
+    assert load_images("folder", tmp_path, "train", crop=8, size=4).images.shape == (2, 4, 4)
+    with pytest.raises(MissingDataError, match="no 'test' folder"):
+        load_images("folder", tmp_path / "train", "test", crop=8)  # never the training images as a test split
+    assert len(load_images("folder", tmp_path / "train", crop=8)) == 2  # a bare <root>/<class>/ is the training split
+    with pytest.raises(DataError, match="crop 12 is larger"):
+        load_images("folder", tmp_path, "test", crop=12)

@@ -39,8 +39,7 @@ def test_twin_reproduces_brian2_numpy(brian2_recording):
     n_presentations = sum(len(c) for c in rec.presentations)
     assert n_presentations >= 20 and n_presentations > len(rates)  # some examples were shown again
     twin = DiehlCookTwin(config, state)
-    steps = int(round(config.present_ms / config.dt_ms))
-    res = present(twin, len(rates), RecordedSource(rec.presentations, twin.n_in, steps), traces=True,
+    res = present(twin, len(rates), RecordedSource(rec.presentations, twin.n_in), traces=True,
                   trace_dtype=np.float64)
     assert rec.counts.sum() > 50
     np.testing.assert_array_equal(res.counts, rec.counts)
@@ -53,23 +52,21 @@ def test_twin_reproduces_brian2_numpy(brian2_recording):
 def test_recorded_source_refuses_a_departed_run(brian2_recording):
     config, state, rates, rec = brian2_recording
     twin = DiehlCookTwin(config, state)
-    steps = int(round(config.present_ms / config.dt_ms))
     chains = [list(c) for c in rec.presentations]
     chains[1] = chains[1][:-1]  # Brian2's last presentation lost: the twin asks for one more
     with pytest.raises(ModelMismatchError, match="departed"):
-        present(twin, len(rates), RecordedSource(chains, twin.n_in, steps))
+        present(twin, len(rates), RecordedSource(chains, twin.n_in))
     chains = [list(c) for c in rec.presentations]
     chains[2] = chains[2] + [chains[2][-1]]  # Brian2 showed one more: the twin leaves it unused
     with pytest.raises(ModelMismatchError, match="departed"):
-        present(twin, len(rates), RecordedSource(chains, twin.n_in, steps))
+        present(twin, len(rates), RecordedSource(chains, twin.n_in))
 
 
 def test_own_draws_are_seeded_and_vote_like_brian2(brian2_recording):
     """With its own Poisson draws the twin is reproducible per seed and fires like Brian2 on average."""
     config, state, rates, rec = brian2_recording
     twin = DiehlCookTwin(config, state)
-    steps = int(round(config.present_ms / config.dt_ms))
-    runs = [present(twin, len(rates), PoissonSource(rates, dt=config.dt_ms * 1e-3, steps=steps, seed=s)).counts
+    runs = [present(twin, len(rates), PoissonSource(rates, dt=config.dt_ms * 1e-3, seed=s)).counts
             for s in (0, 0, 1)]
     np.testing.assert_array_equal(runs[0], runs[1])
     assert not np.array_equal(runs[0], runs[2])
@@ -116,7 +113,7 @@ def test_named_errors():
     with pytest.raises(InputError, match="NaN"):
         DiehlCookTwin(config, bad)
     with pytest.raises(InputError, match="reset"):
-        present(twin, 2, PoissonSource(rates, dt=5e-4, steps=60), reset="never")
+        present(twin, 2, PoissonSource(rates, dt=5e-4), reset="never")
     from bioSNN.unsupervised.diehl_cook import excitatory_model
 
     with pytest.raises(ModelMismatchError, match="plasticity off"):
