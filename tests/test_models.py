@@ -224,3 +224,31 @@ def test_mnist_conv_accuracy_reproduces(mnist_root):
     result = evaluate_supervised(path, root=mnist_root, draws=recorded["draws"])
     assert result["n"] == 10000 and result["draws"] == recorded["draws"]
     assert result["accuracy"] == pytest.approx(recorded["accuracy"], abs=1e-9) and recorded["accuracy"] >= 0.993
+
+
+def test_mstar10_stdp_is_consistent():
+    path = _model_dir("mstar10-stdp")
+    saved = load_network(path)
+    config = DiehlCookConfig(**saved.meta["config"])
+    load_network(path, expect_model=excitatory_model(False, config))
+    assert config.n_neurons == 400 and saved.arrays["w"].shape == (784, 400) and len(saved.class_names) == 10
+    assert saved.meta["data"]["reader"] == "folder" and saved.meta["data"]["crop"] == 64
+    metrics = json.loads((path / "metrics.json").read_text())
+    assert metrics["evaluations"]["folder/test/2425"]["accuracy"] > 0.5
+    assert "--dataset folder --root ../shared/data/mstar10 --crop 64" in (path / "README.md").read_text()
+
+
+def test_mstar10_hybrid_is_consistent():
+    """The shipped hybrid loads as its student twin, read-out and (its decision mixes the vote in) teacher."""
+    from bioSNN.runfolder import run_kind
+    from bioSNN.supervised.hybrid import load_hybrid
+
+    path = _model_dir("mstar10-hybrid")
+    assert run_kind(path) == "hybrid"
+    twin, readout, saved, teacher, weight = load_hybrid(path)
+    assert twin.n == 400 and readout.linear.weight.shape == (10, 400) and 0 <= weight <= 1
+    assert (teacher is not None) == (weight < 1)
+    stdp = load_network(MODELS / "mstar10-stdp")
+    if teacher is not None:
+        np.testing.assert_array_equal(teacher.w.numpy(), stdp.arrays["w"].astype(np.float32))
+    assert "biosnn evaluate models/mstar10-hybrid" in (path / "README.md").read_text()
