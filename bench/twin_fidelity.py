@@ -38,8 +38,10 @@ from bioSNN.unsupervised.standalone import record_standalone
 from bioSNN.unsupervised.training import record
 
 
-def test_images(saved, root: str | None, split: str):
-    source = saved.meta["data"]
+def test_images(saved, root: str | None, split: str, model: str | None = None):
+    """The network's test images, read as it read its training images (older folders keep the data
+    source in config.json only)."""
+    source = saved.meta.get("data") or json.loads((Path(model) / "config.json").read_text())["data"]
     return load_images(source["reader"], root or source["root"], split, **image_options(source))
 
 
@@ -56,7 +58,7 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     twin, saved = load_twin(args.model)
     config = twin.config
-    data = test_images(saved, args.root, args.split)
+    data = test_images(saved, args.root, args.split, args.model)
     if args.n:
         data = data[np.arange(min(args.n, len(data)))]
     rates = rates_of(data.images, config.input_total)
