@@ -144,17 +144,12 @@ def main(argv: list[str] | None = None) -> int:
                                config=cfg, progress=not args.no_progress)
             record["methods"][method] = {**res.to_dict(), "config": cfg.to_dict(), "seconds": time.perf_counter() - start}
             if args.save and seed == 0 and method == "hybrid-ce":
-                from bioSNN import __version__
                 from bioSNN.runfolder import prepare_run_folder
                 from bioSNN.supervised.hybrid import HYBRID_OUTPUTS, save_hybrid
 
-                run_config = {"preset": "hybrid", "stdp": str(args.model), "hybrid": cfg.to_dict(),
-                              "n_train": len(fit_idx), "data": {**dict(train_all.source), "holdout": holdout}}
-                metrics = {"bioSNN": __version__, "preset": "hybrid", "val": res.val, "chosen": res.chosen,
-                           "history": res.history, "readout_l2": res.readout_l2,
-                           "ensemble_weight": res.ensemble_weight, "val_accuracy": res.val["ensemble"]}
                 with prepare_run_folder(args.save, overwrite=True, outputs=HYBRID_OUTPUTS) as folder:
-                    save_hybrid(folder, res, saved, cfg, metrics=metrics, run_config=run_config)
+                    save_hybrid(folder, res, saved, cfg, stdp=args.model, n_train=len(fit_idx),
+                                data={**dict(train_all.source), "holdout": holdout})
             got = {f"{method} (twin alone)" if method != "ce-only" else method: res.test["student"]}
             if method.startswith("hybrid"):
                 got[f"{method} (vote + twin, the hybrid)"] = res.test["ensemble"]

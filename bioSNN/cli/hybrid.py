@@ -16,7 +16,6 @@ def _cmd_hybrid(args: argparse.Namespace) -> int:
     import numpy as np
     import torch
 
-    from .. import __version__
     from ..data import load_images
     from ..data.splits import validation_split
     from ..errors import InputError
@@ -41,15 +40,11 @@ def _cmd_hybrid(args: argparse.Namespace) -> int:
     config = HybridConfig(epochs=args.hybrid_epochs, lr=args.lr, guidance=args.guidance, init=args.init, seed=args.seed,
                           batch_size=args.batch_size)
     torch.set_num_threads(args.threads) if args.threads else None
-    run_config = {"preset": "hybrid", "stdp": str(args.stdp), "hybrid": config.to_dict(), "n_train": len(fit),
-                  "data": {**dict(train.source), "holdout": holdout}}
     with prepare_run_folder(args.out, overwrite=args.overwrite, outputs=HYBRID_OUTPUTS) as out:
         result = train_hybrid(teacher, saved.assignments, len(saved.class_names), (rates[fit], train.labels[fit]),
                               (rates[val], train.labels[val]), config=config, progress=not args.no_progress)
-        metrics = {"bioSNN": __version__, "preset": "hybrid", "val": result.val, "chosen": result.chosen,
-                   "history": result.history, "readout_l2": result.readout_l2,
-                   "ensemble_weight": result.ensemble_weight, "val_accuracy": result.val[result.chosen]}
-        save_hybrid(out, result, saved, config, metrics=metrics, run_config=run_config)
+        save_hybrid(out, result, saved, config, stdp=args.stdp, data={**dict(train.source), "holdout": holdout},
+                    n_train=len(fit))
     logging.getLogger("bioSNN").info("validation: %s", json.dumps(result.val))
     print(f"chosen {result.chosen}: validation {100 * result.val[result.chosen]:.2f} % "
           f"(STDP vote {100 * result.val.get('vote', float('nan')):.2f} %); wrote {args.out}")

@@ -381,12 +381,22 @@ EVALUATION_SEED = 20261207
 HYBRID_OUTPUTS = ("network.npz", "readout.npz", "config.json", "metrics.json")
 
 
-def save_hybrid(out: Any, result: HybridResult, saved: Any, config: HybridConfig, *, metrics: dict[str, Any],
-                run_config: dict[str, Any]) -> None:
+def save_hybrid(out: Any, result: HybridResult, saved: Any, config: HybridConfig, *, stdp: Any,
+                data: dict[str, Any], n_train: int) -> None:
     """Write a hybrid run: ``network.npz`` (the chosen student as a ``diehl_cook`` network, the same
     format as ``biosnn unsupervised`` writes, so Brian2 can run it too), ``readout.npz`` (``weight
-    [C, N]``, ``bias [C]``, ``meta``: scale, L2, the ensemble weight), ``config.json``, ``metrics.json``.
-    Every file is written to a temporary file, then renamed."""
+    [C, N]``, ``bias [C]``, ``meta``: scale, L2, the ensemble weight; with an ensemble weight below 1 also
+    the teacher's ``teacher_w`` and ``teacher_theta``, whose vote takes part in the decision),
+    ``config.json`` (the STDP folder ``stdp``, ``config``, the training images' ``data`` source with its
+    hold-out, ``n_train``) and ``metrics.json`` (validation scores and choices). Every file is written to a
+    temporary file, then renamed."""
+    from .. import __version__
+
+    run_config = {"preset": "hybrid", "stdp": str(stdp), "hybrid": config.to_dict(), "n_train": int(n_train),
+                  "data": dict(data)}
+    metrics = {"bioSNN": __version__, "preset": "hybrid", "val": result.val, "chosen": result.chosen,
+               "history": result.history, "readout_l2": result.readout_l2, "ensemble_weight": result.ensemble_weight,
+               "val_accuracy": result.val.get("ensemble", result.val[result.chosen])}
     import json
     from pathlib import Path
 

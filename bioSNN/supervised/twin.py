@@ -135,6 +135,8 @@ class DiehlCookTwin(nn.Module):
         delays = delay_steps(np.asarray(state.delay_ms, dtype=np.float64) * 1e-3, self.dt, w.shape)
         self.register_buffer("delays", torch.as_tensor(np.broadcast_to(delays, w.shape).copy(), dtype=torch.int64))
         self.max_delay = int(self.delays.max()) if self.delays.numel() else 0
+        #: the delay values (steps) in use; ``_delay_stack [D, n_in, N]`` holds one 0/1 mask per value
+        self.delay_values = sorted(int(d) for d in torch.unique(self.delays).tolist())
         values = {"w": torch.as_tensor(w, dtype=dtype),
                   "theta": torch.as_tensor(np.asarray(state.theta, dtype=np.float64), dtype=dtype),
                   "inh_to_exc": torch.tensor(float(config.inh_to_exc), dtype=dtype)}
@@ -263,7 +265,10 @@ class DiehlCookTwin(nn.Module):
         import warnings
 
         T, B = x.shape[0], x.shape[1]
-        values_d = self._delay_values()
+        values_d = self.delay_values
+        stack = getattr(self, "_delay_stack", None)
+        if stack is None or stack.dtype != self.dtype or stack.device != self.w.device:
+            self._delay_stack = torch.stack([(self.delays == d) for d in values_d]).to(self.dtype)
         t, b, i = torch.nonzero(x, as_tuple=True)
         vals = x[t, b, i].to(self.dtype)
         rows, cols, data = [], [], []
@@ -279,14 +284,6 @@ class DiehlCookTwin(nn.Module):
                                               (T * B, len(values_d) * self.n_in)).coalesce().to_sparse_csr()
         stacked = (self.w.unsqueeze(0) * self._delay_stack).reshape(len(values_d) * self.n_in, self.n)
         return torch.sparse.mm(shifted, stacked).reshape(T, B, self.n)
-
-    def _delay_values(self) -> list[int]:
-        """The delay values (steps) in use; keeps ``_delay_stack [D, n_in, N]``, one 0/1 mask per value."""
-        values = sorted(int(d) for d in torch.unique(self.delays).tolist())
-        stack = getattr(self, "_delay_stack", None)
-        if stack is None or stack.dtype != self.dtype or stack.device != self.w.device or len(stack) != len(values):
-            self._delay_stack = torch.stack([(self.delays == d) for d in values]).to(self.dtype)
-        return values
 
 
 # ---------------------------------------------------------------------- input
