@@ -1,5 +1,6 @@
 """``biosnn hybrid STDP_DIR --out RUN``: the trained STDP network continues in PyTorch (its twin), chosen on
-validation (epoch 0 included); ``biosnn evaluate RUN`` scores it."""
+validation (epoch 0 included), or with ``--labelled K`` from K labels per class by the k-label rule;
+``biosnn evaluate RUN`` scores it."""
 
 from __future__ import annotations
 
@@ -20,7 +21,10 @@ def _cmd_hybrid(args: argparse.Namespace) -> int:
     from ..data.splits import validation_split
     from ..errors import InputError
     from ..runfolder import prepare_run_folder
-    from ..supervised.hybrid import HYBRID_OUTPUTS, HybridConfig, save_hybrid, train_hybrid
+    from ..data.splits import labelled_split
+    from ..supervised.hybrid import (HYBRID_OUTPUTS, HybridConfig, count_features, save_hybrid, train_hybrid,
+                                     vote_scores)
+    from ..unsupervised.assignment import assign_labels
     from ..supervised.twin import load_twin
     from ..unsupervised.pipeline import rates_of
 
@@ -37,14 +41,31 @@ def _cmd_hybrid(args: argparse.Namespace) -> int:
     if args.n_train:
         fit = np.sort(fit[np.random.default_rng(args.seed).permutation(len(fit))[:args.n_train]])
     rates = rates_of(train.images, teacher.config.input_total)
-    config = HybridConfig(epochs=args.hybrid_epochs, lr=args.lr, guidance=args.guidance, init=args.init, seed=args.seed,
-                          batch_size=args.batch_size)
+    config = HybridConfig(epochs=args.hybrid_epochs, lr=args.lr, guidance=args.guidance, distill=args.distill,
+                          init=args.init, seed=args.seed, batch_size=args.batch_size)
     torch.set_num_threads(args.threads) if args.threads else None
+    n_classes = len(saved.class_names)
+    data = {**dict(train.source), "holdout": holdout}
+    pool = fit
+    if args.labelled:  # the k-label protocol: K labels per class, the rest of the training images unlabelled
+        lab = labelled_split(train.labels[fit], per_class=args.labelled, seed=args.labelled_seed)[0]
+        fit, data["labelled"] = fit[lab], {"per_class": args.labelled, "seed": args.labelled_seed}
+    unlabelled = None
+    if config.distill:  # the teacher's vote on the (unlabelled) pool, neurons assigned from the labels in use
+        pool_counts = count_features(teacher, rates[pool], seed=args.seed * 104729 + 5, progress=not args.no_progress,
+                                     desc="teacher pool counts")
+        in_pool = np.searchsorted(pool, fit)
+        assignments = assign_labels(pool_counts[in_pool], train.labels[fit], n_classes)
+        unlabelled = (rates[pool], vote_scores(pool_counts, assignments, n_classes))
     with prepare_run_folder(args.out, overwrite=args.overwrite, outputs=HYBRID_OUTPUTS) as out:
-        result = train_hybrid(teacher, saved.assignments, len(saved.class_names), (rates[fit], train.labels[fit]),
-                              (rates[val], train.labels[val]), config=config, progress=not args.no_progress)
-        save_hybrid(out, result, saved, config, stdp=args.stdp, data={**dict(train.source), "holdout": holdout},
-                    n_train=len(fit))
+        result = train_hybrid(teacher, saved.assignments, n_classes, (rates[fit], train.labels[fit]),
+                              None if args.labelled else (rates[val], train.labels[val]), config=config,
+                              unlabelled=unlabelled, progress=not args.no_progress)
+        save_hybrid(out, result, saved, config, stdp=args.stdp, data=data, n_train=len(fit))
+    if args.labelled:
+        print(f"trained on {len(fit)} labelled images, fixed recipe ({result.chosen}), read-out L2 "
+              f"{result.readout_l2:g}; wrote {args.out}")
+        return 0
     logging.getLogger("bioSNN").info("validation: %s", json.dumps(result.val))
     print(f"chosen {result.chosen}: validation {100 * result.val[result.chosen]:.2f} % "
           f"(STDP vote {100 * result.val.get('vote', float('nan')):.2f} %); wrote {args.out}")
@@ -70,6 +91,12 @@ def _hybrid_parser(sub: Any, full: bool = True) -> None:
     p.add_argument("--lr", type=float, default=d.lr, help=f"Adam learning rate of the weights (default {d.lr})")
     p.add_argument("--guidance", type=float, default=d.guidance,
                    help="weight of the Huber anchor to the untouched network's potentials (default 0: CE alone)")
+    p.add_argument("--distill", type=float, default=d.distill,
+                   help="weight of distillation to the STDP vote on the unlabelled training images (default 0)")
+    p.add_argument("--labelled", type=int, metavar="K",
+                   help="use K labels per class (seeded, stratified); no validation split is read: the recipe is "
+                        "fixed, the read-out's L2 chosen by cross-validation inside the K labels")
+    p.add_argument("--labelled-seed", type=int, default=0)
     p.add_argument("--init", choices=INITS, default=d.init,
                    help="stdp: the trained network (the hybrid); random: the CE-only control")
     p.add_argument("--batch-size", type=int, default=d.batch_size)

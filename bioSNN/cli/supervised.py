@@ -85,7 +85,8 @@ def _supervised_parser(sub: Any, full: bool = True) -> None:
     from ..supervised.models import ARCHITECTURES, DYNAMICS
     from ..supervised.readout import DECISIONS
     p.add_argument("--dataset", required=True, choices=list(SUPERVISED_DATASETS))
-    p.add_argument("--root", help="data folder (spikes: folder with train.npz/test.npz; seed: folder with Train/ Test/)")
+    p.add_argument("--root", help="data folder (spikes: folder with train.npz/test.npz; seed: folder with Train/ Test/; folder: "
+                        "<root>/<split>/<class>/<image>, read as the guidance says)")
     p.add_argument("--trust-pickle", action="store_true",
                    help="--dataset seed: read joblib .pkl files (pickles can run code; refused without this)")
     p.add_argument("--guidance", help="guidance.npz written by biosnn unsupervised")

@@ -52,7 +52,7 @@ def load_mnist_subset(split: str = "train") -> ImageSet:
     except READ_ERRORS as exc:
         raise DataError(f"{path}: shipped MNIST subset missing or corrupt ({exc}); reinstall bioSNN") from exc
     return ImageSet(images, labels, MNIST_CLASSES, tuple(int(i) for i in index),
-                    {"reader": "mnist_subset", "split": split, "source_sha256": provenance["sha256"]})
+                    {"reader": "mnist-subset", "split": split, "source_sha256": provenance["sha256"]})
 
 
 def _sha256(path: Path) -> str:

@@ -36,7 +36,7 @@ __all__ = ["shift_spikes", "SupervisedSplit", "Redraw", "load_split", "encoder_s
 
 #: Sources that hold spike trains already encoded (one fixed draw); the others are images encoded on the fly.
 ENCODED_DATASETS = ("spikes", "seed")
-SUPERVISED_DATASETS = (*ENCODED_DATASETS, "mnist", "mnist-subset", "mstar")
+SUPERVISED_DATASETS = (*ENCODED_DATASETS, "mnist", "mnist-subset", "mstar", "folder")
 
 
 @dataclass(frozen=True, eq=False)

@@ -46,8 +46,8 @@ from torch import nn
 from ..errors import InputError
 from .twin import DiehlCookTwin, put_state, take_state
 
-__all__ = ["HybridConfig", "present_batch", "count_features", "fit_readout", "vote_scores", "train_hybrid",
-           "HybridResult", "INITS"]
+__all__ = ["HybridConfig", "present_batch", "count_features", "fit_readout", "fit_readout_k", "vote_scores",
+           "train_hybrid", "HybridResult", "INITS"]
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +56,9 @@ logger = logging.getLogger(__name__)
 INITS = ("stdp", "random")
 #: L2 strengths of the read-out's logistic regression, chosen on validation
 READOUT_L2 = (1e-4, 1e-3, 1e-2, 1e-1)
+#: the read-out's L2 where no choice can be made from the labels (one label per class): the strength
+#: MSTAR-3's validation chips chose for every seed of its hybrid study (fixed in advance, for the k-label rule)
+READOUT_L2_DEFAULT = 1e-4
 #: weights of the student in the vote + student ensemble, chosen on validation
 ENSEMBLE_WEIGHTS = (0.0, 0.25, 0.5, 0.75, 1.0)
 
@@ -69,6 +72,7 @@ class HybridConfig:
     lr: float = 2e-4
     readout_lr: float = 1e-2
     guidance: float = 0.0
+    distill: float = 0.0
     huber_delta_mV: float = 1.0
     trainable: tuple[str, ...] = ("w",)
     init: str = "stdp"
@@ -79,8 +83,9 @@ class HybridConfig:
     def __post_init__(self) -> None:
         if self.epochs < 0 or self.batch_size < 1:
             raise InputError("epochs must be >= 0 and batch_size >= 1")
-        if not (self.lr >= 0 and self.readout_lr >= 0 and self.guidance >= 0 and self.huber_delta_mV > 0):
-            raise InputError("lr, readout_lr and guidance must be non-negative, huber_delta_mV positive")
+        if not (self.lr >= 0 and self.readout_lr >= 0 and self.guidance >= 0 and self.distill >= 0
+                and self.huber_delta_mV > 0):
+            raise InputError("lr, readout_lr, guidance and distill must be non-negative, huber_delta_mV positive")
         if self.init not in INITS:
             raise InputError(f"init must be one of {INITS}, got {self.init!r}")
         if self.dtype not in ("float32", "float64"):
@@ -221,6 +226,34 @@ def fit_readout(counts: np.ndarray, labels: np.ndarray, n_classes: int, l2: floa
     return readout
 
 
+def fit_readout_k(counts: np.ndarray, labels: np.ndarray, n_classes: int, *, seed: int = 0,
+                  scale: float | None = None) -> tuple[CountReadout, Any]:
+    """:func:`fit_readout` with its L2 chosen by the k-label rule (:func:`~bioSNN.supervised.selection.choose`):
+    cross-validation inside the labelled ``counts`` when every class has two or more, else
+    :data:`READOUT_L2_DEFAULT`. Returns the read-out (fitted on all of them) and the
+    :class:`~bioSNN.supervised.selection.Selection`.
+
+    Example:
+        >>> counts = np.array([[5, 0], [0, 5], [6, 1], [1, 4]]); y = np.array([0, 1, 0, 1])
+        >>> readout, sel = fit_readout_k(counts, y, 2)
+        >>> sel.rule, readout(torch.tensor([[0.0, 5.0]])).argmax(1).tolist()
+        ('cv', [1])
+    """
+    from .selection import choose
+
+    counts = np.asarray(counts, dtype=np.float64)
+    labels = np.asarray(labels)
+    scale = float(scale if scale is not None else max(counts.sum(1).mean() / counts.shape[1], 1e-9))
+
+    def held_out_accuracy(fit: np.ndarray, held: np.ndarray, l2: float) -> float:
+        return _accuracy(_logits(fit_readout(counts[fit], labels[fit], n_classes, l2, scale=scale), counts[held]),
+                         labels[held])
+
+    candidates = (READOUT_L2_DEFAULT,) + tuple(l2 for l2 in READOUT_L2 if l2 != READOUT_L2_DEFAULT)
+    selection = choose(labels, candidates, held_out_accuracy, seed=seed)
+    return fit_readout(counts, labels, n_classes, selection.choice, scale=scale), selection
+
+
 def _accuracy(scores: np.ndarray, labels: np.ndarray) -> float:
     return float((np.asarray(scores).argmax(1) == np.asarray(labels)).mean()) if len(labels) else float("nan")
 
@@ -244,21 +277,41 @@ class HybridResult:
 
 
 def train_hybrid(teacher: DiehlCookTwin, assignments: np.ndarray, n_classes: int, train: tuple[np.ndarray, np.ndarray],
-                 val: tuple[np.ndarray, np.ndarray], test: tuple[np.ndarray, np.ndarray] | None = None, *,
-                 config: HybridConfig = HybridConfig(), progress: bool = False) -> HybridResult:
-    """Fine-tune the twin of a trained STDP network with CE (and the guidance anchor), choose on
-    validation (epoch 0 and the teacher's vote included), score the choice once on ``test``.
+                 val: tuple[np.ndarray, np.ndarray] | None, test: tuple[np.ndarray, np.ndarray] | None = None, *,
+                 config: HybridConfig = HybridConfig(), unlabelled: tuple[np.ndarray, np.ndarray] | None = None,
+                 progress: bool = False) -> HybridResult:
+    r"""Fine-tune the twin of a trained STDP network with CE (and the guidance anchor, and distillation),
+    choose on validation (epoch 0 and the teacher's vote included), score the choice once on ``test``.
 
     ``train``, ``val``, ``test``: ``(rates [n, n_in] in Hz at intensity 1, labels [n])``; ``assignments``:
     the STDP network's neuron -> class map (its vote). ``config.init="random"`` trains the same
     architecture from Diehl & Cook's initial weights instead (the CE-only control; no vote, the
     read-out fitted on its initial counts).
+
+    ``val=None`` is the k-label protocol (:mod:`~bioSNN.supervised.selection`): no validation images, so
+    the recipe is fixed in advance (``config.epochs`` epochs, the last one kept, the student's decision
+    alone) and the read-out's L2 is chosen by cross-validation inside the labelled training counts.
+
+    ``unlabelled = (rates [m, n_in], targets [m, C])`` with ``config.distill > 0``: distillation. Every
+    labelled batch is joined by a batch of unlabelled images (cycled) whose read-out probabilities are
+    pulled to ``targets`` (e.g. the teacher's vote on them, :func:`vote_scores`):
+    :math:`\mathcal{L} \mathrel{+}= \lambda_d\, \mathrm{KL}(\text{targets} \,\|\, \mathrm{softmax}(W_r c_u / \bar c + b_r))`.
+    The number of optimizer steps is the labelled batches', as for CE alone.
     """
     from ..unsupervised.diehl_cook import DiehlCookState
 
     dtype = torch.float32 if config.dtype == "float32" else torch.float64
     rates_tr, y_tr = train
-    rates_va, y_va = val
+    fixed = val is None
+    rates_va, y_va = val if val is not None else (None, None)
+    if config.distill > 0 and unlabelled is None:
+        raise InputError("config.distill > 0 needs unlabelled images and their targets")
+    if unlabelled is not None:
+        rates_u = torch.as_tensor(np.asarray(unlabelled[0], dtype=np.float64))
+        targets_u = torch.as_tensor(np.asarray(unlabelled[1], dtype=np.float64))
+        if targets_u.shape != (len(rates_u), n_classes) or not torch.isfinite(targets_u).all():
+            raise InputError(f"distillation targets must be finite [{len(rates_u)}, {n_classes}], "
+                             f"got {tuple(targets_u.shape)}")
     torch_rates = torch.as_tensor(np.asarray(rates_tr, dtype=np.float64))
     teacher = copy.deepcopy(teacher).to(dtype)
     for p in teacher.parameters():
@@ -287,22 +340,28 @@ def train_hybrid(teacher: DiehlCookTwin, assignments: np.ndarray, n_classes: int
     seed = config.seed
     # epoch 0: the untouched network, its read-out fitted on its training counts (L2 chosen on validation)
     tr_counts = count_features(teacher, rates_tr, seed=seed * 104729 + 1, progress=progress, desc="train counts")
-    va_counts = count_features(teacher, rates_va, seed=seed * 104729 + 2, progress=progress, desc="val counts")
     scale = max(tr_counts.sum(1).mean() / tr_counts.shape[1], 1e-9)
-    fits = {l2: fit_readout(tr_counts, y_tr, n_classes, l2, scale=scale) for l2 in READOUT_L2}
-    val_of = {l2: _accuracy(_logits(r, va_counts), y_va) for l2, r in fits.items()}
-    l2 = max(READOUT_L2, key=lambda k: (val_of[k], -READOUT_L2.index(k)))
-    readout = fits[l2].to(dtype)
     scores_val: dict[str, float] = {}
-    if config.init == "stdp":
-        scores_val["vote"] = _accuracy(vote_scores(va_counts, assignments, n_classes), y_va)
-    scores_val["epoch 0"] = val_of[l2]
+    if fixed:
+        fitted, selection = fit_readout_k(tr_counts, y_tr, n_classes, seed=seed, scale=scale)
+        fits, l2 = {selection.choice: fitted}, selection.choice
+        history = [{"epoch": 0, "readout_selection": selection.to_dict()}]
+    else:
+        va_counts = count_features(teacher, rates_va, seed=seed * 104729 + 2, progress=progress, desc="val counts")
+        fits = {l2: fit_readout(tr_counts, y_tr, n_classes, l2, scale=scale) for l2 in READOUT_L2}
+        val_of = {l2: _accuracy(_logits(r, va_counts), y_va) for l2, r in fits.items()}
+        l2 = max(READOUT_L2, key=lambda k: (val_of[k], -READOUT_L2.index(k)))
+        if config.init == "stdp":
+            scores_val["vote"] = _accuracy(vote_scores(va_counts, assignments, n_classes), y_va)
+        scores_val["epoch 0"] = val_of[l2]
+        history = [{"epoch": 0, "val": val_of[l2]}]
+    readout = fits[l2].to(dtype)
     snapshots = {"epoch 0": (copy.deepcopy(student.state_dict()), copy.deepcopy(readout.state_dict()))}
-    history = [{"epoch": 0, "val": val_of[l2]}]
     params = [p for p in student.parameters() if p.requires_grad]
     opt = torch.optim.Adam([{"params": params, "lr": config.lr},
                             {"params": readout.parameters(), "lr": config.readout_lr}])
     n = len(torch_rates)
+    unlabelled_order = np.zeros(0, np.int64)
     for epoch in range(1, config.epochs + 1):
         order = np.random.default_rng([seed, epoch]).permutation(n)
         total, batches = 0.0, 0
@@ -319,6 +378,15 @@ def train_hybrid(teacher: DiehlCookTwin, assignments: np.ndarray, n_classes: int
                     with torch.no_grad():
                         _, v_teacher = present_batch(teacher, torch_rates[idx], teacher_gen, record_v=True)
                     loss = loss + config.guidance * nn.functional.huber_loss(v, v_teacher, delta=config.huber_delta_mV)
+                if config.distill > 0:
+                    if len(unlabelled_order) < config.batch_size:  # the pool, cycled in seeded orders
+                        unlabelled_order = np.concatenate([unlabelled_order, np.random.default_rng(
+                            [seed, epoch, k, 31]).permutation(len(rates_u))])
+                    u, unlabelled_order = unlabelled_order[:config.batch_size], unlabelled_order[config.batch_size:]
+                    counts_u, _ = present_batch(student, rates_u[u], _generator(seed, epoch, k, 31))
+                    log_p = nn.functional.log_softmax(readout(counts_u), dim=1)
+                    loss = loss + config.distill * nn.functional.kl_div(log_p, targets_u[u].to(log_p.dtype),
+                                                                        reduction="batchmean")
                 opt.zero_grad()
                 loss.backward()
                 opt.step()
@@ -327,19 +395,26 @@ def train_hybrid(teacher: DiehlCookTwin, assignments: np.ndarray, n_classes: int
                         student.w.clamp_(0.0, config.w_max)
                 total, batches = total + float(loss.detach()), batches + 1
                 bar.update(len(idx))
+        if fixed:
+            history.append({"epoch": epoch, "loss": total / max(batches, 1)})
+            logger.info("hybrid epoch %d: loss %.4f", epoch, total / max(batches, 1))
+            continue
         va = count_features(student, rates_va, seed=seed * 104729 + 2, progress=progress, desc="val counts")
         acc = _accuracy(_logits(readout, va), y_va)
         scores_val[f"epoch {epoch}"] = acc
         history.append({"epoch": epoch, "loss": total / max(batches, 1), "val": acc})
         snapshots[f"epoch {epoch}"] = (copy.deepcopy(student.state_dict()), copy.deepcopy(readout.state_dict()))
         logger.info("hybrid epoch %d: loss %.4f, validation %.4f", epoch, total / max(batches, 1), acc)
-    candidates = [k for k in scores_val if k.startswith("epoch")]
-    chosen = max(candidates, key=lambda k: (scores_val[k], -candidates.index(k)))  # ties: the earlier epoch
-    student.load_state_dict(snapshots[chosen][0])
-    readout.load_state_dict(snapshots[chosen][1])
-    va = count_features(student, rates_va, seed=seed * 104729 + 2)
     weight = 1.0
-    if config.init == "stdp":
+    if fixed:  # the recipe: the last epoch, the student's decision alone
+        chosen = f"epoch {config.epochs}"
+    else:
+        candidates = [k for k in scores_val if k.startswith("epoch")]
+        chosen = max(candidates, key=lambda k: (scores_val[k], -candidates.index(k)))  # ties: the earlier epoch
+        student.load_state_dict(snapshots[chosen][0])
+        readout.load_state_dict(snapshots[chosen][1])
+        va = count_features(student, rates_va, seed=seed * 104729 + 2)
+    if config.init == "stdp" and not fixed:
         teacher_va = va_counts
         ens = {a: _accuracy(_ensemble(a, readout, va, teacher_va, assignments, n_classes), y_va) for a in ENSEMBLE_WEIGHTS}
         weight = max(ENSEMBLE_WEIGHTS, key=lambda a: (ens[a], a))
@@ -396,7 +471,7 @@ def save_hybrid(out: Any, result: HybridResult, saved: Any, config: HybridConfig
                   "data": dict(data)}
     metrics = {"bioSNN": __version__, "preset": "hybrid", "val": result.val, "chosen": result.chosen,
                "history": result.history, "readout_l2": result.readout_l2, "ensemble_weight": result.ensemble_weight,
-               "val_accuracy": result.val.get("ensemble", result.val[result.chosen])}
+               "val_accuracy": result.val.get("ensemble", result.val.get(result.chosen))}
     import json
     from pathlib import Path
 

@@ -446,6 +446,10 @@ def evaluate_supervised(directory: str | os.PathLike[str], *, dataset: str | Non
     parts = [stored_split(data, dataset=dataset, root=root, split=split, limit=limit, progress=progress, draw=k,
                           trust_pickle=trust_pickle) for k in range(draws)]
     dataset = dataset or data["meta"]["data"]["dataset"]
+    trained_on, given = data["readout"].get("class_names"), parts[0].trains.class_names
+    if trained_on is not None and given is not None and tuple(map(str, trained_on)) != tuple(given):
+        raise DataError(f"{directory}: trained on the classes {', '.join(map(str, trained_on))}; the {dataset} "
+                        f"{split} data has {', '.join(given)}: its labels would be scored against other classes")
     parts[0].check_dt(net.dt)
     decision = data["meta"]["train"]["decision"]
     t0 = time.perf_counter()

@@ -12,6 +12,7 @@ def test_shipped_subset_contents():
         assert data.images.dtype == np.uint8 and data.images.shape == (10 * per_class, 28, 28)
         assert np.bincount(data.labels).tolist() == [per_class] * 10
         assert list(data.records) == sorted(data.records)
+        assert data.source["reader"] == "mnist-subset"  # the name load_images reads it by (later stages re-read it)
     assert subset_path().stat().st_size < 1.5e6
 
 

@@ -22,7 +22,7 @@ def test_chunking_and_streaming_agree(tmp_path, digits, encoder, options):
     streamed = SpikeTrains.load(tmp_path / "s.npz")
     assert np.array_equal(whole.packed, chunked.packed) and np.array_equal(whole.packed, streamed.packed)
     assert streamed.labels.tolist() == digits.labels.tolist() and streamed.class_names == digits.class_names
-    assert streamed.provenance["encoder"] == encoder and streamed.provenance["source"]["reader"] == "mnist_subset"
+    assert streamed.provenance["encoder"] == encoder and streamed.provenance["source"]["reader"] == "mnist-subset"
     assert streamed.image_shape == (28, 28) and whole.counts().sum() > 0
 
 

@@ -99,3 +99,73 @@ def test_config_errors():
         HybridConfig(epochs=-1)
     with pytest.raises(InputError, match="dtype"):
         HybridConfig(dtype="float16")
+
+
+def test_fixed_recipe_without_validation_keeps_the_last_epoch():
+    """The k-label protocol: no validation images; the recipe's last epoch; L2 by CV inside the labels."""
+    twin, assignments, train, _, test = small_problem()
+    res = train_hybrid(twin, assignments, 2, train, None, test, config=HybridConfig(epochs=2, lr=1e-3))
+    assert res.chosen == "epoch 2" and res.val == {} and res.ensemble_weight == 1.0
+    assert res.history[0]["readout_selection"]["rule"] == "cv"
+    assert res.test["student"] >= 0.75 and res.test["readout"] >= 0.75
+    one = (train[0][[0, 8]], train[1][[0, 8]])  # one label per class: the fixed default L2
+    res1 = train_hybrid(twin, assignments, 2, one, None, config=HybridConfig(epochs=1))
+    assert res1.history[0]["readout_selection"]["rule"] == "fixed"
+    from bioSNN.supervised.hybrid import READOUT_L2_DEFAULT
+    assert res1.readout_l2 == READOUT_L2_DEFAULT
+
+
+def test_distillation_pulls_the_readout_to_the_targets():
+    """Distillation to targets that contradict the labels moves the student's decisions toward them."""
+    twin, assignments, train, _, _ = small_problem()
+    pool = small_problem(seed=1, n_per_class=8)[2][0]
+    flipped = np.tile([[0.0, 1.0]], (len(pool), 1))  # the 'teacher' says class 1 for everything
+    cfg = HybridConfig(epochs=3, batch_size=4, lr=0.0, readout_lr=0.2, distill=5.0)
+    res = train_hybrid(twin, assignments, 2, train, None, config=cfg, unlabelled=(pool, flipped))
+    plain = train_hybrid(twin, assignments, 2, train, None, config=HybridConfig(epochs=3, batch_size=4, lr=0.0, readout_lr=0.2))
+    counts = count_features(twin, pool, seed=9)
+    import torch as _t
+    p = lambda r: _t.softmax(r.state["readout"](_t.as_tensor(counts, dtype=_t.float32)), 1)[:, 1].mean().item()
+    assert p(res) > p(plain) + 0.05
+    with pytest.raises(InputError, match="needs unlabelled"):
+        train_hybrid(twin, assignments, 2, train, None, config=HybridConfig(distill=1.0))
+    with pytest.raises(InputError, match="targets must be finite"):
+        train_hybrid(twin, assignments, 2, train, None, config=cfg, unlabelled=(pool, flipped[:3]))
+
+
+def _stdp_folder(path, n=6):
+    """A diehl_cook folder on the shipped digits (short presentations), as biosnn unsupervised writes it."""
+    from bioSNN.data import load_images
+    from bioSNN.unsupervised.artifacts import SavedNetwork, save_network
+    from bioSNN.unsupervised.diehl_cook import excitatory_model
+
+    config = DiehlCookConfig(n_neurons=n, present_ms=10, rest_ms=5, tick_ms=5, max_intensity=3, seed=0)
+    state = DiehlCookState.initial(config, 784)
+    source = {**dict(load_images("mnist-subset", split="train").source),
+              "holdout": {"fraction": 0.5, "seed": 0, "rule": "stratified", "part": "train"}}
+    save_network(path, SavedNetwork("diehl_cook", {"w": state.w, "delay_ms": state.delay_ms, "theta": state.theta},
+                                    np.arange(n) % 10, tuple(str(d) for d in range(10)),
+                                    excitatory_model(False, config), {"config": config.to_dict(), "data": source}),
+                 metrics={}, run_config={"preset": "diehl_cook"})
+    return path
+
+
+def test_cli_hybrid_with_k_labels_and_distillation(tmp_path, capsys):
+    """`biosnn hybrid --labelled K --distill W`: K labels per class, no validation read; evaluable."""
+    from bioSNN.cli import main
+    from bioSNN.supervised.hybrid import load_hybrid
+
+    stdp = _stdp_folder(tmp_path / "stdp")
+    assert main(["hybrid", str(stdp), "--labelled", "2", "--distill", "1", "--epochs", "1", "--n-train", "200",
+                 "--no-progress", "--out", str(tmp_path / "run")]) == 0
+    assert "trained on 20 labelled images, fixed recipe (epoch 1)" in capsys.readouterr().out
+    import json
+    config = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert config["data"]["labelled"] == {"per_class": 2, "seed": 0} and config["hybrid"]["distill"] == 1.0
+    twin, readout, *_ = load_hybrid(tmp_path / "run")
+    assert twin.n == 6 and readout.linear.weight.shape == (10, 6)
+    assert main(["evaluate", str(tmp_path / "run"), "--limit", "20", "--no-progress"]) == 0
+    assert "accuracy" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        main(["hybrid", str(stdp), "--labelled", "0", "--no-progress", "--out", str(tmp_path / "run2")])
+    assert "--labelled must be at least 1" in capsys.readouterr().err

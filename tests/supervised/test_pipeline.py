@@ -80,3 +80,32 @@ def test_cli_evaluate_val_with_draws(trained, capsys):
     metrics = json.loads((trained / "metrics.json").read_text())
     assert metrics["latest_evaluation"] == "mnist-subset/val/16/draws2"
     assert metrics["evaluations"]["mnist-subset/val/16/draws2"]["draws"] == 2
+
+
+def _image_folder(root, classes, n=4, size=8, seed=0):
+    from PIL import Image
+
+    rng = np.random.default_rng(seed)
+    for split in ("train", "test"):
+        for k, cls in enumerate(classes):
+            (root / split / cls).mkdir(parents=True)
+            for i in range(n):
+                img = (rng.random((size, size)) * 60).astype(np.uint8)
+                img[:, k * 2:k * 2 + 2] = 250  # a class-specific bright stripe
+                Image.fromarray(img).save(root / split / cls / f"{i}.png")
+
+
+def test_supervised_trains_and_evaluates_image_folders(tmp_path):
+    """--dataset folder: trained from raw image folders, evaluated from them; another folder's classes refused."""
+    from bioSNN.errors import DataError
+
+    _image_folder(tmp_path / "a", ["cat", "dog"])
+    _image_folder(tmp_path / "b", ["cow", "dog"], seed=1)
+    metrics = train_supervised("folder", tmp_path / "a", tmp_path / "run", model="spiking-mlp", loss="ce-membrane",
+                               config=TrainConfig(epochs=1, batch_size=4, seed=0, progress=False),
+                               architecture={"hidden": [8]}, T=5, val_fraction=0.0)
+    assert metrics["final"]["test_accuracy"] is not None
+    result = evaluate_supervised(tmp_path / "run", split="test")
+    assert result["n"] == 8 and result["class_names"] == ["cat", "dog"]
+    with pytest.raises(DataError, match="trained on the classes cat, dog; the folder test data has cow, dog"):
+        evaluate_supervised(tmp_path / "run", root=tmp_path / "b", split="test")
