@@ -131,10 +131,12 @@ def _evaluate_dimensions(model: NeuronModel, expr: str) -> Any:
         value = True if eqs[name].var_type == "boolean" else Quantity(1.0, dim=eqs[name].dim)
         ns[name] = ns[name + "_post"] = value
     ns["not_refractory"] = ns["not_refractory_post"] = True
+    from .expressions import evaluate_expression
+
     try:
-        return eval(expr, {"__builtins__": {}}, ns)  # noqa: S307 - Brian2 expression, names restricted
-    except Exception as exc:
-        raise ModelError(f"cannot determine the unit of w from on_pre factor {expr!r}: {exc}") from exc
+        return evaluate_expression(expr, ns)  # parsed, never eval'ed: the expression comes from a file
+    except ModelError as exc:
+        raise ModelError(f"cannot determine the unit of w from on_pre factor {expr!r}: {exc}") from None
 
 
 def build_layer(

@@ -35,7 +35,7 @@ import numpy as np
 from brian2 import DEFAULT_FUNCTIONS, Quantity, second
 
 from ..equations.model import NeuronModel
-from ..errors import InputError, NIRShapeError, UnsupportedNIRError
+from ..errors import InputError, ModelError, NIRShapeError, UnsupportedNIRError
 from ..quantities import dimension_of, display_unit, si_value
 
 __all__ = ["CONVENTION", "DISCRETISATIONS", "NeuronNode", "export_neuron", "import_neuron", "METADATA_KEY", "input_scale"]
@@ -99,9 +99,11 @@ def _evaluate(model: NeuronModel, expr: str, values: Mapping[str, Any]) -> Any:
 
     ns: dict[str, Any] = {**DEFAULT_UNITS, **{k: f.pyfunc for k, f in DEFAULT_FUNCTIONS.items()
                                               if getattr(f, "pyfunc", None)}, **model.namespace(), **values}
+    from ..equations.expressions import evaluate_expression
+
     try:
-        return eval(expr, {"__builtins__": {}}, ns)  # noqa: S307 - a Brian2 expression, names restricted
-    except Exception as exc:  # a name that is not a constant: a state variable, t, ...
+        return evaluate_expression(expr, ns)  # parsed, never eval'ed: the expression comes from a file
+    except ModelError as exc:  # a name that is not a constant (a state variable, t, ...), or a refused construct
         _refuse(model, f"cannot evaluate {expr!r} as a constant ({exc})")
 
 
