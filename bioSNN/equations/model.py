@@ -251,6 +251,11 @@ class NeuronModel:
 
     def _check_initial(self) -> None:
         object.__setattr__(self, "initial", {k: _as_value(k, v) for k, v in self.initial.items()})
+        unset = sorted(n for n in self._eqs.names if self._eqs[n].type == "parameter"
+                       and "constant" in self._eqs[n].flags and n not in self.initial)
+        if unset:  # Brian2 would start them at 0 (a 0 s time constant, a 0 mV threshold): never silently
+            raise ModelError(f"model '{self.name}' declares {', '.join(map(repr, unset))} as constant but gives no "
+                             "value: put one value, or one per neuron, in `initial` (or `parameters`)")
         for name, value in self.initial.items():
             if name not in self.state_variables:
                 raise ModelError(

@@ -23,7 +23,7 @@ import numpy as np
 import torch
 from brian2 import Quantity
 
-from ..equations.brian import build_layer, weight_unit
+from ..equations.brian import build_layer, weight_dimension, weight_unit
 from ..equations.model import NeuronModel, PerStep
 from ..equations.simulation import _codeobj_class
 from ..errors import InputError
@@ -170,12 +170,13 @@ class Brian2Network:
             slot = ("after_synapses", 2 * k)
             model = NeuronModel(equations="x : 1\ntheta : 1 (constant)\nb_in : 1 (constant)", threshold="x > theta",
                                 reset="x = 0", on_pre="x += w", per_step=[PerStep("x = b_in", "start")],
-                                schedule={"threshold": slot}, initial={"theta": theta},
+                                schedule={"threshold": slot}, initial={"theta": theta, "b_in": 0.0},
                                 name="nir_threshold", description="stateless threshold units")
             scale = np.ones(n)
         elif step.name in net.integrators:
             model = NeuronModel(equations="v : 1\nb_in : 1 (constant)", on_pre="v += w",
-                                per_step=[PerStep("v += b_in", "before_synapses")], name="nir_integrator")
+                                per_step=[PerStep("v += b_in", "before_synapses")], initial={"b_in": 0.0},
+                                name="nir_integrator")
             scale = np.ones(n)
         else:
             layer = net.layers[key]
@@ -190,7 +191,8 @@ class Brian2Network:
             unit = weight_unit(model)
             effect = re.sub(rf"\b{model.weight}\b", "b_in", model.sole_on_pre("a NIR node"))
             model = model.replace(equations=model.equations + f"\nb_in : {unit} (constant)",
-                                  per_step=[*model.per_step, PerStep(effect, "before_synapses")])
+                                  per_step=[*model.per_step, PerStep(effect, "before_synapses")],
+                                  initial={**model.initial, "b_in": Quantity(0.0, dim=weight_dimension(model))})
             s = getattr(net, f"input_scale_{key}", None)
             s = np.ones(n) if s is None else s.detach().cpu().double().numpy().ravel()
             scale = s * layer.drive_scale
@@ -363,7 +365,7 @@ def to_brian2(graph: Any, dt: Any = None, *, target: str = "numpy", discretisati
         >>> seq = nn.Sequential(nn.Linear(6, 3), NeuronLayer(library.lif_delta(), 1 * ms, 3))
         >>> with torch.no_grad():
         ...     _ = seq[0].weight.fill_(6.0)
-        >>> net = load(export(seq, input_shape=6)).double()
+        >>> net = load(export(seq, input_shape=6)).double()   # float64 here for the comparison; to_brian2 takes any
         >>> x = np.zeros((5, 6)); x[1, :2] = 1
         >>> b2 = to_brian2(net)
         >>> torch_spikes = net(torch.as_tensor(x)[:, None]).spikes[:, 0].detach().numpy().astype(bool)
@@ -371,4 +373,9 @@ def to_brian2(graph: Any, dt: Any = None, *, target: str = "numpy", discretisati
         (True, 3)
     """
     net = graph if isinstance(graph, NIRNetwork) else load(graph, dt, discretisation=discretisation)
+    tensors = [*net.parameters(), *net.buffers()]
+    if any(t.is_floating_point() and t.dtype != torch.float64 for t in tensors):
+        import copy
+
+        net = copy.deepcopy(net).double()  # Brian2 computes in float64; the caller's network stays as it is
     return Brian2Network(net, target)

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Mapping, NamedTuple
 
 import numpy as np
+from brian2 import second
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -192,10 +193,11 @@ class NIRNetwork(nn.Module):
     def _build(self, name: str, kind: str, node: Any, shape: tuple[int, ...], models: dict) -> tuple[int, ...]:
         key = self._key(name)
         p = (lambda a: nn.Parameter(torch.as_tensor(np.asarray(a, dtype=np.float32)).clone()))
+        num = (lambda field, value: _numbers(name, kind, field, value))
         if kind == "Output":
             return shape
         if kind in ("Affine", "Linear"):
-            w = np.asarray(node.weight)
+            w = num("weight", node.weight)
             if w.ndim != 2:
                 raise NIRShapeError(f"node {name!r} ({kind}): weight must be 2-d, got shape {w.shape}")
             if w.shape[1] != math.prod(shape):
@@ -204,7 +206,7 @@ class NIRNetwork(nn.Module):
             lin = nn.Linear(w.shape[1], w.shape[0], bias=kind == "Affine")
             lin.weight = p(w)
             if kind == "Affine":
-                b = np.asarray(node.bias)
+                b = num("bias", node.bias)
                 if b.shape != (w.shape[0],):
                     raise NIRShapeError(f"node {name!r} (Affine): bias has shape {b.shape}, the weight {w.shape} needs "
                                         f"({w.shape[0]},)")
@@ -212,7 +214,7 @@ class NIRNetwork(nn.Module):
             self.maps[key] = lin
             return (w.shape[0],)
         if kind == "Conv2d":
-            w = np.asarray(node.weight)
+            w = num("weight", node.weight)
             if w.ndim != 4 or len(shape) != 3 or w.shape[1] * int(node.groups) != shape[0]:
                 raise NIRShapeError(f"node {name!r} (Conv2d): weight {w.shape} (groups {node.groups}) does not take an input "
                                     f"of shape {shape}")
@@ -222,7 +224,7 @@ class NIRNetwork(nn.Module):
             conv = nn.Conv2d(w.shape[1] * int(node.groups), w.shape[0], tuple(w.shape[2:]), stride=tuple(_pair(node.stride)),
                              padding=tuple(_pair(pad)), dilation=tuple(_pair(node.dilation)), groups=int(node.groups))
             conv.weight = p(w)
-            b = np.zeros(w.shape[0]) if node.bias is None else np.asarray(node.bias)
+            b = np.zeros(w.shape[0]) if node.bias is None else num("bias", node.bias)
             if np.ndim(b) == 0:
                 b = np.full(w.shape[0], float(b))
             if b.shape != (w.shape[0],):
@@ -245,7 +247,7 @@ class NIRNetwork(nn.Module):
             self.maps[key] = _Reshape(out)
             return out
         if kind == "Scale":
-            s = np.asarray(node.scale, dtype=np.float64)
+            s = num("scale", node.scale)
             try:
                 np.broadcast_to(s, shape)
             except ValueError:
@@ -253,7 +255,7 @@ class NIRNetwork(nn.Module):
             self.register_buffer(f"scale_{key}", torch.as_tensor(s, dtype=torch.float32))
             return shape
         if kind == "Threshold":
-            th = np.asarray(node.threshold, dtype=np.float64)
+            th = num("threshold", node.threshold)
             if th.size != math.prod(shape):
                 raise NIRShapeError(f"node {name!r} (Threshold): {th.size} thresholds for {math.prod(shape)} inputs")
             self.register_buffer(f"threshold_{key}", torch.as_tensor(th.reshape(shape), dtype=torch.float32))
@@ -268,7 +270,7 @@ class NIRNetwork(nn.Module):
         n_shape = tuple(np.asarray(node.r).shape) or (1,)
         if math.prod(n_shape) != math.prod(shape):
             raise NIRShapeError(f"node {name!r} ({kind}) has {math.prod(n_shape)} neurons, its input brings {shape}")
-        layer = NeuronLayer(model, self.dt, shape, trainable=tuple(values), record=("v",) if "v" in model.state_variables else ())
+        layer = NeuronLayer(model, self.dt * second, shape, trainable=tuple(values), record=("v",) if "v" in model.state_variables else ())
         for k, v in values.items():
             with torch.no_grad():
                 layer.trainable[k].copy_(torch.as_tensor(v.ravel() / layer._param_scale[k]))
@@ -372,6 +374,18 @@ class _Reshape(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return x.reshape(x.shape[0], *self.shape)
+
+
+def _numbers(name: str, kind: str, field: str, value: Any) -> np.ndarray:
+    """A node's array as float64, refused by name when it is not numeric or holds NaN or infinity."""
+    try:
+        arr = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise NIRShapeError(f"node {name!r} ({kind}): {field} is not numeric "
+                            f"(stored as {np.asarray(value).dtype})") from None
+    if not np.isfinite(arr).all():
+        raise NIRShapeError(f"node {name!r} ({kind}): {field} has NaN or infinite values")
+    return arr
 
 
 def load(graph: Any, dt: Any = None, *, discretisation: str = "brian2") -> NIRNetwork:

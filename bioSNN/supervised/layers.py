@@ -152,7 +152,7 @@ class NeuronLayer(nn.Module):
         if not self.shape or min(self.shape) < 1:
             raise InputError(f"layer shape must be positive, got {shape!r}")
         self.n = math.prod(self.shape)
-        self.step = TorchStep(model, self.dt, surrogate=surrogate, detach_reset=detach_reset, dtype=dtype,
+        self.step = TorchStep(model, self.dt * second, surrogate=surrogate, detach_reset=detach_reset, dtype=dtype,
                               backend=backend)
         units = {p: display_unit(weight_dimension(model, p)) for p in model.pathways}
         #: display unit and its SI value of each pathway's drive (``drive_unit``/``drive_scale``: the first's)

@@ -32,6 +32,7 @@ import numbers
 from typing import Any, Mapping, NamedTuple, Sequence
 
 import torch
+from brian2 import second
 import torch.nn.functional as F
 from torch import nn
 
@@ -123,7 +124,7 @@ class _Network(nn.Module):
     input_weight_unit = "1"
 
     def _neurons(self, model: NeuronModel, shape: Any, trainable: Sequence[str], record: Sequence[str] = ()) -> NeuronLayer:
-        return NeuronLayer(model, self.dt, shape, surrogate=self.surrogate, trainable=trainable, record=record)
+        return NeuronLayer(model, self.dt * second, shape, surrogate=self.surrogate, trainable=trainable, record=record)
 
     def _finish(self, x: torch.Tensor, out: Any, rates: list[torch.Tensor]) -> NetworkOutput:
         rates.append(out.spikes.detach().mean())

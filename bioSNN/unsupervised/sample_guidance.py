@@ -257,8 +257,29 @@ def record_sample_guidance(directory: str | os.PathLike[str], images: np.ndarray
     return SampleGuidance(np.concatenate(traces) if traces else np.zeros((0, n_out, empty_T), DTYPES[dtype]),
                           np.concatenate(counts) if counts else np.zeros((0, n_out), np.int32),
                           config.dt_ms * 1e-3, model, first_step=stride - 1, stride=stride, start=start, stop=stop,
-                          n_total=len(rates), shard=shard, source=dict(source or {}), network=config.to_dict(),
+                          n_total=len(rates), shard=shard, source=dict(source or {}),
+                          network={**config.to_dict(), "weights_sha256": network_digest(state)},
                           seconds=time.perf_counter() - t0)
+
+
+def network_digest(state: DiehlCookState) -> str:
+    """SHA-256 of a network's learned arrays (weights, delays, thetas; float64, C order): shards of one
+    network share it, shards of two networks with the same settings do not.
+
+    Example:
+        >>> from bioSNN.unsupervised.diehl_cook import DiehlCookConfig, DiehlCookState
+        >>> s = DiehlCookState.initial(DiehlCookConfig(n_neurons=2), 4)
+        >>> network_digest(s) == network_digest(s), len(network_digest(s))
+        (True, 64)
+    """
+    import hashlib
+
+    h = hashlib.sha256()
+    for a in (state.w, state.delay_ms, state.theta):
+        arr = np.ascontiguousarray(np.asarray(a, dtype=np.float64))
+        h.update(repr(arr.shape).encode())
+        h.update(arr.tobytes())
+    return h.hexdigest()
 
 
 def _chunk_seed(seed: int, chunk: int) -> int:
@@ -285,6 +306,9 @@ def merge_sample_guidance(parts: Sequence[SampleGuidance]) -> SampleGuidance:
     same = ("dt_seconds", "first_step", "stride", "n_total", "source", "network")
     for p in parts[1:]:
         for name in same:
+            if name == "network" and p.network.get("weights_sha256") != first.network.get("weights_sha256"):
+                raise DataError("shards were recorded from different networks (their weights, delays or thetas "
+                                "differ): merge shards of one network only")
             if getattr(p, name) != getattr(first, name):
                 raise DataError(f"shards differ in {name}: {getattr(first, name)!r} vs {getattr(p, name)!r}")
         if p.model.fingerprint() != first.model.fingerprint():

@@ -120,3 +120,29 @@ def test_compiled_shards_record_exactly_the_unsharded_rows(network, images):
     np.testing.assert_array_equal(merged.traces, whole.traces)
     np.testing.assert_array_equal(merged.counts, whole.counts)
     assert np.ptp(whole.traces.astype(np.float32)) > 1
+
+
+def test_merge_refuses_shards_of_two_networks_with_the_same_settings(network, images, tmp_path):
+    """Two networks of one configuration (here: the same folder with one weight changed) give shards
+    that differ only in their weights' digest; merging them was silently accepted before."""
+    import shutil
+
+    from bioSNN.unsupervised.artifacts import SavedNetwork, load_network, save_network
+
+    other = tmp_path / "other"
+    shutil.copytree(network, other)
+    saved = load_network(other)
+    arrays = dict(saved.arrays)
+    arrays["w"] = arrays["w"].copy()
+    arrays["w"][0, 0] += 0.01
+    save_network(other, SavedNetwork(saved.preset, arrays, saved.assignments, saved.class_names, saved.model,
+                                     {k: v for k, v in saved.meta.items()
+                                      if k not in ("format", "version", "preset", "model", "fingerprint")}))
+    a = record_sample_guidance(network, images.images, stride=100, chunk=2, shard=(0, 2), backend="numpy")
+    b = record_sample_guidance(other, images.images, stride=100, chunk=2, shard=(1, 2), backend="numpy")
+    same = record_sample_guidance(network, images.images, stride=100, chunk=2, shard=(1, 2), backend="numpy")
+    assert {k: v for k, v in a.network.items() if k != "weights_sha256"} == \
+           {k: v for k, v in b.network.items() if k != "weights_sha256"}
+    assert merge_sample_guidance([a, same]).complete
+    with pytest.raises(DataError, match="recorded from different networks"):
+        merge_sample_guidance([a, b])
