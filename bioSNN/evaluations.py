@@ -27,6 +27,11 @@ from .errors import DataError, InputError
 __all__ = ["EvaluationKey", "record_evaluation", "read_metrics", "evaluation"]
 
 METRICS_FILE = "metrics.json"
+#: the most independent draws per sample an evaluation takes (``--draws``; every draw is encoded and
+#: held in memory, or simulated, in full)
+MAX_DRAWS = 1000
+#: the most memory the encoded draws of an evaluation may take (bytes); more is refused before encoding
+MAX_DRAW_BYTES = 8 * 2**30
 
 
 @dataclass(frozen=True)

@@ -116,7 +116,10 @@ def _evaluate_parser(sub: Any, full: bool = True) -> None:
     _add_image_flags(p)
     p.add_argument("--split", default="test", help="train, test, or val (the hold-out of a network trained with --val-fraction)")
     p.add_argument("--limit", type=int, help="evaluate only the first N samples")
-    p.add_argument("--draws", type=int,
+    from ..evaluations import MAX_DRAWS
+    from ..flagtypes import ranged
+
+    p.add_argument("--draws", type=ranged(int, 1, MAX_DRAWS),
                    help="classify each sample by its scores summed over K independent draws of its spike trains "
                         "(supervised, random encoders: seeds seed..seed+K-1, default 1; diehl_cook: default the "
                         "network's own, set by biosnn unsupervised --draws)"),

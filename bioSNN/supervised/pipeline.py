@@ -442,9 +442,19 @@ def evaluate_supervised(directory: str | os.PathLike[str], *, dataset: str | Non
 
     if draws < 1:
         raise InputError(f"draws must be >= 1, got {draws}")
+    from ..evaluations import MAX_DRAW_BYTES, MAX_DRAWS
+
+    if draws > MAX_DRAWS:
+        raise InputError(f"draws = {draws}: at most {MAX_DRAWS}")
     net, readout, data = load_trained(directory, map_location=device, network=network)
-    parts = [stored_split(data, dataset=dataset, root=root, split=split, limit=limit, progress=progress, draw=k,
-                          trust_pickle=trust_pickle) for k in range(draws)]
+    first = stored_split(data, dataset=dataset, root=root, split=split, limit=limit, progress=progress, draw=0,
+                         trust_pickle=trust_pickle)
+    need = draws * first.trains.packed.nbytes
+    if need > MAX_DRAW_BYTES:
+        raise InputError(f"{draws} draws of these spike trains would hold {need / 2**30:.1f} GiB "
+                         f"(at most {MAX_DRAW_BYTES / 2**30:g} GiB): give fewer --draws or --limit")
+    parts = [first] + [stored_split(data, dataset=dataset, root=root, split=split, limit=limit, progress=progress,
+                                    draw=k, trust_pickle=trust_pickle) for k in range(1, draws)]
     dataset = dataset or data["meta"]["data"]["dataset"]
     trained_on, given = data["readout"].get("class_names"), parts[0].trains.class_names
     if trained_on is not None and given is not None and tuple(map(str, trained_on)) != tuple(given):

@@ -32,7 +32,8 @@ from ..equations import library
 from ..equations.brian import build_layer, connect_all
 from ..equations.model import NeuronModel
 from ..errors import InputError
-from ..flagtypes import NON_NEGATIVE, POSITIVE
+from ..evaluations import MAX_DRAWS
+from ..flagtypes import NON_NEGATIVE, POSITIVE, ranged
 from .presets import Preset
 from .stdp import STDPRule, diehl_cook_stdp, plastic_on_pre
 
@@ -422,7 +423,7 @@ PRESET = Preset(
                                                    "drawing rates (default: unscaled; MNIST digits sum to ~26,000)")),
         ("--nu-post", dict(type=NON_NEGATIVE, help="STDP potentiation rate (default 0.01, the original)")),
         ("--nu-pre", dict(type=NON_NEGATIVE, help="STDP depression rate (default 0.0001, the original)")),
-        ("--draws", dict(type=int, help="sum each image's spike counts over K presentations (independent "
+        ("--draws", dict(type=ranged(int, 1, MAX_DRAWS), help="sum each image's spike counts over K presentations (independent "
                                         "Poisson draws) to assign neurons and to classify (default 1; kept for "
                                         "evaluate)")),
     ))

@@ -193,8 +193,10 @@ def _counts(config: DiehlCookConfig, rates: np.ndarray, state: DiehlCookState, b
     """Spike counts with plasticity off, on ``backend`` (compiled ones build into ``build_dir``, or
     into a temporary folder when it is ``None``), summed over ``draws`` presentations of every image
     (one run shows all images ``draws`` times in turn, so each draw has its own Poisson input)."""
-    if draws < 1:
-        raise InputError(f"draws must be at least 1, got {draws}")
+    from ..evaluations import MAX_DRAWS
+
+    if not 1 <= draws <= MAX_DRAWS:
+        raise InputError(f"draws must be between 1 and {MAX_DRAWS}, got {draws}")
     shown = np.tile(rates, (draws, 1)) if draws > 1 else rates
     if backend not in STANDALONE_BACKENDS:
         counts = record(config, shown, state, progress=progress, codeobj_class=codeobj_class(backend),

@@ -101,3 +101,32 @@ def test_to_brian2_takes_a_graph_a_file_and_a_float32_network(tmp_path):
         spikes = to_brian2(source).run(x).spikes
         assert (next(iter(spikes.values())) == expected).all() and expected.sum() > 0
     assert next(f32.parameters()).dtype == torch.float32  # the caller's network is left as it was
+
+
+@pytest.mark.parametrize("argv", [["evaluate", "X", "--draws", "1000000000"],
+                                  ["unsupervised", "--dataset", "mnist-subset", "--draws", "5000", "--out", "X"]])
+def test_draws_are_bounded_on_the_command_line(argv, capsys, tmp_path):
+    """`evaluate --draws 1000000000` ran for minutes, growing in memory, until killed."""
+    from bioSNN.cli import main
+
+    argv = [str(tmp_path / a) if a == "X" else a for a in argv]
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    assert exc.value.code == 2 and "must be >= 1 and <= 1000" in capsys.readouterr().err
+
+
+def test_draws_are_bounded_by_memory_before_encoding(tmp_path, monkeypatch):
+    from bioSNN.errors import InputError
+    from bioSNN.supervised.pipeline import evaluate_supervised, train_supervised
+    from bioSNN.supervised.trainer import TrainConfig
+
+    train_supervised("mnist-subset", None, tmp_path / "run", model="spiking-mlp", loss="ce-membrane",
+                     config=TrainConfig(epochs=1, batch_size=8, seed=0, progress=False), architecture={"hidden": [8]},
+                     T=5, val_fraction=0.0, limit=16, test_limit=8)
+    import bioSNN.evaluations as ev
+
+    monkeypatch.setattr(ev, "MAX_DRAW_BYTES", 1000)
+    with pytest.raises(InputError, match="would hold .* GiB"):
+        evaluate_supervised(tmp_path / "run", split="test", limit=8, draws=100)
+    with pytest.raises(InputError, match="at most 1000"):
+        evaluate_supervised(tmp_path / "run", split="test", limit=8, draws=1001)
