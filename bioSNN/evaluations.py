@@ -77,9 +77,11 @@ def read_metrics(directory: str | os.PathLike[str]) -> dict[str, Any]:
     path = Path(directory) / METRICS_FILE
     if not path.exists():
         return {}
+    from .fileio import READ_ERRORS
+
     try:
         metrics = json.loads(path.read_text())
-    except (OSError, ValueError) as exc:
+    except READ_ERRORS as exc:
         raise DataError(f"{path}: unreadable ({exc}); move it aside to record evaluations afresh") from exc
     if not isinstance(metrics, dict):
         raise DataError(f"{path}: not a metrics file (a JSON object expected)")

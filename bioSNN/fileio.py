@@ -34,7 +34,7 @@ logger = logging.getLogger(__name__)
 #: ``TypeError``: a single ``.npy`` array where an archive was expected). Loaders turn these into a
 #: :class:`~bioSNN.errors.DataError` naming the file.
 READ_ERRORS: tuple[type[BaseException], ...] = (zipfile.BadZipFile, zlib.error, EOFError, OSError, KeyError, ValueError,
-                                                TypeError)
+                                                TypeError, RecursionError)  # RecursionError: JSON nested too deeply
 
 #: errors of a full disk or quota: blamed on the output whatever file name the OSError carries
 _FULL = {errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC), errno.EFBIG, errno.EROFS}

@@ -502,9 +502,11 @@ def check_resume_settings(folder: str | os.PathLike[str], requested: Mapping[str
     if not path.exists():
         logger.info("%s: no config.json to compare the resumed settings with", folder)
         return
+    from .fileio import READ_ERRORS
+
     try:
         recorded = json.loads(path.read_text())
-    except (OSError, ValueError) as exc:
+    except READ_ERRORS as exc:
         raise DataError(f"{path}: cannot read the recorded settings ({exc})") from None
     keys, may_grow = list(keys), list(may_grow)
     found = setting_differences(recorded, requested, keys, may_grow=may_grow)

@@ -263,8 +263,8 @@ def _from_file(path: Any, parameters: dict[str, Any]) -> NeuronModel:
         data = json.loads(open(path, encoding="utf-8").read())
     except FileNotFoundError:
         raise MissingDataError(f"{path}: neuron model file not found") from None
-    except (OSError, ValueError) as exc:
-        raise DataError(f"{path}: unreadable neuron model file ({exc})") from exc
+    except (OSError, ValueError, RecursionError) as exc:
+        raise DataError(f"{path}: unreadable neuron model file ({type(exc).__name__}: {exc})") from None
     if not isinstance(data, dict):
         raise DataError(f"{path}: not a neuron model (a JSON object as `biosnn show` writes expected)")
     stored = data.pop("fingerprint", None)

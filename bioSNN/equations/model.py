@@ -174,6 +174,7 @@ class NeuronModel:
                 f"choose another name with NeuronModel(..., weight='w_syn') and write it in on_pre")
         self._move_declared_parameters()
         self._check_parameters()
+        self._check_syntax()
         self._check_identifiers()
         self._check_initial()
         for key in self.schedule:
@@ -217,6 +218,29 @@ class NeuronModel:
                     f"parameter {name!r} has shape {np.shape(value)}: parameters are shared by all neurons. For "
                     f"one value per neuron declare it in the equations ('{name} : <unit> (constant)') and give "
                     "the array in `initial` (or in `parameters`)")
+
+    def _check_syntax(self) -> None:
+        """Threshold, refractory condition (an expression), reset, on_pre and per-step code (statements)
+        must parse, so a typo is named here and not in a SyntaxError from Brian2's code generation."""
+        import ast
+
+        pieces = [("threshold", self.threshold, "eval"), ("reset", self.reset, "exec")]
+        if isinstance(self.refractory, str):
+            pieces.append(("refractory", self.refractory, "eval"))
+        for pathway, code in self.pathways.items():
+            pieces.append(("on_pre" if isinstance(self.on_pre, str) else f"on_pre[{pathway!r}]", code, "exec"))
+        pieces += [(f"per_step[{ps.when}]", ps.code, "exec") for ps in self.per_step]
+        for what, code, mode in pieces:
+            if not code:
+                continue
+            if not isinstance(code, str):
+                raise ModelError(f"{what} of model '{self.name}' must be a string, got {type(code).__name__}")
+            text = "\n".join(line.strip() for line in code.splitlines())
+            try:
+                ast.parse(text.strip(), mode=mode)
+            except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
+                raise ModelError(f"{what} of model '{self.name}' does not parse: {code!r} "
+                                 f"({getattr(exc, 'msg', exc)})") from None
 
     def _check_identifiers(self) -> None:
         known = set(self._eqs.names) | set(self.parameters) | _BUILTINS | _GROUP_SPECIALS
@@ -370,9 +394,23 @@ class NeuronModel:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> "NeuronModel":
-        """Rebuild a model written by :meth:`to_dict` (also accepts the JSON text)."""
+        """Rebuild a model written by :meth:`to_dict` (also accepts the JSON text). Anything malformed
+        (not JSON, nested too deeply, a value that is not a serialised quantity, a field of the wrong
+        type) is a :class:`~bioSNN.errors.ModelError`."""
+        try:
+            return cls._from_dict(data)
+        except ModelError:
+            raise
+        except (KeyError, TypeError, ValueError, AttributeError, RecursionError) as exc:
+            what = "nested too deeply" if isinstance(exc, RecursionError) else f"{type(exc).__name__}: {exc}"
+            raise ModelError(f"malformed NeuronModel data ({what})") from None
+
+    @classmethod
+    def _from_dict(cls, data: Mapping[str, Any]) -> "NeuronModel":
         if isinstance(data, (str, bytes)):
             data = json.loads(data)
+        if not isinstance(data, Mapping):
+            raise ModelError(f"a serialised NeuronModel is a JSON object, got {type(data).__name__}")
         if data.get("format") != "bioSNN.NeuronModel":
             raise ModelError("not a serialised bioSNN NeuronModel (missing format tag)")
         if int(data.get("version", -1)) > FORMAT_VERSION:

@@ -130,3 +130,37 @@ def test_draws_are_bounded_by_memory_before_encoding(tmp_path, monkeypatch):
         evaluate_supervised(tmp_path / "run", split="test", limit=8, draws=100)
     with pytest.raises(InputError, match="at most 1000"):
         evaluate_supervised(tmp_path / "run", split="test", limit=8, draws=1001)
+
+
+@pytest.mark.parametrize("field,value,match", [("on_pre", "v += w +* 2", "on_pre of model 'lif_delta' does not parse"),
+                                               ("threshold", "v >", "threshold of model 'lif_delta' does not parse"),
+                                               ("parameters", {"v_th": "-55 mV"}, "not a serialised quantity"),
+                                               ("parameters", {"v_th": {"si": 1.0, "dim": [1, 2]}},
+                                                "not a serialised quantity")])
+def test_malformed_model_json_is_a_model_error(field, value, match, tmp_path, capsys):
+    """These were SyntaxError / ValueError tracebacks; on the command line now exit 2, one line."""
+    from bioSNN.cli import main
+    from bioSNN.equations import library
+
+    d = library.lif_delta().to_dict()
+    d[field] = {**d["parameters"], **value} if field == "parameters" else value
+    with pytest.raises(ModelError, match=match):
+        NeuronModel.from_dict(d)
+    (tmp_path / "m.json").write_text(json.dumps(d))
+    assert main(["show", str(tmp_path / "m.json")]) == 2
+    assert match.split(" of ")[0] in capsys.readouterr().err
+
+
+def test_deeply_nested_json_files_are_named_errors(tmp_path, capsys):
+    from bioSNN.cli import main
+    from bioSNN.evaluations import read_metrics
+
+    deep = "[" * 200000 + "]" * 200000
+    (tmp_path / "m.json").write_text(deep)
+    assert main(["show", str(tmp_path / "m.json")]) == 2
+    assert "unreadable neuron model file" in capsys.readouterr().err
+    (tmp_path / "metrics.json").write_text(deep)
+    with pytest.raises(DataError, match="metrics.json: unreadable"):
+        read_metrics(tmp_path)
+    with pytest.raises(ModelError, match="nested too deeply"):
+        NeuronModel.from_dict(deep)
