@@ -25,7 +25,7 @@ import numpy as np
 
 from .. import __version__, arrays
 from ..data.imageset import ImageSet
-from ..errors import DataError, InputError, ModelMismatchError
+from ..errors import DataError, InputError, ModelMismatchError, RunInterrupted
 from ..encoding.poisson import scaled_to_total
 from ..encoding.spike_trains import SpikeTrains
 from ..equations.model import NeuronModel, check_same_model
@@ -140,6 +140,36 @@ def train_diehl_cook(train_set: ImageSet, out: str | os.PathLike[str], *, config
                       codeobj_class=cls, neuron=neuron)
     del schedule
     train_seconds = time.perf_counter() - start
+    with _stoppable("after training, while assigning and recording (the checkpoint holds the trained network)",
+                    "continue with --resume: the assignment and the guidance are made again, exactly") as stop:
+        return _assign_and_save(out, config, train_set, val_set, state, rates, n_train, n_assign, epochs, draws,
+                                guidance_per_class, sample_traces, backend, cuda, neuron, cls, run_config,
+                                train_seconds, progress, stop)
+
+
+@contextmanager
+def _stoppable(where: str, how_to_resume: str) -> Iterator[Any]:
+    """A phase that Ctrl+C / SIGTERM stops with :class:`~bioSNN.errors.RunInterrupted` (exit 130): where
+    the phase checks the yielded request, at its end, or at once where a compiled run was stopped by the
+    same signal; never silently."""
+    with stop_requests() as stop:
+        checked = (lambda: stop.check(where, how_to_resume))
+        try:
+            yield checked
+        except RuntimeError as exc:
+            if stop and not isinstance(exc, RunInterrupted):
+                raise RunInterrupted(f"{stop.signal} received: stopped {where}; {how_to_resume}") from exc
+            raise
+        checked()
+
+
+def _assign_and_save(out: Path, config: DiehlCookConfig, train_set: ImageSet, val_set: ImageSet | None,
+                     state: DiehlCookState, rates: np.ndarray, n_train: int, n_assign: int, epochs: int, draws: int,
+                     guidance_per_class: int, sample_traces: bool, backend: str, cuda: CudaOptions | None,
+                     neuron: NeuronModel | None, cls: Any, run_config: dict[str, Any], train_seconds: float,
+                     progress: bool, check_stop: Any = lambda: None) -> dict[str, Any]:
+    """The phases after training: neurons assigned to classes, guidance recorded, network saved
+    (``check_stop()`` between them raises :class:`~bioSNN.errors.RunInterrupted` once a stop was asked for)."""
     assign_idx = np.arange(max(0, n_train - n_assign), n_train)
     n_classes = len(train_set.class_names)
     if val_set is not None and tuple(val_set.class_names) != tuple(train_set.class_names):
@@ -147,6 +177,7 @@ def train_diehl_cook(train_set: ImageSet, out: str | os.PathLike[str], *, config
                          f"{train_set.class_names}")
     counts = _counts(config, rates[assign_idx], state, backend, cuda, out / "standalone_record", progress, draws,
                      neuron)
+    check_stop()
     assignments = assign_labels(counts, train_set.labels[assign_idx], n_classes)
     train_acc = accuracy(predict(counts, assignments, n_classes), train_set.labels[assign_idx])
     chosen = assign_idx[_guidance_examples(train_set.labels[assign_idx], n_classes, guidance_per_class)]
@@ -159,6 +190,7 @@ def train_diehl_cook(train_set: ImageSet, out: str | os.PathLike[str], *, config
     else:
         traces = record(config, rates[chosen], state, traces=True, progress=progress, codeobj_class=cls,
                         neuron=neuron).traces
+    check_stop()
     labels = train_set.labels[chosen]
     templates = np.stack([traces[labels == c].mean(axis=0) if (labels == c).any()
                           else np.zeros(traces.shape[1:], np.float32) for c in range(n_classes)])
@@ -180,6 +212,7 @@ def train_diehl_cook(train_set: ImageSet, out: str | os.PathLike[str], *, config
                              progress, draws, neuron)
         metrics.update(n_val=len(val_set), val_accuracy=accuracy(predict(val_counts, assignments, n_classes),
                                                                  val_set.labels))
+    check_stop()
     arrays = {"w": state.w, "delay_ms": state.delay_ms, "theta": state.theta}
     save_network(out, SavedNetwork("diehl_cook", arrays, assignments, train_set.class_names, model,
                                    {"config": config.to_dict(), "data": dict(train_set.source), "draws": draws}),

@@ -244,6 +244,7 @@ def train_standalone(config: DiehlCookConfig, rates: np.ndarray, directory: str 
             try:
                 w, theta, _ = _run_examples(built, config, limit, slice_index, done, state.w, state.theta, ctrl, bar,
                                             after_slice=after_slice)
+                stop.check(f"after the last of {limit} training examples (checkpoint written)", hint)
             except RuntimeError as exc:  # a Ctrl+C in a terminal also stops the compiled binary mid-slice
                 if stop and not isinstance(exc, RunInterrupted):
                     raise RunInterrupted(f"{stop.signal} received: the compiled slice was stopped; the last "

@@ -176,6 +176,7 @@ def train(config: DiehlCookConfig, rates: np.ndarray, *, state: DiehlCookState |
     try:
         with stop_requests() as stop:
             _run_slices(built, config, limit, slice_index, after_slice, bar)
+            stop.check(f"after the last of {limit} training examples (checkpoint written)", resume_hint(checkpoint))
     finally:
         bar.close()
     return read_state(built, rates.shape[1], config.n_neurons)
@@ -216,6 +217,7 @@ def record(config: DiehlCookConfig, rates: np.ndarray, state: DiehlCookState, *,
     try:
         with stop_requests() as stop:
             _run_slices(built, config, n, 0, after_slice, bar)
+            stop.check(f"after recording all {n} examples", "recording must start again")
     finally:
         bar.close()
     counts, last_start = presentation_counts(config, n, ticks.idx[0], ticks.new_example[0],

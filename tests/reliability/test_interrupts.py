@@ -150,3 +150,43 @@ def test_wta_training_stops_after_a_chunk_on_sigint_and_resumes_exactly(tmp_path
     train_wta(trains, tmp_path / "cut", config=config, epochs=2, chunk=4, backend="numpy", progress=False, resume=True)
     whole, cut = load_network(tmp_path / "whole"), load_network(tmp_path / "cut")
     assert np.array_equal(whole.arrays["w_mV"], cut.arrays["w_mV"])
+
+
+def test_diehl_cook_signal_in_the_last_slice_or_after_training_stops_and_resumes_exactly(tmp_path, monkeypatch):
+    """A stop requested during the last training slice, or during the assignment and recording that
+    follow, was swallowed: the run finished with exit 0. Now: exit 130, and --resume ends as an
+    uninterrupted run does."""
+    from bioSNN.cli import main
+    from bioSNN.unsupervised import pipeline
+    from bioSNN.unsupervised.artifacts import load_network
+
+    argv = ["unsupervised", "--dataset", "mnist-subset", "--n-neurons", "4", "--n-train", "6", "--n-assign", "6",
+            "--guidance-per-class", "1", "--slice", "3", "--backend", "numpy", "--no-progress"]
+    assert main([*argv, "--out", str(tmp_path / "whole")]) == 0
+    whole = load_network(tmp_path / "whole")
+    original_counts, original_record = pipeline._counts, training._run_slices
+
+    def last_slice(built, config, limit, start, after_slice, bar):  # the signal arrives in the final slice
+        def after(index, done):
+            if done == limit:
+                os.kill(os.getpid(), signal.SIGINT)
+            after_slice(index, done)
+        return original_record(built, config, limit, start, after, bar)
+
+    def counts_then_signal(*args, **kwargs):  # ... or while the neurons are being assigned
+        out = original_counts(*args, **kwargs)
+        os.kill(os.getpid(), signal.SIGINT)
+        return out
+
+    for name, patch in (("last", ("_run_slices", training, last_slice)),
+                        ("assign", ("_counts", pipeline, counts_then_signal))):
+        attr, module, fake = patch
+        monkeypatch.setattr(module, attr, fake)
+        assert main([*argv, "--out", str(tmp_path / name)]) == 130, name
+        monkeypatch.setattr(module, attr, {"_run_slices": original_record, "_counts": original_counts}[attr])
+        assert not (tmp_path / name / "network.npz").exists()
+        assert main([*argv, "--resume", "--out", str(tmp_path / name)]) == 0
+        again = load_network(tmp_path / name)
+        for key in ("w", "theta"):
+            assert np.array_equal(again.arrays[key], whole.arrays[key]), (name, key)
+        assert np.array_equal(again.assignments, whole.assignments), name
