@@ -98,8 +98,14 @@ def _order(graph: Any) -> tuple[str, str, list[str], dict[str, list[str]]]:
     kinds = {k: _node_kind(v, k) for k, v in nodes.items()}
     inputs = [k for k, kind in kinds.items() if kind == "Input"]
     outputs = [k for k, kind in kinds.items() if kind == "Output"]
+    unfed = sorted(k for k, kind in kinds.items() if kind != "Input" and not sources[k])
+    if unfed:
+        raise NIRFormatError(f"no edge leads into {', '.join(map(repr, unfed))}: every node but the Input needs one "
+                             f"(the graph has {len(graph.edges)} edges)")
     if len(inputs) != 1 or len(outputs) != 1:
-        raise UnsupportedNIRError(f"the graph has {len(inputs)} Input and {len(outputs)} Output nodes; bioSNN runs one of each")
+        raise UnsupportedNIRError(f"the graph has {len(inputs)} Input nodes ({', '.join(map(repr, inputs))}) and "
+                                  f"{len(outputs)} Output nodes ({', '.join(map(repr, outputs))}); bioSNN runs one "
+                                  "of each")
     order, state = [], {}
 
     def visit(k: str, path: tuple[str, ...]) -> None:

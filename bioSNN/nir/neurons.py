@@ -267,7 +267,15 @@ def import_neuron(nir_node: Any, name: str, dt: float, shape: tuple[int, ...],
     record = _record(getattr(nir_node, "metadata", None))
     if record is not None and "model" in record:
         model = NeuronModel.from_dict(record["model"])
-        values = {k: np.asarray(v, dtype=np.float64).reshape(node.r.shape) for k, v in record.get("trainable", {}).items()}
+        values = {}
+        for k, v in dict(record.get("trainable") or {}).items():
+            try:
+                values[k] = np.asarray(v, dtype=np.float64).reshape(node.r.shape)
+            except (TypeError, ValueError):
+                raise NIRShapeError(f"node {name!r}: bioSNN's record holds {np.size(v)} trainable {k!r} values "
+                                    f"for {node.r.size} neurons (or values that are not numbers)") from None
+            if not np.isfinite(values[k]).all():
+                raise NIRShapeError(f"node {name!r}: bioSNN's record holds NaN or infinite {k!r} values")
         try:
             again, _ = export_neuron(model, dt, node.r.shape, values)
         except UnsupportedNIRError:

@@ -164,3 +164,31 @@ def test_deeply_nested_json_files_are_named_errors(tmp_path, capsys):
         read_metrics(tmp_path)
     with pytest.raises(ModelError, match="nested too deeply"):
         NeuronModel.from_dict(deep)
+
+
+def test_a_graph_without_its_input_edges_is_named_as_such():
+    """It was reported as having '2 Input and 2 Output nodes'."""
+    pytest.importorskip("nir")
+    from bioSNN.errors import NIRFormatError
+    from bioSNN.nir import load
+
+    graph = _small_graph()
+    first = next(k for k, n in graph.nodes.items() if type(n).__name__ == "Input")
+    graph.edges = [e for e in graph.edges if e[0] != first]
+    with pytest.raises(NIRFormatError, match="no edge leads into"):
+        load(graph)
+
+
+def test_a_trainable_record_of_the_wrong_length_is_named():
+    pytest.importorskip("nir")
+    from bioSNN.errors import NIRShapeError
+    from bioSNN.nir import load
+    from bioSNN.nir.neurons import METADATA_KEY
+
+    graph = _small_graph()
+    node = next(n for n in graph.nodes.values() if type(n).__name__ in ("LIF", "IF"))
+    record = json.loads(node.metadata[METADATA_KEY])
+    record["trainable"] = {"v_th": [0.01, 0.02]}  # 3 neurons
+    node.metadata[METADATA_KEY] = json.dumps(record)
+    with pytest.raises(NIRShapeError, match="2 trainable 'v_th' values for 3 neurons"):
+        load(graph)
