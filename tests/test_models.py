@@ -39,6 +39,23 @@ def test_mnist_dc100_is_consistent():
 
 
 @pytest.mark.slow
+def test_mnist_dc400_is_consistent():
+    """Diehl & Cook at N = 400 on MNIST (issue 31): the shipped files load with today's neuron model, the
+    weights keep their normalisation, the recorded test accuracy is the one its README reports."""
+    path = _model_dir("mnist-dc400")
+    saved = load_network(path)
+    config = DiehlCookConfig(**saved.meta["config"])
+    load_network(path, expect_model=excitatory_model(False, config))
+    assert config.n_neurons == 400 and saved.arrays["w"].shape == (784, 400)
+    assert np.allclose(saved.arrays["w"].sum(axis=0), config.w_total)
+    assert set(saved.assignments[saved.assignments >= 0].tolist()) == set(range(10))
+    metrics = json.loads((path / "metrics.json").read_text())
+    assert metrics["n_train"] == 60000
+    test = metrics["evaluations"]["mnist/test/10000"]["accuracy"]
+    readme = (path / "README.md").read_text()
+    assert f"{100 * test:.2f} %" in readme and "biosnn unsupervised --preset diehl_cook --dataset mnist" in readme
+
+
 def test_mnist_dc100_accuracy_reproduces(mnist_root):
     """Re-evaluates the shipped network on the 10,000 MNIST test images (minutes, cpp_standalone):
     the accuracy its README and metrics.json report, exactly (every run's seed is fixed)."""
