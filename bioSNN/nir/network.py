@@ -26,7 +26,7 @@ from ..errors import InputError, NIRFormatError, NIRShapeError, UnsupportedNIREr
 from ..quantities import as_time
 from ..supervised.layers import NeuronLayer
 from ..supervised.models import NetworkOutput, seed_integrate
-from .neurons import _record, import_neuron
+from .neurons import _record, import_neuron, node_array
 
 __all__ = ["NIRNetwork", "load", "read", "write", "graph_record"]
 
@@ -199,7 +199,7 @@ class NIRNetwork(nn.Module):
     def _build(self, name: str, kind: str, node: Any, shape: tuple[int, ...], models: dict) -> tuple[int, ...]:
         key = self._key(name)
         p = (lambda a: nn.Parameter(torch.as_tensor(np.asarray(a, dtype=np.float32)).clone()))
-        num = (lambda field, value: _numbers(name, kind, field, value))
+        num = (lambda field, value: node_array(name, kind, field, value))
         if kind == "Output":
             return shape
         if kind in ("Affine", "Linear"):
@@ -380,18 +380,6 @@ class _Reshape(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return x.reshape(x.shape[0], *self.shape)
-
-
-def _numbers(name: str, kind: str, field: str, value: Any) -> np.ndarray:
-    """A node's array as float64, refused by name when it is not numeric or holds NaN or infinity."""
-    try:
-        arr = np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise NIRShapeError(f"node {name!r} ({kind}): {field} is not numeric "
-                            f"(stored as {np.asarray(value).dtype})") from None
-    if not np.isfinite(arr).all():
-        raise NIRShapeError(f"node {name!r} ({kind}): {field} has NaN or infinite values")
-    return arr
 
 
 def load(graph: Any, dt: Any = None, *, discretisation: str = "brian2") -> NIRNetwork:

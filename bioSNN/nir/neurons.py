@@ -185,12 +185,24 @@ def export_neuron(model: NeuronModel, dt: float, shape: tuple[int, ...],
     return node, record
 
 
+def node_array(name: str, kind: str, field: str, value: Any) -> np.ndarray:
+    """A NIR node's array as float64, refused by name when it is not numeric or holds NaN or infinity."""
+    try:
+        arr = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise NIRShapeError(f"node {name!r} ({kind}): {field} is not numeric "
+                            f"(stored as {np.asarray(value).dtype})") from None
+    if not np.isfinite(arr).all():
+        raise NIRShapeError(f"node {name!r} ({kind}): {field} has NaN or infinite values")
+    return arr
+
+
 def read_neuron(node: Any, name: str) -> NeuronNode:
     """The parameters of NIR neuron node ``node`` (named ``name`` in errors), checked to share one shape."""
     kind = type(node).__name__
     if kind not in _NODE_KINDS:
         raise UnsupportedNIRError(f"node {name!r} is a {kind}, not one of the neuron nodes {_NODE_KINDS}")
-    get = (lambda f: None if getattr(node, f, None) is None else np.asarray(getattr(node, f), dtype=np.float64))
+    get = (lambda f: None if getattr(node, f, None) is None else node_array(name, kind, f, getattr(node, f)))
     out = NeuronNode(kind, get("tau"), get("r"), get("v_leak") if kind in ("LIF", "LI") else None,
                      get("v_threshold"), get("v_reset"))
     shapes = {f: v.shape for f, v in out._asdict().items() if isinstance(v, np.ndarray)}
@@ -201,9 +213,6 @@ def read_neuron(node: Any, name: str) -> NeuronNode:
         out = out._replace(v_leak=np.zeros(shape))
     if kind in ("LIF", "IF") and out.v_reset is None:
         out = out._replace(v_reset=np.zeros(shape))
-    for f, v in out._asdict().items():
-        if isinstance(v, np.ndarray) and not np.isfinite(v).all():
-            raise NIRShapeError(f"node {name!r} ({kind}): parameter {f} has NaN or infinite values")
     if out.tau is not None and (out.tau <= 0).any():
         raise NIRShapeError(f"node {name!r} ({kind}): tau must be > 0")
     return out

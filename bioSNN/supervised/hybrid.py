@@ -356,7 +356,7 @@ def train_hybrid(teacher: DiehlCookTwin, assignments: np.ndarray, n_classes: int
         scores_val["epoch 0"] = val_of[l2]
         history = [{"epoch": 0, "val": val_of[l2]}]
     readout = fits[l2].to(dtype)
-    snapshots = {"epoch 0": (copy.deepcopy(student.state_dict()), copy.deepcopy(readout.state_dict()))}
+    snapshots = {} if fixed else {"epoch 0": (copy.deepcopy(student.state_dict()), copy.deepcopy(readout.state_dict()))}
     params = [p for p in student.parameters() if p.requires_grad]
     opt = torch.optim.Adam([{"params": params, "lr": config.lr},
                             {"params": readout.parameters(), "lr": config.readout_lr}])
